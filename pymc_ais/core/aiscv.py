@@ -1,0 +1,475 @@
+"""Adaptive importance sampling with control variates (aISCV) for many expectations.
+
+Demange-Chryst, Bachoc and Morio (arXiv 2212.00568). To estimate
+``I_j = E_{f_j}[phi_j]`` for j = 1..J from ONE shared sample, draw ``X_i`` from a mixture
+``g_alpha = sum_k alpha_k g_k`` of one auxiliary density per expectation and use
+
+    I_j_hat = mean_i [phi_j f_j - beta_j g_j](X_i) / g_alpha(X_i) + beta_j,
+
+unbiased for every ``beta_j`` since ``g_j / g_alpha`` has mean one (a control variate).
+With ``g_j ∝ phi_j f_j`` and ``beta_j = I_j`` every estimator has zero variance at once.
+
+The adaptive phase (at most half the budget, blocks of a tenth) alternates:
+cross-entropy fits of every ``g_j`` on all points so far (weighted by the balance
+heuristic ``H``), the choice of ``alpha`` minimising the estimated weighted variance, a
+new block from ``g_alpha``, and the regression update of ``beta``. It stops when one more
+block no longer pays for the budget it uses. The final phase draws the remaining budget
+fresh from the best proposal found, so the final estimates are unbiased.
+
+The algorithm is written as ``init`` + ``step`` over a plain state, a ``stop_reason``
+test, and ``final_phase``; :func:`run` assembles them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from . import gaussian_mixture as gm
+from .gaussian_mixture import logsumexp
+from .mixture_weights import optimise_alpha
+from .problem import EvaluationError, Problem, checked_evaluate
+from .targets import Targets, integrand_log_abs, make_targets, ratio
+
+WEIGHT_SCHEMES = ("relative", "absolute")
+FAMILIES = ("gaussian", "mixture")
+COVARIANCES = ("full", "diag")
+SAMPLERS = ("mc",)
+CONTROL_VARIATES = ("full", "single")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Tuning of the algorithm; validated on construction.
+
+    budget : total number of model evaluations.
+    weights : "relative" (w_j = 1 / I_j^2 from running estimates), "absolute" (w_j = 1),
+        or an array with one positive weight per expectation.
+    family : "gaussian" (one Gaussian per target) or "mixture" (Gaussian mixture).
+    covariance : "full" or "diag" covariance matrices.
+    n_components : components per target with ``family="mixture"``.
+    block_fraction : size of each adaptive block, as a fraction of the budget.
+    adaptive_fraction : cap of the adaptive phase, as a fraction of the budget.
+    sampler : how the final phase samples the mixture ("mc": i.i.d.).
+    control_variates : "full" (regress each target on every mixture component's
+        ``g_k / g_alpha - 1`` whose weight is not negligible, as Owen & Zhou) or
+        "single" (each target on its own component, as the published method).
+    alpha_floor : lower bound of every component's weight; ``None`` means
+        ``min(1e-3, 0.1 / K)`` for K components. A floor bounds every control variate by
+        ``1 / alpha_floor``.
+    defensive : lower bound of the weight of the initial law, which is always a
+        component of the mixture: importance weights ``f / g_alpha`` stay below
+        ``1 / defensive`` (a defensive mixture), so no fit can make the variance explode.
+    max_control_variates : cap of the number of control variates in "full" mode
+        (default: a twentieth of a block).
+    min_cv_points : a component is a control variate in "full" mode only if its weight
+        times the block size reaches this count.
+    """
+
+    budget: int
+    weights: object = "relative"
+    family: str = "gaussian"
+    covariance: str = "full"
+    n_components: int = 2
+    block_fraction: float = 0.1
+    adaptive_fraction: float = 0.5
+    sampler: str = "mc"
+    control_variates: str = "full"
+    alpha_floor: float | None = None
+    defensive: float = 0.01
+    max_control_variates: int | None = None
+    min_cv_points: float = 30.0
+
+    def __post_init__(self):
+        _check_choice("family", self.family, FAMILIES)
+        _check_choice("covariance", self.covariance, COVARIANCES)
+        _check_choice("sampler", self.sampler, SAMPLERS)
+        _check_choice("control_variates", self.control_variates, CONTROL_VARIATES)
+        if not (0 <= self.defensive < 1):
+            raise ValueError("defensive must be in [0, 1)")
+        if isinstance(self.weights, str):
+            _check_choice("weights", self.weights, WEIGHT_SCHEMES)
+        else:
+            w = np.asarray(self.weights, dtype=np.float64)
+            if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w <= 0):
+                raise ValueError("weights must be 'relative', 'absolute' or a 1-d array of positive finite numbers")
+        if not (0 < self.block_fraction <= self.adaptive_fraction < 1):
+            raise ValueError("need 0 < block_fraction <= adaptive_fraction < 1")
+        if int(self.n_components) < 1:
+            raise ValueError("n_components must be at least 1")
+        if self.block < 2 or self.budget - self.block < 2:
+            raise ValueError(
+                f"draws={self.budget} is too small: the adaptive phase needs blocks of at least 2 "
+                f"points (block = {self.block_fraction:g} x draws) and the final phase at least 2; "
+                f"use draws >= {int(np.ceil(2 / self.block_fraction)) + 2}"
+            )
+
+    @property
+    def block(self) -> int:
+        return int(self.budget * self.block_fraction)
+
+    @property
+    def adaptive_cap(self) -> int:
+        return int(self.budget * self.adaptive_fraction)
+
+    def floor_for(self, n_components: int) -> float:
+        if self.alpha_floor is not None:
+            return float(self.alpha_floor)
+        return min(1e-3, 0.1 / n_components)
+
+    @property
+    def cv_cap(self) -> int:
+        if self.max_control_variates is not None:
+            return int(self.max_control_variates)
+        return max(1, self.block // 20)
+
+
+def _check_choice(name, value, options):
+    if value not in options:
+        raise ValueError(f"unknown {name}={value!r}; valid options are {', '.join(map(repr, options))}")
+
+
+class Proposal(NamedTuple):
+    """One sampling law of the run: ``g_alpha = alpha_0 h0 + sum_t alpha_t g_t``.
+
+    Component 0 is always the initial law ``h0`` (the defensive component); components
+    1..T are the targets' auxiliary densities. The initial proposal of the run is ``h0``
+    alone (``components is None``, ``alpha = e_0``) and uses no control variate.
+    """
+
+    alpha: np.ndarray  # (K,) with K = T + 1
+    components: tuple | None  # T GaussianMixture, or None for the initial law alone
+    beta: np.ndarray  # (T,) single control-variate coefficients (used by the criterion)
+    coef: np.ndarray  # (K, T) control-variate coefficients of the estimator
+    sigma2: np.ndarray  # (T,) per-point variance of the summands, measured on its own block
+    criterion: float  # C(alpha) at the optimum (nan for the initial law)
+
+
+class State(NamedTuple):
+    """Everything the adaptive phase knows: pooled evaluations and the proposals used."""
+
+    targets: Targets
+    x: np.ndarray  # (N, d) pooled points
+    log_f: np.ndarray  # (N, L)
+    phi: np.ndarray  # (N, M)
+    log_q: np.ndarray  # (N, P) log density of each proposal at each pooled point
+    counts: np.ndarray  # (P,) points drawn from each proposal
+    proposals: tuple  # P Proposal
+    estimates: np.ndarray  # (T,) pooled multiple-importance-sampling estimates
+    weights: np.ndarray  # (T,) criterion weights (sum to one)
+    reference_cov: np.ndarray  # (d, d) covariance of the initial block
+    floor: np.ndarray  # (d,) diagonal regulariser of every fit
+
+    @property
+    def evaluations(self) -> int:
+        return int(self.counts.sum())
+
+    @property
+    def log_h(self) -> np.ndarray:
+        """Balance-heuristic mixture of every proposal so far, at the pooled points."""
+        return logsumexp(self.log_q + np.log(self.counts / self.counts.sum()), axis=1)
+
+
+def _evaluate(problem: Problem, x: np.ndarray, state: State | None) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        return checked_evaluate(problem, x)
+    except EvaluationError as err:
+        if state is not None:
+            err.completed = {"x": state.x, "log_f": state.log_f, "phi": state.phi}
+        raise
+
+
+def initial_log_density(log_f: np.ndarray) -> np.ndarray:
+    """Log density of the initial law, the equal mixture of the input laws."""
+    return logsumexp(log_f, axis=1) - np.log(log_f.shape[1])
+
+
+def criterion_weights(settings: Settings, targets: Targets, estimates: np.ndarray) -> np.ndarray:
+    """Weights w_t of the criterion, normalised to sum to one."""
+    if isinstance(settings.weights, str):
+        if settings.weights == "absolute":
+            w = np.ones(targets.size)
+        else:
+            with np.errstate(divide="ignore"):
+                w = np.where(estimates != 0, 1.0 / np.square(estimates), 0.0)
+    else:
+        w = np.asarray(settings.weights, dtype=np.float64)[targets.pair]
+    total = w.sum()
+    return w / total if total > 0 else np.full(targets.size, 1.0 / targets.size)
+
+
+def _project(alpha: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """Renormalise ``alpha`` onto the simplex with ``alpha >= lower`` componentwise."""
+    alpha = np.maximum(alpha, 0.0)
+    alpha = alpha / alpha.sum() if alpha.sum() > 0 else np.full_like(alpha, 1.0 / alpha.size)
+    free = 1.0 - lower.sum()
+    return lower + free * alpha
+
+
+def alpha_lower_bounds(settings: Settings, n_targets: int) -> np.ndarray:
+    """Lower bounds of the K = T + 1 mixture weights (defensive component first)."""
+    k = n_targets + 1
+    floor = settings.floor_for(k)
+    lower = np.full(k, floor)
+    lower[0] = max(floor, settings.defensive)
+    return lower
+
+
+def init(problem: Problem, settings: Settings, rng: np.random.Generator) -> State:
+    """Draw the first block from the initial law and set up targets and weights."""
+    n = settings.block
+    x = np.asarray(problem.sample_initial(rng, n), dtype=np.float64)
+    if x.shape != (n, problem.dim):
+        raise ValueError(f"initial sampler returned shape {x.shape}, expected {(n, problem.dim)}")
+    log_f, phi = _evaluate(problem, x, None)
+    targets = make_targets(phi, problem.n_laws)
+    log_h0 = initial_log_density(log_f)
+    y = ratio(*integrand_log_abs(targets, log_f, phi), log_h0)
+    estimates = y.mean(axis=0)
+    sigma2 = y.var(axis=0, ddof=1)
+    weights = criterion_weights(settings, targets, estimates)
+    alpha = np.zeros(targets.size + 1)
+    alpha[0] = 1.0
+    reference_cov = np.atleast_2d(np.cov(x, rowvar=False))
+    variances = np.diag(reference_cov).copy()
+    if not np.all(variances > 0):
+        raise ValueError("the initial sample has a coordinate with zero variance; the input law is degenerate")
+    initial = Proposal(alpha, None, np.zeros(targets.size), np.zeros((targets.size + 1, targets.size)), sigma2, np.nan)
+    return State(
+        targets, x, log_f, phi, log_h0[:, None], np.array([n]), (initial,), estimates, weights,
+        reference_cov, 1e-6 * variances,
+    )
+
+
+def _fit_components(state: State, settings: Settings) -> tuple:
+    """Cross-entropy fit of every target's auxiliary density on all pooled points."""
+    log_abs, _ = integrand_log_abs(state.targets, state.log_f, state.phi)
+    log_omega = log_abs - state.log_h[:, None]
+    previous = state.proposals[-1].components
+    fitted = []
+    for t in range(state.targets.size):
+        if settings.family == "mixture":
+            g = gm.fit_mixture(
+                state.x, log_omega[:, t], state.reference_cov, settings.n_components,
+                settings.covariance, floor=state.floor,
+            )
+        else:
+            g = gm.fit_gaussian(state.x, log_omega[:, t], state.reference_cov, settings.covariance, floor=state.floor)
+        if g is None:  # no non-zero value yet: keep what we had
+            g = previous[t] if previous is not None else gm.gaussian(state.x.mean(axis=0), state.reference_cov)
+        fitted.append(g)
+    return tuple(fitted)
+
+
+def component_matrix(components: tuple | None, x: np.ndarray, log_f: np.ndarray) -> np.ndarray:
+    """``[log h0(x), log g_1(x), ..., log g_T(x)]``: (n, K); only h0 if no components."""
+    log_h0 = initial_log_density(log_f)[:, None]
+    if components is None:
+        return log_h0
+    return np.concatenate([log_h0] + [gm.logpdf(g, x)[:, None] for g in components], axis=1)
+
+
+def proposal_logpdf(proposal: Proposal, x: np.ndarray, log_f: np.ndarray) -> np.ndarray:
+    """Log density of a proposal at ``x``."""
+    if proposal.components is None:
+        return initial_log_density(log_f)
+    with np.errstate(divide="ignore"):
+        return logsumexp(component_matrix(proposal.components, x, log_f) + np.log(proposal.alpha), axis=1)
+
+
+def sample_proposal(proposal: Proposal, problem: Problem, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Draw ``n`` i.i.d. points from a proposal (a random component per point)."""
+    if proposal.components is None:
+        return np.asarray(problem.sample_initial(rng, n), dtype=np.float64)
+    counts = rng.multinomial(n, proposal.alpha / proposal.alpha.sum())
+    parts = [np.asarray(problem.sample_initial(rng, counts[0]), dtype=np.float64)] if counts[0] else []
+    parts += [gm.sample(g, rng, c) for g, c in zip(proposal.components, counts[1:]) if c > 0]
+    return np.concatenate(parts, axis=0)[rng.permutation(n)]
+
+
+def regression_beta(y: np.ndarray, c: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Single control-variate coefficients ``Cov(y_t, c_t) / Var(c_t)`` per column."""
+    yc = y - y.mean(axis=0)
+    cc = c - c.mean(axis=0)
+    var_c = np.einsum("ij,ij->j", cc, cc)
+    cov = np.einsum("ij,ij->j", yc, cc)
+    scale = np.maximum(np.einsum("ij,ij->j", c, c), np.finfo(float).tiny)
+    ok = var_c > 1e-12 * scale
+    return np.where(ok, cov / np.where(ok, var_c, 1.0), fallback)
+
+
+def control_variate_coef(
+    y: np.ndarray, c: np.ndarray, alpha: np.ndarray, beta: np.ndarray, settings: Settings
+) -> tuple[np.ndarray, int]:
+    """Estimator coefficients (K, T) and the number of control variates per target.
+
+    "single": target t uses its own component's ``g_t / g_alpha - 1`` with ``beta_t``.
+    "full": every target is regressed (least squares, minimum norm) on the control
+    variates of the components with the largest weights: at most ``cv_cap`` of them,
+    each expected to have drawn at least ``min_cv_points`` of the block (a component
+    sampled a handful of times would give an over-fitted coefficient), and each bounded
+    by ``1 / alpha_k``.
+    """
+    k, t = c.shape[1], y.shape[1]
+    coef = np.zeros((k, t))
+    if settings.control_variates == "single":
+        coef[np.arange(1, k), np.arange(t)] = beta
+        return coef, 1
+    eligible = np.flatnonzero(alpha * y.shape[0] >= settings.min_cv_points)
+    chosen = eligible[np.argsort(alpha[eligible])[::-1][: settings.cv_cap]]
+    if chosen.size == 0:
+        return coef, 0
+    design = c[:, chosen] - c[:, chosen].mean(axis=0)
+    solution, *_ = np.linalg.lstsq(design, y - y.mean(axis=0), rcond=1e-10)
+    coef[chosen] = solution
+    return coef, int(chosen.size)
+
+
+def summands(proposal: Proposal, targets: Targets, log_f, phi, log_components, log_q) -> np.ndarray:
+    """Per-point terms of every target's estimator under ``proposal`` (n, T)."""
+    y = ratio(*integrand_log_abs(targets, log_f, phi), log_q)
+    if proposal.components is None:
+        return y
+    c = np.exp(log_components - log_q[:, None])
+    return y - (c - 1.0) @ proposal.coef
+
+
+def step(problem: Problem, state: State, settings: Settings, rng: np.random.Generator) -> State:
+    """One adaptive iteration: fit, choose alpha, draw a block, update the coefficients."""
+    targets = state.targets
+    last = state.proposals[-1]
+    components = _fit_components(state, settings)
+    beta = last.beta if last.components is not None else state.estimates
+    log_h = state.log_h
+    log_c_pool = component_matrix(components, state.x, state.log_f)
+    y = ratio(*integrand_log_abs(targets, state.log_f, state.phi), log_h)
+    B = np.exp(log_c_pool - log_h[:, None])
+    a = np.square(y - beta * B[:, 1:]) @ state.weights
+    lower = alpha_lower_bounds(settings, targets.size)
+    if last.components is None:  # first fit: alpha_t ∝ sqrt(w_t) |I_t|
+        start = np.concatenate([[0.0], np.sqrt(state.weights) * np.abs(state.estimates)])
+    else:
+        start = last.alpha
+    alpha, value = optimise_alpha(a, B, _project(start, lower), lower)
+
+    draft = Proposal(alpha, components, beta, np.zeros((alpha.size, targets.size)), np.zeros(targets.size), value)
+    n = settings.block
+    x_new = sample_proposal(draft, problem, rng, n)
+    log_f_new, phi_new = _evaluate(problem, x_new, state)
+    log_c_new = component_matrix(components, x_new, log_f_new)
+    log_q_new = logsumexp(log_c_new + np.log(alpha), axis=1)
+    y_new = ratio(*integrand_log_abs(targets, log_f_new, phi_new), log_q_new)
+    c_new = np.exp(log_c_new - log_q_new[:, None])
+    beta = regression_beta(y_new, c_new[:, 1:], fallback=state.estimates)
+    coef, n_cv = control_variate_coef(y_new, c_new, alpha, beta, settings)
+    proposal = draft._replace(beta=beta, coef=coef)
+    resid = summands(proposal, targets, log_f_new, phi_new, log_c_new, log_q_new)
+    sigma2 = resid.var(axis=0) * n / max(n - 1 - n_cv, 1)
+    proposal = proposal._replace(sigma2=sigma2)
+
+    old_at_new = np.stack([proposal_logpdf(p, x_new, log_f_new) for p in state.proposals], axis=1)
+    new_at_old = logsumexp(log_c_pool + np.log(alpha), axis=1)
+    pooled = state._replace(
+        x=np.concatenate([state.x, x_new]),
+        log_f=np.concatenate([state.log_f, log_f_new]),
+        phi=np.concatenate([state.phi, phi_new]),
+        log_q=np.block([[state.log_q, new_at_old[:, None]], [old_at_new, log_q_new[:, None]]]),
+        counts=np.append(state.counts, n),
+        proposals=state.proposals + (proposal,),
+    )
+    estimates = ratio(*integrand_log_abs(targets, pooled.log_f, pooled.phi), pooled.log_h).mean(axis=0)
+    return pooled._replace(estimates=estimates, weights=criterion_weights(settings, targets, estimates))
+
+
+def predicted_variance(state: State, index: int = -1) -> float:
+    """``sum_t w_t sigma2_t`` of a proposal (per point), with the current weights."""
+    return float(state.weights @ state.proposals[index].sigma2)
+
+
+def stop_reason(state: State, settings: Settings) -> str | None:
+    """Why the adaptive phase stops now, or ``None`` to continue.
+
+    The budget rule: after iteration k, stop when
+    ``V_{k-1} / (N_max - N_used + n) <= V_k / (N_max - N_used)``: the last block did not
+    pay for the evaluations it used.
+    """
+    used, n, budget = state.evaluations, settings.block, settings.budget
+    if len(state.proposals) >= 2:
+        remaining = budget - used
+        if predicted_variance(state, -2) / (remaining + n) <= predicted_variance(state, -1) / remaining:
+            return "rule"
+    if used + n > settings.adaptive_cap:
+        return "budget"
+    return None
+
+
+def best_proposal(state: State) -> int:
+    """Index of the proposal with the smallest predicted weighted variance."""
+    values = [predicted_variance(state, k) for k in range(len(state.proposals))]
+    return int(np.nanargmin(values))
+
+
+class FinalSample(NamedTuple):
+    """The final-phase draws and everything needed to report on them."""
+
+    proposal_index: int
+    x: np.ndarray  # (n, d)
+    log_f: np.ndarray  # (n, L)
+    phi: np.ndarray  # (n, M)
+    log_q: np.ndarray  # (n,) log density of the sampling law
+    target_summands: np.ndarray  # (n, T)
+    pair_summands: np.ndarray  # (n, n_pairs)
+
+
+def final_phase(problem: Problem, state: State, settings: Settings, rng: np.random.Generator) -> FinalSample:
+    """Draw the remaining budget fresh from the best proposal and form the summands."""
+    index = best_proposal(state)
+    proposal = state.proposals[index]
+    n = settings.budget - state.evaluations
+    x = sample_proposal(proposal, problem, rng, n)
+    log_f, phi = _evaluate(problem, x, state)
+    log_c = component_matrix(proposal.components, x, log_f)
+    log_q = proposal_logpdf(proposal, x, log_f)
+    terms = summands(proposal, state.targets, log_f, phi, log_c, log_q)
+    pairs = np.zeros((n, problem.n_pairs))
+    np.add.at(pairs.T, state.targets.pair, (terms * state.targets.combine_sign).T)
+    return FinalSample(index, x, log_f, phi, log_q, terms, pairs)
+
+
+class Estimates(NamedTuple):
+    mean: np.ndarray  # (J,)
+    mcse: np.ndarray  # (J,)
+    cov: np.ndarray  # (J, J)
+    n: int
+
+
+def estimates_from_summands(pair_summands: np.ndarray) -> Estimates:
+    """Means, standard errors and covariance of the estimates from i.i.d. summands."""
+    n = pair_summands.shape[0]
+    mean = pair_summands.mean(axis=0)
+    cov = np.atleast_2d(np.cov(pair_summands, rowvar=False)) / n
+    return Estimates(mean, np.sqrt(np.diag(cov)), cov, n)
+
+
+class RunResult(NamedTuple):
+    state: State
+    stop_reason: str
+    final: FinalSample
+    estimates: Estimates
+
+
+def run(problem: Problem, settings: Settings, rng: np.random.Generator, callback=None) -> RunResult:
+    """Run the adaptive phase then the final phase; ``callback(state)`` after each block."""
+    state = init(problem, settings, rng)
+    if callback is not None:
+        callback(state)
+    reason = stop_reason(state, settings)
+    while reason is None:
+        state = step(problem, state, settings, rng)
+        if callback is not None:
+            callback(state)
+        reason = stop_reason(state, settings)
+    final = final_phase(problem, state, settings, rng)
+    return RunResult(state, reason, final, estimates_from_summands(final.pair_summands))

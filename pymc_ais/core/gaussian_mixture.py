@@ -1,0 +1,227 @@
+"""Gaussian mixtures in log space: density, sampling and weighted fits.
+
+A single Gaussian is a mixture with one component, so every auxiliary density of the
+method (one per target expectation) has the same representation. Densities are always
+returned as logs; mixtures are combined with log-sum-exp so nothing underflows in
+high dimension.
+
+The weighted fits are the cross-entropy updates of the method: the weighted mean and
+covariance (one Gaussian), or weighted expectation-maximisation (a mixture). Small
+effective sample sizes are handled by shrinking the covariance toward a reference
+covariance (a conjugate-prior style update), so a fit on a few heavy weights never
+collapses to a singular matrix.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.linalg import cho_factor, solve_triangular
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+def logsumexp(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``log(sum(exp(a)))`` along ``axis``, stable, -inf for all -inf (fast numpy path)."""
+    top = np.max(a, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(a - top), axis=axis, keepdims=True)) + top
+    return np.squeeze(out, axis=axis)
+
+
+class GaussianMixture(NamedTuple):
+    """Mixture of ``K`` Gaussians on ``R^d``.
+
+    Attributes
+    ----------
+    log_weights : (K,) log mixture weights (they sum to one in natural scale).
+    means : (K, d) component means.
+    chols : (K, d, d) lower Cholesky factors of the component covariances.
+    """
+
+    log_weights: np.ndarray
+    means: np.ndarray
+    chols: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return self.means.shape[1]
+
+    @property
+    def n_components(self) -> int:
+        return self.means.shape[0]
+
+
+def gaussian(mean: np.ndarray, cov: np.ndarray) -> GaussianMixture:
+    """One Gaussian ``N(mean, cov)`` as a one-component mixture."""
+    mean = np.asarray(mean, dtype=np.float64)
+    chol = _cholesky(np.asarray(cov, dtype=np.float64))
+    return GaussianMixture(np.zeros(1), mean[None, :], chol[None, :, :])
+
+
+def _cholesky(cov: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor, adding jitter if ``cov`` is numerically singular."""
+    cov = 0.5 * (cov + cov.T)
+    jitter = 0.0
+    scale = float(np.mean(np.diag(cov))) or 1.0
+    for _ in range(10):
+        try:
+            c, _ = cho_factor(cov + jitter * np.eye(cov.shape[0]), lower=True)
+            return np.tril(c)
+        except np.linalg.LinAlgError:
+            jitter = scale * 1e-10 if jitter == 0.0 else jitter * 100.0
+    raise np.linalg.LinAlgError("covariance is not positive definite even with jitter")
+
+
+def component_logpdf(mixture: GaussianMixture, x: np.ndarray) -> np.ndarray:
+    """Log density of each component at ``x`` (n, d): array (n, K), weights excluded."""
+    n, d = x.shape
+    out = np.empty((n, mixture.n_components))
+    for k in range(mixture.n_components):
+        chol = mixture.chols[k]
+        inv = solve_triangular(chol, np.eye(d), lower=True, check_finite=False)
+        z = (x - mixture.means[k]) @ inv.T
+        log_det = np.sum(np.log(np.diag(chol)))
+        out[:, k] = -0.5 * np.einsum("ij,ij->i", z, z) - log_det - 0.5 * d * _LOG_2PI
+    return out
+
+
+def logpdf(mixture: GaussianMixture, x: np.ndarray) -> np.ndarray:
+    """Log density of the mixture at ``x`` (n, d): array (n,)."""
+    return logsumexp(component_logpdf(mixture, x) + mixture.log_weights, axis=1)
+
+
+def push_forward(mixture: GaussianMixture, component: int, u: np.ndarray) -> np.ndarray:
+    """Map standard-normal points ``u`` (n, d) through one component: ``mean + L u``."""
+    return mixture.means[component] + u @ mixture.chols[component].T
+
+
+def sample(mixture: GaussianMixture, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Draw ``n`` i.i.d. points from the mixture."""
+    counts = rng.multinomial(n, np.exp(mixture.log_weights - logsumexp(mixture.log_weights)))
+    parts = [
+        push_forward(mixture, k, rng.standard_normal((c, mixture.dim)))
+        for k, c in enumerate(counts)
+        if c > 0
+    ]
+    x = np.concatenate(parts, axis=0) if parts else np.empty((0, mixture.dim))
+    return x[rng.permutation(n)]
+
+
+def normalised_weights(log_weights: np.ndarray) -> np.ndarray:
+    """Weights proportional to ``exp(log_weights)``, summing to one (zero if all -inf)."""
+    top = np.max(log_weights) if log_weights.size else -np.inf
+    if not np.isfinite(top):
+        return np.zeros_like(log_weights)
+    w = np.exp(log_weights - top)
+    return w / w.sum()
+
+
+def kish_ess(weights: np.ndarray) -> float:
+    """Kish effective sample size of non-negative weights."""
+    s2 = float(np.sum(weights * weights))
+    return float(np.sum(weights)) ** 2 / s2 if s2 > 0 else 0.0
+
+
+def _weighted_moments(x, w, covariance):
+    mean = w @ x
+    centred = x - mean
+    if covariance == "diag":
+        cov = np.diag(w @ (centred * centred))
+    else:
+        cov = (centred * w[:, None]).T @ centred
+    return mean, cov
+
+
+def fit_gaussian(
+    x: np.ndarray,
+    log_weights: np.ndarray,
+    reference_cov: np.ndarray,
+    covariance: str = "full",
+    prior_strength: float | None = None,
+    floor: np.ndarray | None = None,
+) -> GaussianMixture | None:
+    """Weighted Gaussian fit (cross-entropy update); ``None`` if all weights vanish.
+
+    The weighted covariance is shrunk toward ``reference_cov`` with strength
+    ``prior_strength`` (default: the dimension) in units of effective sample size, and a
+    diagonal ``floor`` is added, so a few dominant weights cannot produce a singular fit.
+    """
+    w = normalised_weights(log_weights)
+    if not w.any():
+        return None
+    d = x.shape[1]
+    nu = float(d) if prior_strength is None else float(prior_strength)
+    mean, cov = _weighted_moments(x, w, covariance)
+    ess = kish_ess(w)
+    lam = nu / (ess + nu)
+    cov = (1.0 - lam) * cov + lam * reference_cov
+    if covariance == "diag":
+        cov = np.diag(np.diag(cov))
+    if floor is not None:
+        cov = cov + np.diag(floor)
+    return gaussian(mean, cov)
+
+
+def fit_mixture(
+    x: np.ndarray,
+    log_weights: np.ndarray,
+    reference_cov: np.ndarray,
+    n_components: int = 2,
+    covariance: str = "full",
+    floor: np.ndarray | None = None,
+    max_iter: int = 100,
+    tol: float = 1e-8,
+) -> GaussianMixture | None:
+    """Weighted expectation-maximisation fit of a Gaussian mixture.
+
+    Starts from the weighted Gaussian fit split along its principal axis, so the fit is
+    deterministic. Components whose effective sample size becomes negligible are
+    dropped. Returns ``None`` if all weights vanish.
+    """
+    single = fit_gaussian(x, log_weights, reference_cov, covariance, floor=floor)
+    if single is None or n_components == 1:
+        return single
+    w = normalised_weights(log_weights)
+    keep = w > 0
+    x, w = x[keep], w[keep]
+    if x.shape[0] < 2 * n_components:
+        return single
+    d = x.shape[1]
+    cov0 = single.chols[0] @ single.chols[0].T
+    eigval, eigvec = np.linalg.eigh(cov0)
+    axis = eigvec[:, -1] * np.sqrt(eigval[-1])
+    offsets = np.linspace(-1.0, 1.0, n_components)
+    means = single.means[0] + offsets[:, None] * axis
+    covs = np.repeat(cov0[None], n_components, axis=0)
+    log_pi = np.full(n_components, -np.log(n_components))
+    previous = -np.inf
+    for _ in range(max_iter):
+        mix = GaussianMixture(log_pi, means, np.stack([_cholesky(c) for c in covs]))
+        comp = component_logpdf(mix, x) + log_pi
+        log_norm = logsumexp(comp, axis=1)
+        objective = float(w @ log_norm)
+        resp = np.exp(comp - log_norm[:, None]) * w[:, None]  # (n, K)
+        mass = resp.sum(axis=0)
+        alive = mass > 1e-6
+        if not alive.all():
+            resp, mass = resp[:, alive], mass[alive]
+        means = (resp.T @ x) / mass[:, None]
+        covs = []
+        for k in range(means.shape[0]):
+            rk = resp[:, k] / mass[k]
+            _, cov_k = _weighted_moments(x, rk, covariance)
+            cov_k = cov_k + np.outer(rk @ x - means[k], rk @ x - means[k])
+            lam = d / (kish_ess(resp[:, k]) + d)
+            cov_k = (1.0 - lam) * cov_k + lam * reference_cov
+            if floor is not None:
+                cov_k = cov_k + np.diag(floor)
+            covs.append(cov_k)
+        covs = np.stack(covs)
+        log_pi = np.log(mass / mass.sum())
+        if abs(objective - previous) <= tol * (1.0 + abs(objective)):
+            break
+        previous = objective
+    return GaussianMixture(log_pi, means, np.stack([_cholesky(c) for c in covs]))
