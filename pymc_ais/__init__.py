@@ -1,0 +1,13 @@
+"""pymc_ais: many expectations from one shared sample for PyMC models.
+
+Adaptive importance sampling with control variates (aISCV) over the input law given as
+a PyMC model; results as an ``xarray.DataTree`` in the ArviZ group schema.
+"""
+
+__version__ = "0.1.0"
+
+from .api import estimate
+from .core.problem import EvaluationError
+from .summary import summary
+
+__all__ = ["EvaluationError", "estimate", "summary", "__version__"]

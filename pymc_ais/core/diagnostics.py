@@ -1,0 +1,51 @@
+"""Per-expectation diagnostics of the final importance sample.
+
+- ``ess``: the number of independent draws from the input law that would give the same
+  standard error, ``Var_f(phi) / mcse^2`` (as ArviZ's ESS for MCMC); ``Var_f(phi)`` is
+  estimated by self-normalised importance sampling. It can exceed the number of draws:
+  that is the gain of the method.
+- ``ess_weights``: Kish's effective sample size of the importance weights ``f / g``.
+- ``pareto_k``: Pareto k-hat of the tail of ``|phi| f / g`` (PSIS, Vehtari et al. 2024);
+  above 0.7 the estimate's variance may be infinite or its error bar unreliable.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from arviz_stats.base.array import array_stats
+
+from .gaussian_mixture import kish_ess, normalised_weights
+
+
+def pareto_khat(log_ratios: np.ndarray) -> float:
+    """Pareto k-hat of the right tail of ``exp(log_ratios)`` (finite entries only)."""
+    finite = log_ratios[np.isfinite(log_ratios)]
+    if finite.size < 20 or np.ptp(finite) == 0:
+        return np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # arviz-stats follows the LOO convention and negates its input: pass minus.
+        _, khat = array_stats.psislw(-finite, r_eff=1.0)
+    return float(khat)
+
+
+def diagnostics(log_f: np.ndarray, phi: np.ndarray, log_q: np.ndarray, mcse: np.ndarray) -> dict:
+    """ESS, weight ESS and k-hat for every (law, output) pair, law-major order."""
+    n_laws, n_outputs = log_f.shape[1], phi.shape[1]
+    ess, ess_w, khat = [], [], []
+    with np.errstate(divide="ignore"):
+        log_abs_phi = np.log(np.abs(phi))
+    for law in range(n_laws):
+        log_w = log_f[:, law] - log_q
+        w = normalised_weights(log_w)
+        kish = kish_ess(w)
+        mean = w @ phi
+        var_f = w @ np.square(phi - mean)
+        for m in range(n_outputs):
+            se = mcse[law * n_outputs + m]
+            ess.append(var_f[m] / se**2 if se > 0 else np.nan)
+            ess_w.append(kish)
+            khat.append(pareto_khat(log_abs_phi[:, m] + log_w))
+    return {"ess": np.array(ess), "ess_weights": np.array(ess_w), "pareto_k": np.array(khat)}

@@ -1,0 +1,118 @@
+"""Compiled, vectorised PyTensor functions for an input model.
+
+Two functions are compiled once per (model, outputs, mode):
+
+- the evaluator ``z (n, d) -> log f(z) (n,), phi(z) (n, M), natural values``: ``z`` holds
+  flat coordinates in the unconstrained space of PyMC's value transforms, ``log f`` is
+  the model's log-density there (Jacobian included), ``phi`` every graph output, and the
+  natural (constrained) values feed black-box callables and the results. One call
+  evaluates a whole batch: the value variables are replaced by batched slices of ``z``
+  with ``vectorize_graph``.
+- the sampler ``n -> z (n, d)``: ancestral draws of every free variable at once (each
+  root variable resized to ``n`` draws, each dependent one vectorised over its batched
+  parents), pushed through the forward value transforms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+from pymc.distributions.shape_utils import change_dist_size
+from pymc.pytensorf import reseed_rngs
+from pytensor.compile.ops import ViewOp
+from pytensor.graph.traversal import ancestors, io_toposort
+from pytensor.graph.replace import graph_replace, vectorize_graph
+from pytensor.tensor.random.type import RandomGeneratorType
+
+
+@dataclass(frozen=True)
+class Block:
+    """Where one free variable lives in the flat coordinates."""
+
+    name: str  # the random variable's name
+    value_name: str  # its value variable's name (e.g. "s_log__")
+    shape: tuple
+    start: int
+    stop: int
+
+
+def flat_layout(model: pm.Model) -> list[Block]:
+    """Blocks of the flat coordinates, one per free variable, in model order."""
+    point = model.initial_point()
+    blocks, start = [], 0
+    for rv in model.free_RVs:
+        value = model.rvs_to_values[rv]
+        shape = tuple(np.shape(point[value.name]))
+        size = int(np.prod(shape, dtype=int))
+        blocks.append(Block(rv.name, value.name, shape, start, start + size))
+        start += size
+    return blocks
+
+
+def strip_view_ops(outputs: list) -> list:
+    """Replace every ViewOp (how Deterministics are wrapped) by its input."""
+    views = [v for v in ancestors(outputs) if v.owner is not None and isinstance(v.owner.op, ViewOp)]
+    if not views:
+        return outputs
+    return graph_replace(outputs, {v: v.owner.inputs[0] for v in views}, strict=False)
+
+
+def _batched_values(model: pm.Model, blocks: list[Block], z):
+    n = z.shape[0]
+    values = {v.name: v for v in model.value_vars}
+    return {values[b.value_name]: z[:, b.start : b.stop].reshape((n, *b.shape)) for b in blocks}
+
+
+def compile_evaluator(model: pm.Model, blocks: list[Block], outputs: list, compile_kwargs: dict | None):
+    """Compile ``z -> [log f, *natural values, *outputs]`` for a batch of points.
+
+    ``outputs`` are expressions of the model's random variables; natural values come in
+    the order of ``model.free_RVs``; every result has the batch as leading axis.
+    """
+    z = pt.matrix("z", dtype="float64")
+    n = z.shape[0]
+    logp = model.logp(jacobian=True, sum=True)
+    natural = model.replace_rvs_by_values(model.free_RVs)
+    phis = [pt.cast(e, "float64") for e in model.replace_rvs_by_values(outputs)] if outputs else []
+    graphs = strip_view_ops([logp, *natural, *phis])
+    batched = vectorize_graph(graphs, replace=_batched_values(model, blocks, z))
+    logp_b = pt.cast(batched[0], "float64") + pt.zeros((n,), dtype="float64")
+    rest = [b + pt.zeros((n,) + (1,) * (b.ndim - 1), dtype=b.dtype) if b.ndim else b for b in batched[1:]]
+    kwargs = dict(compile_kwargs or {})
+    fn = pytensor.function([z], [logp_b, *rest], on_unused_input="ignore", **kwargs)
+    fn.trust_input = True
+    return fn
+
+
+def compile_sampler(model: pm.Model, blocks: list[Block]):
+    """Compile ``n -> z (n, d)``: n ancestral draws of the free variables, transformed."""
+    n = pt.lscalar("n")
+    free = set(model.free_RVs)
+    order = [out for node in io_toposort([], model.free_RVs) for out in node.outputs if out in free]
+    batched = {}
+    for rv in order:
+        parents = [p for p in ancestors([rv], blockers=list(batched)) if p in batched and p is not rv]
+        if parents:
+            batched[rv] = vectorize_graph(rv, replace={p: batched[p] for p in parents})
+        else:
+            batched[rv] = change_dist_size(rv, (n,), expand=True)
+    by_name = {rv.name: rv for rv in model.free_RVs}
+    columns = []
+    for b in blocks:
+        rv = by_name[b.name]
+        draw = batched[rv]
+        transform = model.rvs_to_transforms.get(rv)
+        value = transform.forward(draw, *draw.owner.inputs) if transform is not None else draw
+        columns.append(pt.reshape(pt.cast(value, "float64"), (n, b.stop - b.start)))
+    fn = pm.pytensorf.compile([n], pt.concatenate(columns, axis=1), random_seed=0)
+    rngs = [s for s in fn.get_shared() if isinstance(s.type, RandomGeneratorType)]
+
+    def sample(rng: np.random.Generator, size: int) -> np.ndarray:
+        reseed_rngs(rngs, rng.integers(2**63))
+        return fn(size)
+
+    return sample

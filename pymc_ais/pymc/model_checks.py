@@ -1,0 +1,63 @@
+"""Checks that a PyMC model can serve as an input law, and a float64 clone of it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from pymc.model.fgraph import fgraph_from_model, model_from_fgraph
+from pytensor.tensor.random.op import RandomVariable
+from pytensor.tensor.variable import TensorConstant
+
+
+def check_input_model(model: pm.Model) -> None:
+    """Raise a ValueError naming the variable if ``model`` is not a plain input law.
+
+    An input law is a model of free continuous random variables only: observed
+    variables (posterior targets) and Potentials (unnormalised densities) are refused,
+    as are discrete free variables (the proposals are Gaussians on a continuous space).
+    """
+    if model.observed_RVs:
+        names = ", ".join(repr(v.name) for v in model.observed_RVs)
+        raise ValueError(
+            f"observed variable {names} found: pymc_ais estimates expectations under the "
+            "model's input law (its free variables' prior), so the model must have no observed "
+            "variables; remove the observations or build the input model without them"
+        )
+    if model.potentials:
+        names = ", ".join(repr(v.name) for v in model.potentials)
+        raise ValueError(
+            f"Potential {names} found: a Potential makes the input density unnormalised, so "
+            "expectations under it are not defined; express the input law with distributions only"
+        )
+    if not model.free_RVs:
+        raise ValueError("the model has no free random variables: there is no input law to sample")
+    for rv in model.free_RVs:
+        if not rv.dtype.startswith("float"):
+            raise ValueError(
+                f"free variable {rv.name!r} is discrete (dtype {rv.dtype}); pymc_ais needs "
+                "continuous inputs (its proposals are Gaussian mixtures on a continuous space)"
+            )
+
+
+def float64_clone(model: pm.Model) -> pm.Model:
+    """A copy of ``model`` whose distribution parameters given as constants are float64.
+
+    Python scalars become int8/float32 constants in PyTensor, which makes the
+    log-densities only float32-accurate; the clone computes them in float64.
+    """
+    fgraph, _ = fgraph_from_model(model)
+    for node in list(fgraph.toposort()):
+        if not isinstance(node.op, RandomVariable):
+            continue
+        rng, size, *params = node.inputs
+        new = [
+            pt.constant(np.asarray(p.data, dtype="float64"))
+            if isinstance(p, TensorConstant) and p.dtype != "float64" and p.dtype[:3] in ("int", "flo", "uin")
+            else p
+            for p in params
+        ]
+        if any(a is not b for a, b in zip(new, params)):
+            replacement = node.op.make_node(rng, size, *new)
+            fgraph.replace_all(list(zip(node.outputs, replacement.outputs)), import_missing=True)
+    return model_from_fgraph(fgraph, mutate_fgraph=True)

@@ -1,0 +1,167 @@
+"""Build the ``xarray.DataTree`` returned by :func:`pymc_ais.estimate`."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import numpy as np
+import xarray as xr
+from scipy.stats import norm
+
+from .core.aiscv import RunResult, Settings
+from .core.diagnostics import diagnostics
+
+
+def _versions() -> dict:
+    import arviz
+    import pymc
+    import pytensor
+    import scipy
+
+    from . import __version__
+
+    return {
+        "pymc_ais": __version__,
+        "pymc": pymc.__version__,
+        "pytensor": pytensor.__version__,
+        "arviz": arviz.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "xarray": xr.__version__,
+    }
+
+
+def _settings_dict(settings: Settings) -> dict:
+    out = {}
+    for key, value in settings.__dict__.items():
+        out[key] = value if isinstance(value, (str, int, float, type(None))) else np.asarray(value).tolist()
+    return out
+
+
+def estimates_dataset(result: RunResult, labels: list[str], ci_prob: float) -> xr.Dataset:
+    """Estimates, errors, intervals, diagnostics and covariance, dims ("expectation",)."""
+    est = result.estimates
+    final = result.final
+    z = norm.ppf(0.5 + ci_prob / 2.0)
+    diag = diagnostics(final.log_f, final.phi, final.log_q, est.mcse)
+    e = ("expectation",)
+    ds = xr.Dataset(
+        {
+            "mean": (e, est.mean),
+            "mcse": (e, est.mcse),
+            "ci_lower": (e, est.mean - z * est.mcse),
+            "ci_upper": (e, est.mean + z * est.mcse),
+            "ess": (e, diag["ess"]),
+            "ess_weights": (e, diag["ess_weights"]),
+            "pareto_k": (e, diag["pareto_k"]),
+            "covariance": (("expectation", "expectation_bis"), est.cov),
+        },
+        coords={"expectation": labels, "expectation_bis": labels},
+    )
+    ds.attrs.update(ci_prob=ci_prob, ci_method="normal", n_draws=est.n)
+    ds["mean"].attrs["description"] = "unbiased estimate of E_f[phi] from the final-phase draws"
+    ds["mcse"].attrs["description"] = "Monte Carlo standard error of the estimate"
+    ds["ess"].attrs["description"] = "Var_f(phi) / mcse^2: i.i.d. draws from f giving the same error"
+    ds["ess_weights"].attrs["description"] = "Kish effective sample size of the weights f/g"
+    ds["pareto_k"].attrs["description"] = "Pareto k-hat of |phi| f / g; above 0.7 the error bar is unreliable"
+    return ds
+
+
+def adaptation_dataset(result: RunResult, labels: list[str]) -> xr.Dataset:
+    """One row per sampling law of the adaptive phase (row 0: the initial law)."""
+    state = result.state
+    targets = state.targets
+    target_labels = targets.labels(labels)
+    components = ["initial law", *target_labels]
+    props = state.proposals
+    alpha = np.stack([p.alpha for p in props])
+    return xr.Dataset(
+        {
+            "evaluations": ("iteration", np.cumsum(state.counts)),
+            "block_size": ("iteration", state.counts),
+            "predicted_variance": ("iteration", [float(state.weights @ p.sigma2) for p in props]),
+            "criterion": ("iteration", [p.criterion for p in props]),
+            "alpha": (("iteration", "component"), alpha),
+            "beta": (("iteration", "target"), np.stack([p.beta for p in props])),
+            "sigma2": (("iteration", "target"), np.stack([p.sigma2 for p in props])),
+            "target_weight": ("target", state.weights),
+        },
+        coords={"iteration": np.arange(len(props)), "component": components, "target": target_labels},
+        attrs={
+            "stop_reason": result.stop_reason,
+            "final_proposal": result.final.proposal_index,
+            "description": "predicted_variance = sum_t w_t sigma2_t per point, with the final weights",
+        },
+    )
+
+
+def _sample_dims(name: str, shape: tuple, dims: tuple | None, coords: dict):
+    if dims is not None and len(dims) == len(shape):
+        return list(dims), {d: coords[d] for d in dims if d in coords and coords[d] is not None}
+    return [f"{name}_dim_{i}" for i in range(len(shape))], {}
+
+
+def draws_dataset(values: dict, dims: dict, coords: dict) -> xr.Dataset:
+    """Arrays (n, *shape) as variables with dims (chain=1, draw, ...)."""
+    data, all_coords = {}, {}
+    for name, array in values.items():
+        array = np.asarray(array)
+        extra, extra_coords = _sample_dims(name, array.shape[1:], dims.get(name), coords)
+        data[name] = (["chain", "draw", *extra], array[None])
+        all_coords.update(extra_coords)
+    n = next(iter(values.values())).shape[0]
+    all_coords.update(chain=[0], draw=np.arange(n))
+    return xr.Dataset(data, coords=all_coords)
+
+
+def build_datatree(
+    result: RunResult,
+    model_problem,
+    settings: Settings,
+    ci_prob: float,
+    random_seed,
+) -> xr.DataTree:
+    """Assemble every group of the result."""
+    final = result.final
+    mp = model_problem
+    n = final.x.shape[0]
+    labels = list(mp.labels)
+    samples = draws_dataset(mp.natural(final.x), mp.dims, mp.coords)
+    outputs, start = {}, 0
+    for out in mp.outputs:
+        shape = mp.output_shapes[out.name]
+        size = int(np.prod(shape, dtype=int))
+        outputs[out.name] = final.phi[:, start : start + size].reshape((n, *shape))
+        start += size
+    log_weights = xr.Dataset(
+        {
+            "log_weight": (("chain", "draw"), (final.log_f[:, 0] - final.log_q)[None]),
+            "log_proposal": (("chain", "draw"), final.log_q[None]),
+        },
+        coords={"chain": [0], "draw": np.arange(n)},
+        attrs={"description": "log f(x) - log g(x) at the final draws (unconstrained space)"},
+    )
+    tree = xr.DataTree.from_dict(
+        {
+            "estimates": estimates_dataset(result, labels, ci_prob),
+            "samples": samples,
+            "log_weights": log_weights,
+            "outputs": draws_dataset(outputs, {}, {}),
+            "adaptation": adaptation_dataset(result, labels),
+        }
+    )
+    tree.attrs.update(
+        inference_library="pymc_ais",
+        method="adaptive importance sampling with control variates (aISCV)",
+        created_at=datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        budget=settings.budget,
+        evaluations=int(result.state.evaluations + n),
+        evaluations_adaptive=int(result.state.evaluations),
+        evaluations_final=int(n),
+        random_seed=str(random_seed),
+        stop_reason=result.stop_reason,
+        settings=json.dumps(_settings_dict(settings)),
+        versions=json.dumps(_versions()),
+    )
+    return tree

@@ -1,0 +1,31 @@
+"""``summary``: a pandas table of the estimates, in the spirit of ``az.summary``."""
+
+from __future__ import annotations
+
+import pandas as pd
+import xarray as xr
+
+
+def summary(idata: xr.DataTree, round_to: int | None = None) -> pd.DataFrame:
+    """One row per expectation: mean, mcse, interval bounds, ess, ess_weights, k-hat.
+
+    Examples
+    --------
+    >>> pa.summary(idata)  # doctest: +SKIP
+               mean      mcse  ci_2.5%  ci_97.5%     ess  ess_weights  pareto_k
+    m2        1.001     0.004  ...
+    """
+    if "estimates" not in idata.children:
+        raise ValueError("idata has no 'estimates' group: pass the result of pymc_ais.estimate")
+    ds = idata["estimates"].to_dataset()
+    prob = float(ds.attrs.get("ci_prob", 0.95))
+    lo, hi = 100 * (1 - prob) / 2, 100 * (1 + prob) / 2
+    columns = {
+        "mean": "mean", "mcse": "mcse", "ci_lower": f"ci_{lo:g}%", "ci_upper": f"ci_{hi:g}%",
+        "ess": "ess", "ess_weights": "ess_weights", "pareto_k": "pareto_k",
+    }
+    table = pd.DataFrame(
+        {label: ds[var].values for var, label in columns.items()},
+        index=pd.Index(ds["expectation"].values, name="expectation"),
+    )
+    return table.round(round_to) if round_to is not None else table
