@@ -98,7 +98,7 @@ def adaptation_dataset(result: RunResult, labels: list[str]) -> xr.Dataset:
 
 def _sample_dims(name: str, shape: tuple, dims: tuple | None, coords: dict):
     if dims is not None and len(dims) == len(shape):
-        return list(dims), {d: coords[d] for d in dims if d in coords and coords[d] is not None}
+        return list(dims), {d: list(coords[d]) for d in dims if d in coords and coords[d] is not None}
     return [f"{name}_dim_{i}" for i in range(len(shape))], {}
 
 

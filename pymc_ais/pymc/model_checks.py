@@ -6,6 +6,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pymc.model.fgraph import fgraph_from_model, model_from_fgraph
+from pytensor.graph.replace import graph_replace
+from pytensor.graph.traversal import ancestors
 from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.variable import TensorConstant
 
@@ -40,6 +42,31 @@ def check_input_model(model: pm.Model) -> None:
             )
 
 
+def _is_low_precision(var) -> bool:
+    return getattr(var, "dtype", "float64") != "float64" and var.dtype[:3] in ("int", "flo", "uin")
+
+
+def _as_float64(param):
+    """A float64 version of a distribution parameter.
+
+    A constant is converted; an expression of low-precision constants (such as the
+    ``1 / beta`` PyMC builds for ``Gamma(beta=2)``) is rebuilt with float64 constants so
+    it is computed in float64, not merely cast after a float32 computation.
+    """
+    if not _is_low_precision(param):
+        return param
+    if isinstance(param, TensorConstant):
+        return pt.constant(np.asarray(param.data, dtype="float64"))
+    constants = [v for v in ancestors([param]) if isinstance(v, TensorConstant) and _is_low_precision(v)]
+    try:
+        rebuilt = graph_replace(
+            param, {c: pt.constant(np.asarray(c.data, dtype="float64")) for c in constants}, strict=False
+        )
+    except (TypeError, ValueError):
+        rebuilt = param
+    return pt.cast(rebuilt, "float64")
+
+
 def float64_clone(model: pm.Model) -> pm.Model:
     """A copy of ``model`` whose distribution parameters given as constants are float64.
 
@@ -51,12 +78,7 @@ def float64_clone(model: pm.Model) -> pm.Model:
         if not isinstance(node.op, RandomVariable):
             continue
         rng, size, *params = node.inputs
-        new = [
-            pt.constant(np.asarray(p.data, dtype="float64"))
-            if isinstance(p, TensorConstant) and p.dtype != "float64" and p.dtype[:3] in ("int", "flo", "uin")
-            else p
-            for p in params
-        ]
+        new = [_as_float64(p) for p in params]
         if any(a is not b for a, b in zip(new, params)):
             replacement = node.op.make_node(rng, size, *new)
             fgraph.replace_all(list(zip(node.outputs, replacement.outputs)), import_missing=True)
