@@ -84,7 +84,7 @@ def build(expectations, model: pm.Model, compile_kwargs: dict | None, rng: np.ra
         n = z.shape[0]
         logp, named, graph_values = run_evaluator(z)
         columns = [
-            np.reshape(next(graph_values), (n, -1)) if o.graph is not None else _call(o, named, n, shapes[o.name])
+            np.reshape(next(graph_values) if o.graph is not None else _call(o, named, n, shapes[o.name]), (n, -1))
             for o in outputs
         ]
         return logp[:, None], np.concatenate(columns, axis=1)
@@ -107,7 +107,7 @@ def build(expectations, model: pm.Model, compile_kwargs: dict | None, rng: np.ra
 
 
 def _call(out: Output, named: dict, n: int, shape: tuple | None) -> np.ndarray:
-    """Call a black-box output on a batch and check what it returns."""
+    """Call a black-box output on a batch and check what it returns (shape (n, *shape))."""
     try:
         value = np.asarray(out.function(dict(named)), dtype=np.float64)
     except EvaluationError:
@@ -130,4 +130,4 @@ def _call(out: Output, named: dict, n: int, shape: tuple | None) -> np.ndarray:
             f"callable of expectation {out.name!r} returned NaN or inf at "
             f"{int(bad.reshape(n, -1).any(axis=1).sum())} of {n} point(s)"
         )
-    return value.reshape(n, -1)
+    return value
