@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Set up a virtual environment (Python >= 3.12) in .venv and run a task in it.
+#   bash scripts/dev.sh demo    -> runs examples/quickstart.py
+#   bash scripts/dev.sh test    -> runs the test suite
+#   bash scripts/dev.sh bench   -> runs the benchmarks
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+  local candidates=(python3.13 python3.12 python3)
+  local root
+  root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+  for v in "$root"/versions/3.1[2-9]*/bin/python; do candidates+=("$v"); done
+  for py in "${candidates[@]}"; do
+    if "$py" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then
+      command -v "$py" 2>/dev/null || echo "$py"
+      return 0
+    fi
+  done
+  return 1
+}
+
+setup() {
+  local stamp=.venv/.installed
+  local want
+  want=$(sha1sum pyproject.toml | cut -d' ' -f1)
+  if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  local py
+  if ! py=$(find_python); then
+    echo "error: pymc_ais needs Python >= 3.12 (pymc 6); none found among python3.13, python3.12, python3 or pyenv's versions" >&2
+    exit 1
+  fi
+  echo "setting up .venv with $py" >&2
+  [ -x .venv/bin/python ] || "$py" -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade pip >&2
+  .venv/bin/python -m pip install --quiet -e ".[test,bench]" >&2
+  echo "$want" > "$stamp"
+}
+
+task=${1:-test}
+shift || true
+setup
+case "$task" in
+  demo) exec .venv/bin/python examples/quickstart.py "$@" ;;
+  test) exec .venv/bin/python -m pytest -q "$@" ;;
+  bench)
+    .venv/bin/python benchmarks/compile_throughput.py
+    exec .venv/bin/python benchmarks/gaussian_moments.py "$@" ;;
+  *) echo "unknown task '$task' (demo, test, bench)" >&2; exit 2 ;;
+esac
