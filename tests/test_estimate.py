@@ -158,7 +158,7 @@ def test_compile_modes_agree():
     exprs = {"xy": x * y, "p": y > 2}
     results = [
         _est(pa.estimate(exprs, model=model, draws=3_000, random_seed=10, progressbar=False, compile_kwargs=kw))[0]
-        for kw in (None, {"mode": "NUMBA"}, {"mode": "FAST_RUN"})
+        for kw in (None, {"mode": "NUMBA"}, {"mode": "C"})
     ]
     np.testing.assert_allclose(results[1], results[0], rtol=1e-10)
     np.testing.assert_allclose(results[2], results[0], rtol=1e-10)
@@ -185,6 +185,10 @@ def test_datatree_groups_and_netcdf_round_trip(tmp_path):
     np.testing.assert_allclose(idata["outputs"]["s"].values[0], samples["s"].values[0])
     np.testing.assert_allclose(idata["outputs"]["bb"].values[0], samples["x"].values[0] ** 2 + samples["s"].values[0][:, None])
     within(est["mean"].values, est["mcse"].values, [0, 0, 0, np.sqrt(2 / np.pi), 1 + np.sqrt(2 / np.pi), 1 + np.sqrt(2 / np.pi), 1 + np.sqrt(2 / np.pi)])
+    import arviz as az
+
+    stats_table = az.summary(idata, group="samples", kind="stats")  # ArviZ works on samples
+    assert "s" in stats_table.index
     path = tmp_path / "result.nc"
     idata.to_netcdf(path)
     assert xr.open_datatree(path).identical(idata)
