@@ -99,19 +99,17 @@ def estimate(
         raise ValueError(f"draws must be a positive integer (the total budget of model evaluations), got {draws!r}")
     if not 0 < ci_prob < 1:
         raise ValueError(f"ci_prob must be in (0, 1), got {ci_prob!r}")
-    settings = Settings(budget=int(draws), weights=weights if isinstance(weights, str) else "absolute",
-                        family=family, **options)
+    if not isinstance(weights, str):
+        weights = np.asarray(weights, dtype=np.float64).ravel()
+    settings = Settings(budget=int(draws), weights=weights, family=family, **options)
     model = pm.modelcontext(model)
     rng = np.random.default_rng(random_seed)
     model_problem = build(expectations, model, compile_kwargs, rng)
-    if not isinstance(weights, str):
-        w = np.asarray(weights, dtype=np.float64).ravel()
-        if w.shape[0] != model_problem.problem.n_pairs:
-            raise ValueError(
-                f"weights has {w.shape[0]} entries but there are {model_problem.problem.n_pairs} "
-                f"expectations ({', '.join(model_problem.labels)})"
-            )
-        settings = dataclasses.replace(settings, weights=w)
+    if not isinstance(weights, str) and weights.shape[0] != model_problem.problem.n_pairs:
+        raise ValueError(
+            f"weights has {weights.shape[0]} entries but there are {model_problem.problem.n_pairs} "
+            f"expectations ({', '.join(model_problem.labels)})"
+        )
     with ProgressReporter(settings, enabled=progressbar) as progress:
         try:
             result = run(model_problem.problem, settings, rng, callback=progress.update)

@@ -211,3 +211,12 @@ def test_same_seed_same_result():
     a = pa.estimate({"m": x**2}, model=model, draws=2_000, random_seed=13, progressbar=False)
     b = pa.estimate({"m": x**2}, model=model, draws=2_000, random_seed=13, progressbar=False)
     assert a["estimates"]["mean"].item() == b["estimates"]["mean"].item()
+
+
+def test_user_weights_array():
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0)
+    idata = pa.estimate({"m2": x**2, "m4": x**4}, model=model, draws=4_000, weights=[1.0, 0.01],
+                        random_seed=14, progressbar=False)
+    within(*_est(idata), [1.0, 3.0])
+    np.testing.assert_allclose(idata["adaptation"]["target_weight"].values, np.array([1.0, 0.01]) / 1.01)

@@ -11,7 +11,7 @@ import pymc as pm
 
 from ..core.problem import EvaluationError, Problem
 from .compiler import Block, compile_evaluator, compile_sampler, flat_layout
-from .expectations import Output, parse
+from .expectations import Output, as_mapping, parse
 from .model_checks import check_input_model, float64_clone
 
 _CACHE: OrderedDict = OrderedDict()
@@ -45,8 +45,6 @@ def _cache_key(model, outputs_spec, compile_kwargs):
 
 def build(expectations, model: pm.Model, compile_kwargs: dict | None, rng: np.random.Generator) -> ModelProblem:
     """Check the model, compile its functions (cached) and return the problem object."""
-    from .expectations import as_mapping
-
     spec = as_mapping(expectations)
     key = _cache_key(model, spec, compile_kwargs)
     cached = _CACHE.get(key)
