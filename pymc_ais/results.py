@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import xarray as xr
-from scipy.stats import norm
+from scipy.stats import norm, t as student_t
 
 from .core.aiscv import RunResult, Settings
 from .core.diagnostics import diagnostics
@@ -43,7 +43,8 @@ def estimates_dataset(result: RunResult, labels: list[str], ci_prob: float) -> x
     """Estimates, errors, intervals, diagnostics and covariance, dims ("expectation",)."""
     est = result.estimates
     final = result.final
-    z = norm.ppf(0.5 + ci_prob / 2.0)
+    quantile = 0.5 + ci_prob / 2.0
+    z = norm.ppf(quantile) if np.isinf(est.df) else student_t.ppf(quantile, est.df)
     diag = diagnostics(final.log_f, final.phi, final.log_q, est.mcse)
     e = ("expectation",)
     ds = xr.Dataset(
@@ -59,7 +60,12 @@ def estimates_dataset(result: RunResult, labels: list[str], ci_prob: float) -> x
         },
         coords={"expectation": labels, "expectation_bis": labels},
     )
-    ds.attrs.update(ci_prob=ci_prob, ci_method="normal", n_draws=est.n)
+    ds.attrs.update(
+        ci_prob=ci_prob,
+        ci_method="normal (i.i.d. draws)" if np.isinf(est.df) else f"student-t, {int(est.df)} degrees of freedom",
+        n_draws=est.n,
+        replicates=0 if np.isinf(est.df) else int(est.df) + 1,
+    )
     ds["mean"].attrs["description"] = "unbiased estimate of E_f[phi] from the final-phase draws"
     ds["mcse"].attrs["description"] = "Monte Carlo standard error of the estimate"
     ds["ess"].attrs["description"] = "Var_f(phi) / mcse^2: i.i.d. draws from f giving the same error"

@@ -2,30 +2,33 @@
 
 import numpy as np
 import pytest
-from scipy.stats import norm
+from scipy.stats import norm, t as student_t
 
 from pymc_ais.core import Problem, Settings, run
 
 
 @pytest.mark.slow
-def test_mcse_and_coverage_over_repetitions():
+@pytest.mark.parametrize("sampler, tolerance", [("mc", 0.20), ("stratified", 0.25), ("rqmc", 0.25)])
+def test_mcse_and_coverage_over_repetitions(sampler, tolerance):
     # E[X^4] = 3 and P(X > 2) for X ~ N(0, 1); 200 independent seeded runs.
     problem = Problem(
         dim=1,
         sample_initial=lambda rng, n: rng.standard_normal((n, 1)),
         evaluate=lambda x: (norm.logpdf(x), np.hstack([x**4, (x > 2.0) * 1.0])),
         output_names=["m4", "p2"],
+        initial_quantile=norm.ppf,
     )
     truth = np.array([3.0, norm.sf(2.0)])
     reps = 200
     means, mcses = np.empty((reps, 2)), np.empty((reps, 2))
     for seed in range(reps):
-        res = run(problem, Settings(4_000), np.random.default_rng(1000 + seed))
+        res = run(problem, Settings(4_000, sampler=sampler), np.random.default_rng(1000 + seed))
         means[seed], mcses[seed] = res.estimates.mean, res.estimates.mcse
     spread = means.std(axis=0, ddof=1)
     reported = np.sqrt(np.mean(mcses**2, axis=0))
-    np.testing.assert_array_less(np.abs(reported / spread - 1.0), 0.20)
-    covered = np.mean(np.abs(means - truth) <= norm.ppf(0.975) * mcses, axis=0)
+    np.testing.assert_array_less(np.abs(reported / spread - 1.0), tolerance)
+    df = 2_000 if sampler == "mc" else res.estimates.df
+    covered = np.mean(np.abs(means - truth) <= student_t.ppf(0.975, df) * mcses, axis=0)
     assert np.all((covered >= 0.90) & (covered <= 0.99)), covered
     # the mean over runs is unbiased: within 4 standard errors of the mean
     np.testing.assert_array_less(np.abs(means.mean(axis=0) - truth), 4 * spread / np.sqrt(reps))

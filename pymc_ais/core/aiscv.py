@@ -29,6 +29,7 @@ import numpy as np
 
 from . import gaussian_mixture as gm
 from .gaussian_mixture import logsumexp
+from .final_sampling import draw_replicates
 from .mixture_weights import optimise_alpha
 from .problem import EvaluationError, Problem, checked_evaluate
 from .targets import Targets, integrand_log_abs, make_targets, ratio
@@ -36,7 +37,7 @@ from .targets import Targets, integrand_log_abs, make_targets, ratio
 WEIGHT_SCHEMES = ("relative", "absolute")
 FAMILIES = ("gaussian", "mixture")
 COVARIANCES = ("full", "diag")
-SAMPLERS = ("mc",)
+SAMPLERS = ("rqmc", "stratified", "mc")
 CONTROL_VARIATES = ("full", "single")
 
 
@@ -52,7 +53,14 @@ class Settings:
     n_components : components per target with ``family="mixture"``.
     block_fraction : size of each adaptive block, as a fraction of the budget.
     adaptive_fraction : cap of the adaptive phase, as a fraction of the budget.
-    sampler : how the final phase samples the mixture ("mc": i.i.d.).
+    sampler : how the final phase samples the mixture: "rqmc" (points allocated to the
+        components in proportion to alpha, scrambled Sobol' inside each component),
+        "stratified" (same allocation, i.i.d. inside components) or "mc" (i.i.d. draws
+        of the mixture). See :mod:`pymc_ais.core.final_sampling`.
+    replicates : independent randomizations of the final phase for "rqmc" and
+        "stratified"; the standard errors come from their spread (Student-t intervals).
+    final_trim : with "rqmc", the smallest components adding up to at most
+        this weight are left out of the final mixture (see ``final_sampling.trim_small``).
     control_variates : "full" (regress each target on every mixture component's
         ``g_k / g_alpha - 1`` whose weight is not negligible, as Owen & Zhou) or
         "single" (each target on its own component, as the published method).
@@ -75,7 +83,9 @@ class Settings:
     n_components: int = 2
     block_fraction: float = 0.1
     adaptive_fraction: float = 0.5
-    sampler: str = "mc"
+    sampler: str = "rqmc"
+    replicates: int = 16
+    final_trim: float = 0.1
     control_variates: str = "full"
     alpha_floor: float | None = None
     defensive: float = 0.01
@@ -97,13 +107,19 @@ class Settings:
                 raise ValueError("weights must be 'relative', 'absolute' or a 1-d array of positive finite numbers")
         if not (0 < self.block_fraction <= self.adaptive_fraction < 1):
             raise ValueError("need 0 < block_fraction <= adaptive_fraction < 1")
+        if not 0 <= self.final_trim < 1:
+            raise ValueError("final_trim must be in [0, 1)")
+        if self.sampler != "mc" and int(self.replicates) < 2:
+            raise ValueError("replicates must be at least 2 (the standard error comes from their spread)")
         if int(self.n_components) < 1:
             raise ValueError("n_components must be at least 1")
-        if self.block < 2 or self.budget - self.block < 2:
+        final_minimum = 2 if self.sampler == "mc" else 2 * int(self.replicates)
+        if self.block < 2 or self.budget - self.adaptive_cap < final_minimum:
             raise ValueError(
                 f"draws={self.budget} is too small: the adaptive phase needs blocks of at least 2 "
-                f"points (block = {self.block_fraction:g} x draws) and the final phase at least 2; "
-                f"use draws >= {int(np.ceil(2 / self.block_fraction)) + 2}"
+                f"points (block = {self.block_fraction:g} x draws) and the final phase at least "
+                f"{final_minimum}; use draws >= "
+                f"{max(int(np.ceil(2 / self.block_fraction)), int(np.ceil(final_minimum / (1 - self.adaptive_fraction))))}"
             )
 
     @property
@@ -406,9 +422,16 @@ def stop_reason(state: State, settings: Settings) -> str | None:
 
 
 def best_proposal(state: State) -> int:
-    """Index of the proposal with the smallest predicted weighted variance."""
-    values = [predicted_variance(state, k) for k in range(len(state.proposals))]
-    return int(np.nanargmin(values))
+    """Index of the adapted proposal with the smallest predicted weighted variance.
+
+    The initial law alone is chosen only if no block was adapted: its predicted
+    variance, estimated on heavy-tailed draws, is the least reliable of all, and every
+    adapted proposal contains it as its defensive component anyway.
+    """
+    if len(state.proposals) == 1:
+        return 0
+    values = [predicted_variance(state, k) for k in range(1, len(state.proposals))]
+    return 1 + int(np.nanargmin(values))
 
 
 class FinalSample(NamedTuple):
@@ -418,39 +441,85 @@ class FinalSample(NamedTuple):
     x: np.ndarray  # (n, d)
     log_f: np.ndarray  # (n, L)
     phi: np.ndarray  # (n, M)
-    log_q: np.ndarray  # (n,) log density of the sampling law
+    log_q: np.ndarray  # (n,) log density of the (realised) sampling law
     target_summands: np.ndarray  # (n, T)
     pair_summands: np.ndarray  # (n, n_pairs)
+    replicate: np.ndarray | None  # (n,) replicate index, or None for i.i.d. draws
+    alpha: np.ndarray  # (K,) realised mixture weights of the final draws
+
+
+def replicate_layout(n: int, settings: Settings) -> tuple[int, int]:
+    """Points per replicate and number of replicates for a stratified final phase.
+
+    "rqmc" uses a power of two per replicate (Sobol' nets are balanced at powers of two)
+    and as many replicates as fit, at least ``settings.replicates``; "stratified" splits
+    evenly into ``settings.replicates``.
+    """
+    per = n // settings.replicates
+    if settings.sampler == "rqmc" and per >= 2:
+        per = 2 ** int(np.floor(np.log2(per)))
+    return per, n // per
 
 
 def final_phase(problem: Problem, state: State, settings: Settings, rng: np.random.Generator) -> FinalSample:
-    """Draw the remaining budget fresh from the best proposal and form the summands."""
+    """Draw the remaining budget fresh from the best proposal and form the summands.
+
+    With a stratified sampler the remaining budget is split into ``replicates`` equal
+    replicates (up to ``replicates - 1`` evaluations are left unused), and the realised
+    allocation replaces alpha in the estimator.
+    """
     index = best_proposal(state)
     proposal = state.proposals[index]
     n = settings.budget - state.evaluations
-    x = sample_proposal(proposal, problem, rng, n)
+    replicate = None
+    if settings.sampler == "mc" or proposal.components is None:
+        x = sample_proposal(proposal, problem, rng, n)
+        if settings.sampler != "mc":  # the initial law alone: i.i.d. draws, grouped in replicates
+            per = n // settings.replicates
+            x = x[: per * settings.replicates]
+            replicate = np.repeat(np.arange(settings.replicates), per)
+    else:
+        per, reps = replicate_layout(n, settings)
+        x, replicate, weights = draw_replicates(
+            proposal.alpha, proposal.components, problem.sample_initial, problem.initial_quantile, rng, per, reps,
+            quasi=settings.sampler == "rqmc", trim_mass=settings.final_trim,
+        )
+        coef = np.where((weights > 0)[:, None], proposal.coef, 0.0)
+        proposal = proposal._replace(alpha=weights, coef=coef)
     log_f, phi = _evaluate(problem, x, state)
     log_c = component_matrix(proposal.components, x, log_f)
     log_q = proposal_logpdf(proposal, x, log_f)
     terms = summands(proposal, state.targets, log_f, phi, log_c, log_q)
-    pairs = np.zeros((n, problem.n_pairs))
+    pairs = np.zeros((x.shape[0], problem.n_pairs))
     np.add.at(pairs.T, state.targets.pair, (terms * state.targets.combine_sign).T)
-    return FinalSample(index, x, log_f, phi, log_q, terms, pairs)
+    return FinalSample(index, x, log_f, phi, log_q, terms, pairs, replicate, proposal.alpha)
 
 
 class Estimates(NamedTuple):
     mean: np.ndarray  # (J,)
     mcse: np.ndarray  # (J,)
     cov: np.ndarray  # (J, J)
-    n: int
+    n: int  # number of final draws
+    df: float  # degrees of freedom of the error estimate (inf: normal intervals)
 
 
-def estimates_from_summands(pair_summands: np.ndarray) -> Estimates:
-    """Means, standard errors and covariance of the estimates from i.i.d. summands."""
+def estimates_from_summands(pair_summands: np.ndarray, replicate: np.ndarray | None = None) -> Estimates:
+    """Means, standard errors and covariance of the estimates.
+
+    I.i.d. summands: the usual formula. Replicates: the spread of the R replicate means
+    (``cov / R``, R - 1 degrees of freedom).
+    """
     n = pair_summands.shape[0]
-    mean = pair_summands.mean(axis=0)
-    cov = np.atleast_2d(np.cov(pair_summands, rowvar=False)) / n
-    return Estimates(mean, np.sqrt(np.diag(cov)), cov, n)
+    if replicate is None:
+        mean = pair_summands.mean(axis=0)
+        cov = np.atleast_2d(np.cov(pair_summands, rowvar=False)) / n
+        return Estimates(mean, np.sqrt(np.diag(cov)), cov, n, np.inf)
+    r = int(replicate.max()) + 1
+    sums = np.zeros((r, pair_summands.shape[1]))
+    np.add.at(sums, replicate, pair_summands)
+    means = sums / np.bincount(replicate, minlength=r)[:, None]
+    cov = np.atleast_2d(np.cov(means, rowvar=False)) / r
+    return Estimates(means.mean(axis=0), np.sqrt(np.diag(cov)), cov, n, float(r - 1))
 
 
 class RunResult(NamedTuple):
@@ -472,4 +541,4 @@ def run(problem: Problem, settings: Settings, rng: np.random.Generator, callback
             callback(state)
         reason = stop_reason(state, settings)
     final = final_phase(problem, state, settings, rng)
-    return RunResult(state, reason, final, estimates_from_summands(final.pair_summands))
+    return RunResult(state, reason, final, estimates_from_summands(final.pair_summands, final.replicate))

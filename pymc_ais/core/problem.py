@@ -38,6 +38,9 @@ class Problem:
     evaluate : ``x -> (log_f, phi)`` with ``log_f`` (n, L) and ``phi`` (n, M).
     output_names : names of the M outputs (used in error messages and results).
     law_names : names of the L input laws.
+    initial_quantile : optional ``u -> x`` mapping points of (0, 1)^dim to the initial
+        law (inverse CDFs); with it the quasi-Monte Carlo sampler draws the initial law's
+        share of the points quasi-randomly too, otherwise with ``sample_initial``.
 
     Examples
     --------
@@ -58,6 +61,7 @@ class Problem:
     evaluate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
     output_names: Sequence[str]
     law_names: Sequence[str] = field(default=("f",))
+    initial_quantile: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def n_laws(self) -> int:

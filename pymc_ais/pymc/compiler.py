@@ -116,3 +116,37 @@ def compile_sampler(model: pm.Model, blocks: list[Block]):
         return fn(size)
 
     return sample
+
+
+def compile_quantile_map(model: pm.Model, blocks: list[Block]):
+    """Compile ``u (n, d) -> z (n, d)``: uniforms to the input law through inverse CDFs.
+
+    Each free variable's coordinates take one uniform each, pushed through its
+    distribution's inverse CDF (``pm.icdf``) given its batched parents (ancestral), then
+    the forward value transform. Returns ``None`` when some distribution has no inverse
+    CDF (multivariate ones such as MvNormal or Dirichlet): the quasi-random sampler then
+    draws the input law's share with the ordinary sampler.
+    """
+    u = pt.matrix("u", dtype="float64")
+    n = u.shape[0]
+    free = set(model.free_RVs)
+    order = [out for node in io_toposort([], model.free_RVs) for out in node.outputs if out in free]
+    by_name = {b.name: b for b in blocks}
+    natural, columns = {}, {}
+    try:
+        for rv in order:
+            b = by_name[rv.name]
+            u_rv = u[:, b.start : b.stop].reshape((n, *b.shape))
+            parents = [p for p in ancestors([rv], blockers=list(natural)) if p in natural and p is not rv]
+            u_core = pt.tensor(dtype="float64", shape=b.shape)
+            x_core = pm.icdf(rv, u_core)
+            transform = model.rvs_to_transforms.get(rv)
+            z_core = transform.forward(x_core, *rv.owner.inputs) if transform is not None else x_core
+            x, z = vectorize_graph([x_core, z_core], replace={u_core: u_rv, **{p: natural[p] for p in parents}})
+            natural[rv] = x
+            columns[rv.name] = pt.reshape(pt.cast(z, "float64"), (n, b.stop - b.start))
+        fn = pytensor.function([u], pt.concatenate([columns[b.name] for b in blocks], axis=1))
+    except (NotImplementedError, TypeError, ValueError, KeyError):
+        return None
+    fn.trust_input = True
+    return lambda points: fn(np.ascontiguousarray(points, dtype=np.float64))

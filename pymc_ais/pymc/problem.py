@@ -10,7 +10,7 @@ import numpy as np
 import pymc as pm
 
 from ..core.problem import EvaluationError, Problem
-from .compiler import Block, compile_evaluator, compile_sampler, flat_layout
+from .compiler import Block, compile_evaluator, compile_quantile_map, compile_sampler, flat_layout
 from .expectations import Output, as_mapping, parse
 from .model_checks import check_input_model, float64_clone
 
@@ -89,7 +89,10 @@ def build(expectations, model: pm.Model, compile_kwargs: dict | None, rng: np.ra
 
     labels = [lab for o in outputs for lab in _labels(o.name, shapes[o.name])]
     result = ModelProblem(
-        problem=Problem(dim=dim, sample_initial=sampler, evaluate=evaluate, output_names=labels),
+        problem=Problem(
+            dim=dim, sample_initial=sampler, evaluate=evaluate, output_names=labels,
+            initial_quantile=compile_quantile_map(work, blocks),
+        ),
         blocks=blocks,
         outputs=outputs,
         output_shapes=shapes,

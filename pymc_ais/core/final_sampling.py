@@ -1,0 +1,139 @@
+"""Final-phase sampling of a mixture: i.i.d., stratified, or stratified randomized QMC.
+
+- "mc": a random component per point (plain i.i.d. draws from ``g_alpha``).
+- "stratified": every replicate gives each component a deterministic number of points,
+  ``c_k ≈ m alpha_k`` (largest remainders), drawn i.i.d. inside the component.
+- "rqmc": the same allocation, each component's points from an independently scrambled
+  Sobol' sequence pushed through the component's Gaussian (inverse normal CDF, then the
+  Cholesky factor).
+
+With a deterministic allocation the estimator keeps the *realised* mixture
+``g_alpha' = sum_k (c_k / m) g_k`` in its denominator (the deterministic-mixture
+estimator), so it stays unbiased for any counts. Sobol' balance is exact only when a
+component's count is a power of two; other counts use the first ``c_k`` points of the
+scrambled sequence, still exactly unbiased, with a little less balance. Error bars come
+from R independent replicates (independent scramblings and draws), never from the
+i.i.d. formula.
+
+The initial law (component 0) is drawn i.i.d. by the problem's own sampler in every mode.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.special import ndtri
+from scipy.stats import qmc
+
+from . import gaussian_mixture as gm
+
+
+def allocate(alpha: np.ndarray, m: int) -> np.ndarray:
+    """Integer counts summing to ``m`` closest to ``m * alpha`` (largest remainders)."""
+    target = m * np.asarray(alpha, dtype=np.float64) / np.sum(alpha)
+    counts = np.floor(target).astype(np.int64)
+    short = m - counts.sum()
+    if short > 0:
+        counts[np.argsort(target - counts)[::-1][:short]] += 1
+    return counts
+
+
+def trim_small(alpha: np.ndarray, mass: float) -> np.ndarray:
+    """Drop the smallest components whose weights add up to at most ``mass``; renormalise.
+
+    Component 0, the defensive initial law, is never dropped: without it a proposal
+    that missed a mode of an integrand would give a confidently wrong answer.
+
+    In a quasi-random sample every component boundary is a discontinuity and a
+    component with a handful of points is plain Monte Carlo noise; the estimator keeps
+    the trimmed mixture in its denominator, so it stays unbiased.
+    """
+    alpha = np.asarray(alpha, dtype=np.float64) / np.sum(alpha)
+    order = np.argsort(alpha[1:]) + 1
+    dropped = order[np.cumsum(alpha[order]) <= mass]
+    trimmed = alpha.copy()
+    trimmed[dropped] = 0.0
+    return trimmed / trimmed.sum()
+
+
+def scrambled_uniform(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
+    """``n`` points of a freshly scrambled Sobol' sequence in (0, 1)^dim."""
+    sobol = qmc.Sobol(dim, scramble=True, seed=rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # balance warning for non powers of two
+        u = sobol.random(n)
+    return np.clip(u, 1e-16, 1 - 1e-16)
+
+
+def _quasi_mixture(alpha, components, sample_initial, initial_quantile, rng, m):
+    """``m`` points of the mixture from one scrambled Sobol' net in dimension d + 1.
+
+    The first coordinate picks the component by inverting the cumulative weights (so
+    the component counts are ``m alpha_k`` up to one point, and the whole net stays
+    balanced when ``m`` is a power of two); the other d coordinates are mapped to the
+    component's Gaussian. Each point's marginal law is exactly ``g_alpha``. Points of
+    the initial law (component 0) go through its quantile map if there is one, else
+    they are drawn by its own sampler.
+    """
+    dim = components[0].dim
+    u = scrambled_uniform(rng, m, dim + 1)
+    which = np.minimum(np.searchsorted(np.cumsum(alpha / alpha.sum()), u[:, 0], side="right"), alpha.size - 1)
+    normal = ndtri(u[:, 1:])
+    x = np.empty((m, dim))
+    for k in np.unique(which):
+        sel = which == k
+        if k == 0 and initial_quantile is not None:
+            x[sel] = np.asarray(initial_quantile(u[sel, 1:]), dtype=np.float64)
+        elif k == 0:
+            x[sel] = np.asarray(sample_initial(rng, int(sel.sum())), dtype=np.float64)
+        else:
+            x[sel] = _through(components[k - 1], rng, normal[sel])
+    return x
+
+
+def _through(mixture: gm.GaussianMixture, rng: np.random.Generator, u: np.ndarray) -> np.ndarray:
+    """Map standard-normal inputs through a mixture (sub-component picked at random)."""
+    if mixture.n_components == 1:
+        return gm.push_forward(mixture, 0, u)
+    which = rng.choice(mixture.n_components, size=u.shape[0], p=gm.normalised_weights(mixture.log_weights))
+    out = np.empty_like(u)
+    for s in range(mixture.n_components):
+        out[which == s] = gm.push_forward(mixture, s, u[which == s])
+    return out
+
+
+def draw_replicates(
+    alpha: np.ndarray,
+    components: tuple,
+    sample_initial,
+    initial_quantile,
+    rng: np.random.Generator,
+    per_replicate: int,
+    replicates: int,
+    quasi: bool,
+    trim_mass: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stratified draws for every replicate.
+
+    Returns the points (R * m, d), their replicate index (R * m,), and the mixture
+    weights the points follow (K,): the realised allocation ``c_k / m`` for
+    "stratified", the weights trimmed by ``trim_mass`` for "rqmc".
+    """
+    if quasi:
+        weights = trim_small(alpha, trim_mass)
+    else:
+        counts = allocate(alpha, per_replicate)
+        weights = counts / per_replicate
+    parts = []
+    for _ in range(replicates):
+        if quasi:
+            parts.append(_quasi_mixture(weights, components, sample_initial, initial_quantile, rng, per_replicate))
+            continue
+        block = []
+        if counts[0]:
+            block.append(np.asarray(sample_initial(rng, int(counts[0])), dtype=np.float64))
+        block += [_through(g, rng, rng.standard_normal((int(c), g.dim))) for g, c in zip(components, counts[1:]) if c]
+        parts.append(np.concatenate(block, axis=0))
+    ids = np.repeat(np.arange(replicates), per_replicate)
+    return np.concatenate(parts, axis=0), ids, weights
