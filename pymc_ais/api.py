@@ -50,8 +50,11 @@ def estimate(
         Array-valued phi give one expectation per element, labelled ``name[i,...]``.
     model : pm.Model, optional
         The input model; the context model by default.
-    models : mapping, optional
-        Alternative input laws (not available in this version).
+    models : mapping name -> pm.Model, optional
+        Alternative input laws over the same free variables (same names, shapes and
+        supports). Every phi is estimated under every law from one shared sample; the
+        estimates then have dims ("model", "expectation"). Expressions are written in
+        ``model``'s variables (by default the first law's) or given by name.
     draws : int
         TOTAL budget of model evaluations, adaptive phase included.
     weights : "relative", "absolute" or array
@@ -94,7 +97,10 @@ def estimate(
     if unknown:
         raise TypeError(f"unknown option(s) {', '.join(unknown)}; valid options are {', '.join(_OPTIONS)}")
     if models is not None:
-        raise NotImplementedError("models= (several input laws) is not available in this version of pymc_ais")
+        if not isinstance(models, Mapping) or not models:
+            raise ValueError("models must be a non-empty mapping name -> pm.Model (the alternative input laws)")
+        if model is None:
+            model = next(iter(models.values()))
     if not isinstance(draws, (int, np.integer)) or isinstance(draws, bool) or draws <= 0:
         raise ValueError(f"draws must be a positive integer (the total budget of model evaluations), got {draws!r}")
     if not 0 < ci_prob < 1:
@@ -104,7 +110,7 @@ def estimate(
     settings = Settings(budget=int(draws), weights=weights, family=family, **options)
     model = pm.modelcontext(model)
     rng = np.random.default_rng(random_seed)
-    model_problem = build(expectations, model, compile_kwargs, rng)
+    model_problem = build(expectations, model, compile_kwargs, rng, laws=models)
     if not isinstance(weights, str) and weights.shape[0] != model_problem.problem.n_pairs:
         raise ValueError(
             f"weights has {weights.shape[0]} entries but there are {model_problem.problem.n_pairs} "

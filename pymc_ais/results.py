@@ -39,27 +39,35 @@ def _settings_dict(settings: Settings) -> dict:
     return out
 
 
-def estimates_dataset(result: RunResult, labels: list[str], ci_prob: float) -> xr.Dataset:
-    """Estimates, errors, intervals, diagnostics and covariance, dims ("expectation",)."""
+def estimates_dataset(result: RunResult, labels: list[str], ci_prob: float, law_names: list[str]) -> xr.Dataset:
+    """Estimates, errors, intervals, diagnostics and covariance.
+
+    Dims ("expectation",) for one input law, ("model", "expectation") for several.
+    """
     est = result.estimates
     final = result.final
     quantile = 0.5 + ci_prob / 2.0
     z = norm.ppf(quantile) if np.isinf(est.df) else student_t.ppf(quantile, est.df)
     diag = diagnostics(final.log_f, final.phi, final.log_q, est.mcse)
-    e = ("expectation",)
-    ds = xr.Dataset(
-        {
-            "mean": (e, est.mean),
-            "mcse": (e, est.mcse),
-            "ci_lower": (e, est.mean - z * est.mcse),
-            "ci_upper": (e, est.mean + z * est.mcse),
-            "ess": (e, diag["ess"]),
-            "ess_weights": (e, diag["ess_weights"]),
-            "pareto_k": (e, diag["pareto_k"]),
-            "covariance": (("expectation", "expectation_bis"), est.cov),
-        },
-        coords={"expectation": labels, "expectation_bis": labels},
-    )
+    n_laws = len(law_names)
+    if n_laws == 1:
+        e, shape, coords = ("expectation",), (len(labels),), {"expectation": labels, "expectation_bis": labels}
+        cov_dims, cov = ("expectation", "expectation_bis"), est.cov
+    else:
+        e, shape = ("model", "expectation"), (n_laws, len(labels))
+        coords = {"model": law_names, "expectation": labels, "model_bis": law_names, "expectation_bis": labels}
+        cov_dims, cov = ("model", "expectation", "model_bis", "expectation_bis"), est.cov.reshape(shape + shape)
+    values = {
+        "mean": est.mean,
+        "mcse": est.mcse,
+        "ci_lower": est.mean - z * est.mcse,
+        "ci_upper": est.mean + z * est.mcse,
+        "ess": diag["ess"],
+        "ess_weights": diag["ess_weights"],
+        "pareto_k": diag["pareto_k"],
+    }
+    ds = xr.Dataset({k: (e, v.reshape(shape)) for k, v in values.items()}, coords=coords)
+    ds["covariance"] = (cov_dims, cov)
     ds.attrs.update(
         ci_prob=ci_prob,
         ci_method="normal (i.i.d. draws)" if np.isinf(est.df) else f"student-t, {int(est.df)} degrees of freedom",
@@ -74,11 +82,12 @@ def estimates_dataset(result: RunResult, labels: list[str], ci_prob: float) -> x
     return ds
 
 
-def adaptation_dataset(result: RunResult, labels: list[str]) -> xr.Dataset:
+def adaptation_dataset(result: RunResult, labels: list[str], law_names: list[str]) -> xr.Dataset:
     """One row per sampling law of the adaptive phase (row 0: the initial law)."""
     state = result.state
     targets = state.targets
-    target_labels = targets.labels(labels)
+    pair_names = labels if len(law_names) == 1 else [f"{law}:{label}" for law in law_names for label in labels]
+    target_labels = targets.labels(pair_names)
     components = ["initial law", *target_labels]
     props = state.proposals
     alpha = np.stack([p.alpha for p in props])
@@ -140,21 +149,25 @@ def build_datatree(
         size = int(np.prod(shape, dtype=int))
         outputs[out.name] = final.phi[:, start : start + size].reshape((n, *shape))
         start += size
+    law_names = list(mp.problem.law_names)
+    log_w = final.log_f - final.log_q[:, None]
+    weight_var = (
+        (("chain", "draw"), log_w[None, :, 0])
+        if len(law_names) == 1
+        else (("model", "chain", "draw"), log_w.T[:, None, :])
+    )
     log_weights = xr.Dataset(
-        {
-            "log_weight": (("chain", "draw"), (final.log_f[:, 0] - final.log_q)[None]),
-            "log_proposal": (("chain", "draw"), final.log_q[None]),
-        },
-        coords={"chain": [0], "draw": np.arange(n)},
+        {"log_weight": weight_var, "log_proposal": (("chain", "draw"), final.log_q[None])},
+        coords={"chain": [0], "draw": np.arange(n), **({"model": law_names} if len(law_names) > 1 else {})},
         attrs={"description": "log f(x) - log g(x) at the final draws (unconstrained space)"},
     )
     tree = xr.DataTree.from_dict(
         {
-            "estimates": estimates_dataset(result, labels, ci_prob),
+            "estimates": estimates_dataset(result, labels, ci_prob, law_names),
             "samples": samples,
             "log_weights": log_weights,
             "outputs": draws_dataset(outputs, {}, {}),
-            "adaptation": adaptation_dataset(result, labels),
+            "adaptation": adaptation_dataset(result, labels, law_names),
         }
     )
     tree.attrs.update(

@@ -7,7 +7,8 @@ import xarray as xr
 
 
 def summary(idata: xr.DataTree, round_to: int | None = None) -> pd.DataFrame:
-    """One row per expectation: mean, mcse, interval bounds, ess, ess_weights, k-hat.
+    """One row per expectation (per input law and expectation with several laws):
+    mean, mcse, interval bounds, ess, ess_weights, k-hat.
 
     Examples
     --------
@@ -24,8 +25,9 @@ def summary(idata: xr.DataTree, round_to: int | None = None) -> pd.DataFrame:
         "mean": "mean", "mcse": "mcse", "ci_lower": f"ci_{lo:g}%", "ci_upper": f"ci_{hi:g}%",
         "ess": "ess", "ess_weights": "ess_weights", "pareto_k": "pareto_k",
     }
-    table = pd.DataFrame(
-        {label: ds[var].values for var, label in columns.items()},
-        index=pd.Index(ds["expectation"].values, name="expectation"),
-    )
+    if "model" in ds.dims:
+        index = pd.MultiIndex.from_product([ds["model"].values, ds["expectation"].values], names=["model", "expectation"])
+    else:
+        index = pd.Index(ds["expectation"].values, name="expectation")
+    table = pd.DataFrame({label: ds[var].values.ravel() for var, label in columns.items()}, index=index)
     return table.round(round_to) if round_to is not None else table

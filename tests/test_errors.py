@@ -113,7 +113,8 @@ def test_nan_in_graph_output():
         ({"family": "gauss"}, ValueError, "unknown family='gauss'; valid options are 'gaussian', 'mixture'"),
         ({"weights": [1.0, 2.0]}, ValueError, "weights has 2 entries but there are 1 expectations"),
         ({"colour": "red"}, TypeError, "unknown option"),
-        ({"models": {"a": None}}, NotImplementedError, "models="),
+        ({"models": {}}, ValueError, "non-empty mapping"),
+        ({"models": {"a": None}}, TypeError, "input law .a. must be a pm.Model"),
     ],
 )
 def test_argument_errors(kwargs, error, message):

@@ -67,20 +67,34 @@ def _batched_values(model: pm.Model, blocks: list[Block], z):
     return {values[b.value_name]: z[:, b.start : b.stop].reshape((n, *b.shape)) for b in blocks}
 
 
-def compile_evaluator(model: pm.Model, blocks: list[Block], outputs: list, compile_kwargs: dict | None):
-    """Compile ``z -> [log f, *natural values, *outputs]`` for a batch of points.
+def law_logp(law: pm.Model, reference: pm.Model):
+    """``law``'s log-density (unconstrained space) written in ``reference``'s value variables."""
+    values = {v.name: v for v in reference.value_vars}
+    logp = law.logp(jacobian=True, sum=True)
+    if law is reference:
+        return logp
+    return graph_replace(logp, {v: values[v.name] for v in law.value_vars}, strict=False)
+
+
+def compile_evaluator(
+    model: pm.Model, blocks: list[Block], outputs: list, compile_kwargs: dict | None, laws: list | None = None
+):
+    """Compile ``z -> [log f (n, L), *natural values, *outputs]`` for a batch of points.
 
     ``outputs`` are expressions of the model's random variables; natural values come in
-    the order of ``model.free_RVs``; every result has the batch as leading axis.
+    the order of ``model.free_RVs``; every result has the batch as leading axis. ``laws``
+    (default: the model alone) are models over the same value variables; column l of
+    ``log f`` is law l's log-density.
     """
     z = pt.matrix("z", dtype="float64")
     n = z.shape[0]
-    logp = model.logp(jacobian=True, sum=True)
+    logps = [law_logp(law, model) for law in (laws or [model])]
+    logp = pt.stack(logps)
     natural = model.replace_rvs_by_values(model.free_RVs)
     phis = [pt.cast(e, "float64") for e in model.replace_rvs_by_values(outputs)] if outputs else []
     graphs = strip_view_ops([logp, *natural, *phis])
     batched = vectorize_graph(graphs, replace=_batched_values(model, blocks, z))
-    logp_b = pt.cast(batched[0], "float64") + pt.zeros((n,), dtype="float64")
+    logp_b = pt.cast(batched[0], "float64") + pt.zeros((n, 1), dtype="float64")
     rest = [b + pt.zeros((n,) + (1,) * (b.ndim - 1), dtype=b.dtype) if b.ndim else b for b in batched[1:]]
     kwargs = dict(compile_kwargs or {})
     fn = pytensor.function([z], [logp_b, *rest], on_unused_input="ignore", **kwargs)

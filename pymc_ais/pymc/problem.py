@@ -38,15 +38,59 @@ def _labels(name: str, shape: tuple) -> list[str]:
     return [f"{name}[{','.join(map(str, idx))}]" for idx in itertools.product(*map(range, shape))]
 
 
-def _cache_key(model, outputs_spec, compile_kwargs):
+def _cache_key(model, outputs_spec, compile_kwargs, laws):
     spec = tuple((name, phi if isinstance(phi, str) else id(phi)) for name, phi in outputs_spec.items())
-    return (id(model), spec, repr(sorted((compile_kwargs or {}).items())))
+    law_ids = tuple((name, id(m)) for name, m in (laws or {}).items())
+    return (id(model), spec, repr(sorted((compile_kwargs or {}).items())), law_ids)
 
 
-def build(expectations, model: pm.Model, compile_kwargs: dict | None, rng: np.random.Generator) -> ModelProblem:
-    """Check the model, compile its functions (cached) and return the problem object."""
+def check_same_inputs(reference: pm.Model, other: pm.Model, law: str) -> None:
+    """Raise a ValueError naming the first free variable that differs between two laws."""
+    ref_point, other_point = reference.initial_point(), other.initial_point()
+    ref_vars = {rv.name: reference.rvs_to_values[rv].name for rv in reference.free_RVs}
+    other_vars = {rv.name: other.rvs_to_values[rv].name for rv in other.free_RVs}
+    for name in sorted(set(ref_vars) | set(other_vars)):
+        if name not in other_vars:
+            raise ValueError(f"input law {law!r} has no free variable {name!r}; every law needs the same free variables")
+        if name not in ref_vars:
+            raise ValueError(f"input law {law!r} has the extra free variable {name!r}; every law needs the same free variables")
+        if ref_vars[name] != other_vars[name]:
+            raise ValueError(
+                f"free variable {name!r} has value variable {other_vars[name]!r} in law {law!r} but "
+                f"{ref_vars[name]!r} in the first law: the supports (value transforms) differ"
+            )
+        a, b = np.shape(ref_point[ref_vars[name]]), np.shape(other_point[other_vars[name]])
+        if a != b:
+            raise ValueError(f"free variable {name!r} has shape {b} in law {law!r} but {a} in the first law")
+
+
+def _mixture_sampler(samplers: list):
+    """Sampler of the equal mixture of several laws."""
+    if len(samplers) == 1:
+        return samplers[0]
+
+    def sample(rng: np.random.Generator, n: int) -> np.ndarray:
+        counts = rng.multinomial(n, np.full(len(samplers), 1.0 / len(samplers)))
+        parts = [s(rng, int(c)) for s, c in zip(samplers, counts) if c]
+        return np.concatenate(parts, axis=0)[rng.permutation(n)]
+
+    return sample
+
+
+def build(
+    expectations,
+    model: pm.Model,
+    compile_kwargs: dict | None,
+    rng: np.random.Generator,
+    laws: dict | None = None,
+) -> ModelProblem:
+    """Check the model(s), compile the functions (cached) and return the problem object.
+
+    ``laws`` maps names to models over the same free variables (alternative input laws);
+    expressions are written in ``model``'s variables (or given by name).
+    """
     spec = as_mapping(expectations)
-    key = _cache_key(model, spec, compile_kwargs)
+    key = _cache_key(model, spec, compile_kwargs, laws)
     cached = _CACHE.get(key)
     if cached is not None and cached[0] is model and all(cached[1][k] is v for k, v in spec.items()):
         _CACHE.move_to_end(key)
@@ -55,9 +99,20 @@ def build(expectations, model: pm.Model, compile_kwargs: dict | None, rng: np.ra
     work = float64_clone(model)
     outputs = parse(spec, model, work)
     blocks = flat_layout(work)
+    law_names = ["f"]
+    law_models = [work]
+    if laws:
+        law_names, law_models = [], []
+        for name, law in laws.items():
+            if not isinstance(law, pm.Model):
+                raise TypeError(f"input law {name!r} must be a pm.Model, got {type(law).__name__}")
+            check_input_model(law)
+            check_same_inputs(model, law, name)
+            law_names.append(str(name))
+            law_models.append(work if law is model else float64_clone(law))
     graphs = [o.graph for o in outputs if o.graph is not None]
-    evaluator = compile_evaluator(work, blocks, graphs, compile_kwargs)
-    sampler = compile_sampler(work, blocks)
+    evaluator = compile_evaluator(work, blocks, graphs, compile_kwargs, law_models)
+    sampler = _mixture_sampler([compile_sampler(law, blocks) for law in law_models])
     dim = blocks[-1].stop
     free_names = [b.name for b in blocks]
 
@@ -85,13 +140,13 @@ def build(expectations, model: pm.Model, compile_kwargs: dict | None, rng: np.ra
             np.reshape(next(graph_values) if o.graph is not None else _call(o, named, n, shapes[o.name]), (n, -1))
             for o in outputs
         ]
-        return logp[:, None], np.concatenate(columns, axis=1)
+        return logp, np.concatenate(columns, axis=1)
 
     labels = [lab for o in outputs for lab in _labels(o.name, shapes[o.name])]
     result = ModelProblem(
         problem=Problem(
-            dim=dim, sample_initial=sampler, evaluate=evaluate, output_names=labels,
-            initial_quantile=compile_quantile_map(work, blocks),
+            dim=dim, sample_initial=sampler, evaluate=evaluate, output_names=labels, law_names=law_names,
+            initial_quantile=compile_quantile_map(work, blocks) if len(law_models) == 1 else None,
         ),
         blocks=blocks,
         outputs=outputs,
@@ -101,7 +156,7 @@ def build(expectations, model: pm.Model, compile_kwargs: dict | None, rng: np.ra
         coords={k: v for k, v in model.coords.items()},
         natural=natural,
     )
-    _CACHE[key] = (model, spec, result)
+    _CACHE[key] = (model, spec, result, laws)
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return result
