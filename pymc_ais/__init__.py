@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 
 from .api import estimate
 from .core.problem import EvaluationError
+from .pymc.grid import grid, sample_grid
 from .summary import summary
 
-__all__ = ["EvaluationError", "estimate", "summary", "__version__"]
+__all__ = ["EvaluationError", "estimate", "grid", "sample_grid", "summary", "__version__"]

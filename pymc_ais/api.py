@@ -12,6 +12,7 @@ import xarray as xr
 from .core.aiscv import Settings, run
 from .core.problem import EvaluationError
 from .progress import ProgressReporter
+from .pymc.grid import LawGrid
 from .pymc.problem import build
 from .results import build_datatree
 
@@ -50,11 +51,13 @@ def estimate(
         Array-valued phi give one expectation per element, labelled ``name[i,...]``.
     model : pm.Model, optional
         The input model; the context model by default.
-    models : mapping name -> pm.Model, optional
+    models : mapping name -> pm.Model, or :func:`pymc_ais.grid`, optional
         Alternative input laws over the same free variables (same names, shapes and
         supports). Every phi is estimated under every law from one shared sample; the
         estimates then have dims ("model", "expectation"). Expressions are written in
-        ``model``'s variables (by default the first law's) or given by name.
+        ``model``'s variables (by default the first law's) or given by name. A grid
+        of ``pm.Data`` values (``pa.grid``, ``pa.sample_grid``) defines many laws with
+        one model and one compilation.
     draws : int
         TOTAL budget of model evaluations, adaptive phase included.
     weights : "relative", "absolute" or array
@@ -96,7 +99,9 @@ def estimate(
     unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
         raise TypeError(f"unknown option(s) {', '.join(unknown)}; valid options are {', '.join(_OPTIONS)}")
-    if models is not None:
+    if isinstance(models, LawGrid):
+        model = models.model if model is None else model
+    elif models is not None:
         if not isinstance(models, Mapping) or not models:
             raise ValueError("models must be a non-empty mapping name -> pm.Model (the alternative input laws)")
         if model is None:

@@ -163,7 +163,9 @@ def build_datatree(
     )
     tree = xr.DataTree.from_dict(
         {
-            "estimates": estimates_dataset(result, labels, ci_prob, law_names),
+            "estimates": estimates_dataset(result, labels, ci_prob, law_names).assign_coords(
+                {k: ("model", v) for k, v in mp.law_coords.items()}
+            ),
             "samples": samples,
             "log_weights": log_weights,
             "outputs": draws_dataset(outputs, {}, {}),

@@ -12,6 +12,7 @@ import pymc as pm
 from ..core.problem import EvaluationError, Problem
 from .compiler import Block, compile_evaluator, compile_quantile_map, compile_sampler, flat_layout
 from .expectations import Output, as_mapping, parse
+from .grid import LawGrid, compile_grid_logp, grid_sampler
 from .model_checks import check_input_model, float64_clone
 
 _CACHE: OrderedDict = OrderedDict()
@@ -30,6 +31,8 @@ class ModelProblem:
     dims: dict = field(default_factory=dict)  # free variable name -> dims names
     coords: dict = field(default_factory=dict)
     natural: callable = None  # z -> dict name -> natural values (n, *shape)
+    law_coords: dict = field(default_factory=dict)  # law parameter name -> values (J,)
+    sync_data: callable = None  # copy the user's pm.Data values into the compiled clone
 
 
 def _labels(name: str, shape: tuple) -> list[str]:
@@ -40,7 +43,7 @@ def _labels(name: str, shape: tuple) -> list[str]:
 
 def _cache_key(model, outputs_spec, compile_kwargs, laws):
     spec = tuple((name, phi if isinstance(phi, str) else id(phi)) for name, phi in outputs_spec.items())
-    law_ids = tuple((name, id(m)) for name, m in (laws or {}).items())
+    law_ids = (id(laws),) if isinstance(laws, LawGrid) else tuple((name, id(m)) for name, m in (laws or {}).items())
     return (id(model), spec, repr(sorted((compile_kwargs or {}).items())), law_ids)
 
 
@@ -94,14 +97,29 @@ def build(
     cached = _CACHE.get(key)
     if cached is not None and cached[0] is model and all(cached[1][k] is v for k, v in spec.items()):
         _CACHE.move_to_end(key)
+        cached[2].sync_data()
         return cached[2]
     check_input_model(model)
     work = float64_clone(model)
+
+    def sync_data():
+        """The compiled clone has its own data containers: give them the user's values."""
+        clones = {v.name: v for v in work.data_vars}
+        for v in model.data_vars:
+            if v.name in clones:
+                clones[v.name].set_value(v.get_value())
+
     outputs = parse(spec, model, work)
     blocks = flat_layout(work)
     law_names = ["f"]
     law_models = [work]
-    if laws:
+    law_coords = {}
+    if isinstance(laws, LawGrid):
+        if laws.model is not model:
+            raise ValueError("the grid's model must be the model the expectations are written in")
+        law_names = list(laws.names)
+        law_coords = {k: v for k, v in laws.table.items() if v.ndim == 1}
+    elif laws:
         law_names, law_models = [], []
         for name, law in laws.items():
             if not isinstance(law, pm.Model):
@@ -112,7 +130,12 @@ def build(
             law_models.append(work if law is model else float64_clone(law))
     graphs = [o.graph for o in outputs if o.graph is not None]
     evaluator = compile_evaluator(work, blocks, graphs, compile_kwargs, law_models)
-    sampler = _mixture_sampler([compile_sampler(law, blocks) for law in law_models])
+    if isinstance(laws, LawGrid):
+        grid_logp = compile_grid_logp(work, blocks, laws, compile_kwargs)
+        sampler = grid_sampler(work, laws, compile_sampler(work, blocks))
+    else:
+        grid_logp = None
+        sampler = _mixture_sampler([compile_sampler(law, blocks) for law in law_models])
     dim = blocks[-1].stop
     free_names = [b.name for b in blocks]
 
@@ -140,13 +163,13 @@ def build(
             np.reshape(next(graph_values) if o.graph is not None else _call(o, named, n, shapes[o.name]), (n, -1))
             for o in outputs
         ]
-        return logp, np.concatenate(columns, axis=1)
+        return (logp if grid_logp is None else grid_logp(z)), np.concatenate(columns, axis=1)
 
     labels = [lab for o in outputs for lab in _labels(o.name, shapes[o.name])]
     result = ModelProblem(
         problem=Problem(
             dim=dim, sample_initial=sampler, evaluate=evaluate, output_names=labels, law_names=law_names,
-            initial_quantile=compile_quantile_map(work, blocks) if len(law_models) == 1 else None,
+            initial_quantile=compile_quantile_map(work, blocks) if len(law_names) == 1 else None,
         ),
         blocks=blocks,
         outputs=outputs,
@@ -155,6 +178,8 @@ def build(
         dims={name: model.named_vars_to_dims.get(name) for name in free_names},
         coords={k: v for k, v in model.coords.items()},
         natural=natural,
+        law_coords=law_coords,
+        sync_data=sync_data,
     )
     _CACHE[key] = (model, spec, result, laws)
     if len(_CACHE) > _CACHE_SIZE:

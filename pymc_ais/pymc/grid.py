@@ -1,0 +1,131 @@
+"""Input laws from a grid of ``pm.Data`` hyper-parameters, without a model per law.
+
+A model whose distribution parameters are ``pm.Data`` containers, plus a table of
+values (one row per law), defines J input laws. One compiled function evaluates all J
+log-densities at a batch of points (the data containers are replaced by the table and
+the log-density graph is vectorised over its rows), so nothing is recompiled per law.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+from pytensor.graph.replace import graph_replace, vectorize_graph
+from scipy.stats import qmc
+
+from .compiler import Block, _batched_values
+
+
+@dataclass(frozen=True)
+class LawGrid:
+    """J input laws: ``model`` with its ``pm.Data`` containers set to each row of ``table``."""
+
+    model: pm.Model
+    table: dict  # data name -> array (J, *shape of the container)
+    names: tuple  # one label per law
+
+    @property
+    def size(self) -> int:
+        return len(self.names)
+
+    def row(self, j: int) -> dict:
+        return {k: v[j] for k, v in self.table.items()}
+
+
+def grid(model: pm.Model, values, names=None) -> LawGrid:
+    """Laws from a table of ``pm.Data`` values: a dict of arrays or a pandas DataFrame.
+
+    Examples
+    --------
+    >>> with pm.Model() as m:                                  # doctest: +SKIP
+    ...     mu = pm.Data("mu", 0.0)
+    ...     x = pm.Normal("x", mu, 1.0)
+    >>> laws = pa.grid(m, {"mu": np.linspace(-1, 1, 50)})      # doctest: +SKIP
+    >>> pa.estimate({"p": x > 1}, models=laws)                 # doctest: +SKIP
+    """
+    if hasattr(values, "to_dict") and hasattr(values, "columns"):
+        values = {c: values[c].to_numpy() for c in values.columns}
+    if not isinstance(values, Mapping) or not values:
+        raise ValueError("grid values must be a non-empty dict of arrays or a pandas DataFrame")
+    data = {v.name: v for v in model.data_vars}
+    table, size = {}, None
+    for name, column in values.items():
+        if name not in data:
+            valid = ", ".join(sorted(data)) or "none"
+            raise ValueError(f"grid column {name!r} is not a pm.Data container of the model (containers: {valid})")
+        column = np.asarray(column, dtype=np.float64)
+        shape = tuple(np.shape(data[name].get_value()))
+        if column.shape[1:] != shape:
+            raise ValueError(f"grid column {name!r} has rows of shape {column.shape[1:]}, the container has shape {shape}")
+        if size is not None and column.shape[0] != size:
+            raise ValueError(f"grid column {name!r} has {column.shape[0]} rows, others have {size}")
+        size = column.shape[0]
+        table[name] = column
+    if size == 0:
+        raise ValueError("the grid has no rows")
+    if names is None:
+        names = [str(j) for j in range(size)]
+    if len(names) != size:
+        raise ValueError(f"{len(names)} names for {size} laws")
+    return LawGrid(model, table, tuple(str(n) for n in names))
+
+
+def sample_grid(model: pm.Model, ranges: Mapping, n: int, method: str = "lhs", random_seed=None) -> LawGrid:
+    """``n`` laws with scalar ``pm.Data`` values drawn in ``ranges`` {name: (low, high)}.
+
+    ``method`` is "lhs" (Latin hypercube) or "random" (independent uniforms).
+    """
+    if method not in ("lhs", "random"):
+        raise ValueError(f"unknown method={method!r}; valid options are 'lhs', 'random'")
+    rng = np.random.default_rng(random_seed)
+    names = list(ranges)
+    u = qmc.LatinHypercube(len(names), seed=rng).random(n) if method == "lhs" else rng.uniform(size=(n, len(names)))
+    lows = np.array([ranges[k][0] for k in names], dtype=np.float64)
+    highs = np.array([ranges[k][1] for k in names], dtype=np.float64)
+    values = lows + u * (highs - lows)
+    return grid(model, {k: values[:, i] for i, k in enumerate(names)})
+
+
+def compile_grid_logp(work: pm.Model, blocks: list[Block], law_grid: LawGrid, compile_kwargs: dict | None):
+    """Compile ``z (n, d) -> log f_j(z) (n, J)`` for every law of the grid at once."""
+    z = pt.matrix("z", dtype="float64")
+    containers = {v.name: v for v in work.data_vars}
+    cores = {name: pt.tensor(dtype="float64", shape=np.shape(col)[1:]) for name, col in law_grid.table.items()}
+    logp = graph_replace(
+        work.logp(jacobian=True, sum=True), {containers[k]: cores[k] for k in cores}, strict=False
+    )
+    per_point = vectorize_graph(logp, replace=_batched_values(work, blocks, z))  # (n,)
+    per_law = vectorize_graph(
+        per_point, replace={cores[k]: pt.constant(law_grid.table[k]) for k in cores}
+    )  # (J, n)
+    n = z.shape[0]
+    out = pt.cast(per_law, "float64") + pt.zeros((law_grid.size, n), dtype="float64")
+    fn = pytensor.function([z], out.T, on_unused_input="ignore", **dict(compile_kwargs or {}))
+    fn.trust_input = True
+    return lambda points: fn(np.ascontiguousarray(points, dtype=np.float64))
+
+
+def grid_sampler(work: pm.Model, law_grid: LawGrid, sampler):
+    """Sampler of the equal mixture of the grid's laws (one compiled sampler, data swapped)."""
+    containers = {v.name: v for v in work.data_vars}
+
+    def sample(rng: np.random.Generator, n: int) -> np.ndarray:
+        counts = rng.multinomial(n, np.full(law_grid.size, 1.0 / law_grid.size))
+        saved = {k: containers[k].get_value() for k in law_grid.table}
+        parts = []
+        try:
+            for j in np.flatnonzero(counts):
+                for k, v in law_grid.row(j).items():
+                    containers[k].set_value(np.asarray(v, dtype=containers[k].dtype))
+                parts.append(sampler(rng, int(counts[j])))
+        finally:
+            for k, v in saved.items():
+                containers[k].set_value(v)
+        return np.concatenate(parts, axis=0)[rng.permutation(n)]
+
+    return sample
