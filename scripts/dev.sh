@@ -47,6 +47,7 @@ case "$task" in
   test) exec .venv/bin/python -m pytest -q "$@" ;;
   bench)
     .venv/bin/python benchmarks/compile_throughput.py
-    exec .venv/bin/python benchmarks/gaussian_moments.py "$@" ;;
+    .venv/bin/python benchmarks/gaussian_moments.py "$@"
+    exec .venv/bin/python benchmarks/cantilever_laws.py "$@" ;;
   *) echo "unknown task '$task' (demo, test, bench)" >&2; exit 2 ;;
 esac
