@@ -1,7 +1,7 @@
 """Published case: the cantilever beam's mean deflection under 100 input laws.
 
 The laws (means of the six inputs, three correlations of (w, t, L)) and 1e6-sample
-reference values are read from cases/cantilever_100_distributions.csv. Prints, at the
+reference values are read from benchmarks/data/cantilever_100_distributions.csv. Prints, at the
 same budget N and in the same process, sum_j Var(E_j_hat) over repetitions for
 Monte Carlo per law (N/J points each), scrambled-Sobol' RQMC per law, Monte Carlo from
 the equal mixture of the laws (reweighted), and pa.estimate (one shared sample, the
@@ -25,7 +25,7 @@ from scipy.stats import multivariate_normal, norm, qmc
 import pymc_ais as pa
 
 COV = {"FX": 0.08, "FY": 0.08, "E": 0.06}
-DEFAULT_CASES = Path(__file__).resolve().parents[2] / "shared" / "cases" / "cantilever_100_distributions.csv"
+DEFAULT_CASES = Path(__file__).resolve().parent / "data" / "cantilever_100_distributions.csv"
 
 
 def lognormal_sigma(cov):
