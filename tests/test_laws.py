@@ -5,7 +5,7 @@ import pymc as pm
 import pytest
 
 import pymc_ais as pa
-from conftest import within, within_run
+from conftest import within_run
 
 
 def _law(mu, sigma=1.0, scale=0.3):
@@ -40,7 +40,6 @@ def test_laws_with_different_distributions():
         pm.StudentT("theta", nu=5, mu=0.0, sigma=2.0)
     idata = pa.estimate({"sq": "theta"}, models={"normal": normal, "student": student},
                         draws=8_000, random_seed=22, progressbar=False)
-    est = idata["estimates"]
     within_run(idata, [[0.0], [0.0]])
     sq = pa.estimate({"sq": normal["theta"] ** 2}, models={"normal": normal, "student": student},
                      draws=8_000, random_seed=23, progressbar=False)
