@@ -88,19 +88,8 @@ def _quasi_mixture(alpha, components, sample_initial, initial_quantile, rng, m):
         elif k == 0:
             x[sel] = np.asarray(sample_initial(rng, int(sel.sum())), dtype=np.float64)
         else:
-            x[sel] = _through(components[k - 1], rng, normal[sel])
+            x[sel] = gm.transform(components[k - 1], rng, normal[sel])
     return x
-
-
-def _through(mixture: gm.GaussianMixture, rng: np.random.Generator, u: np.ndarray) -> np.ndarray:
-    """Map standard-normal inputs through a mixture (sub-component picked at random)."""
-    if mixture.n_components == 1:
-        return gm.push_forward(mixture, 0, u)
-    which = rng.choice(mixture.n_components, size=u.shape[0], p=gm.normalised_weights(mixture.log_weights))
-    out = np.empty_like(u)
-    for s in range(mixture.n_components):
-        out[which == s] = gm.push_forward(mixture, s, u[which == s])
-    return out
 
 
 def draw_replicates(
@@ -133,7 +122,7 @@ def draw_replicates(
         block = []
         if counts[0]:
             block.append(np.asarray(sample_initial(rng, int(counts[0])), dtype=np.float64))
-        block += [_through(g, rng, rng.standard_normal((int(c), g.dim))) for g, c in zip(components, counts[1:]) if c]
+        block += [gm.transform(g, rng, rng.standard_normal((int(c), g.dim))) for g, c in zip(components, counts[1:]) if c]
         parts.append(np.concatenate(block, axis=0))
     ids = np.repeat(np.arange(replicates), per_replicate)
     return np.concatenate(parts, axis=0), ids, weights

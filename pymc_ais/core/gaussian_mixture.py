@@ -98,16 +98,20 @@ def push_forward(mixture: GaussianMixture, component: int, u: np.ndarray) -> np.
     return mixture.means[component] + u @ mixture.chols[component].T
 
 
+def transform(mixture: GaussianMixture, rng: np.random.Generator, u: np.ndarray) -> np.ndarray:
+    """Map standard-normal inputs ``u`` (n, d) to mixture draws (component picked at random)."""
+    if mixture.n_components == 1:
+        return push_forward(mixture, 0, u)
+    which = rng.choice(mixture.n_components, size=u.shape[0], p=normalised_weights(mixture.log_weights))
+    out = np.empty_like(u)
+    for k in range(mixture.n_components):
+        out[which == k] = push_forward(mixture, k, u[which == k])
+    return out
+
+
 def sample(mixture: GaussianMixture, rng: np.random.Generator, n: int) -> np.ndarray:
     """Draw ``n`` i.i.d. points from the mixture."""
-    counts = rng.multinomial(n, np.exp(mixture.log_weights - logsumexp(mixture.log_weights)))
-    parts = [
-        push_forward(mixture, k, rng.standard_normal((c, mixture.dim)))
-        for k, c in enumerate(counts)
-        if c > 0
-    ]
-    x = np.concatenate(parts, axis=0) if parts else np.empty((0, mixture.dim))
-    return x[rng.permutation(n)]
+    return transform(mixture, rng, rng.standard_normal((n, mixture.dim)))
 
 
 def normalised_weights(log_weights: np.ndarray) -> np.ndarray:
