@@ -77,19 +77,25 @@ def law_logp(law: pm.Model, reference: pm.Model):
 
 
 def compile_evaluator(
-    model: pm.Model, blocks: list[Block], outputs: list, compile_kwargs: dict | None, laws: list | None = None
+    model: pm.Model,
+    blocks: list[Block],
+    outputs: list,
+    compile_kwargs: dict | None,
+    laws: list | None = None,
+    logp=None,
 ):
     """Compile ``z -> [log f (n, L), *natural values, *outputs]`` for a batch of points.
 
     ``outputs`` are expressions of the model's random variables; natural values come in
     the order of ``model.free_RVs``; every result has the batch as leading axis. ``laws``
     (default: the model alone) are models over the same value variables; column l of
-    ``log f`` is law l's log-density.
+    ``log f`` is law l's log-density. ``logp``, a (L,) graph in the model's value
+    variables, replaces the laws when given (a grid of laws).
     """
     z = pt.matrix("z", dtype="float64")
     n = z.shape[0]
-    logps = [law_logp(law, model) for law in (laws or [model])]
-    logp = pt.stack(logps)
+    if logp is None:
+        logp = pt.stack([law_logp(law, model) for law in (laws or [model])])
     natural = model.replace_rvs_by_values(model.free_RVs)
     phis = [pt.cast(e, "float64") for e in model.replace_rvs_by_values(outputs)] if outputs else []
     graphs = strip_view_ops([logp, *natural, *phis])

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
-import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from scipy.stats import qmc
 
-from .compiler import Block, _batched_values
 
 
 @dataclass(frozen=True)
@@ -91,23 +89,16 @@ def sample_grid(model: pm.Model, ranges: Mapping, n: int, method: str = "lhs", r
     return grid(model, {k: values[:, i] for i, k in enumerate(names)})
 
 
-def compile_grid_logp(work: pm.Model, blocks: list[Block], law_grid: LawGrid, compile_kwargs: dict | None):
-    """Compile ``z (n, d) -> log f_j(z) (n, J)`` for every law of the grid at once."""
-    z = pt.matrix("z", dtype="float64")
+def grid_logp(work: pm.Model, law_grid: LawGrid):
+    """Every law's log-density at one point, a (J,) graph in ``work``'s value variables.
+
+    The data containers are replaced by a core placeholder and the graph is vectorised
+    over the rows of the table, so one compiled function serves all J laws.
+    """
     containers = {v.name: v for v in work.data_vars}
     cores = {name: pt.tensor(dtype="float64", shape=np.shape(col)[1:]) for name, col in law_grid.table.items()}
-    logp = graph_replace(
-        work.logp(jacobian=True, sum=True), {containers[k]: cores[k] for k in cores}, strict=False
-    )
-    per_point = vectorize_graph(logp, replace=_batched_values(work, blocks, z))  # (n,)
-    per_law = vectorize_graph(
-        per_point, replace={cores[k]: pt.constant(law_grid.table[k]) for k in cores}
-    )  # (J, n)
-    n = z.shape[0]
-    out = pt.cast(per_law, "float64") + pt.zeros((law_grid.size, n), dtype="float64")
-    fn = pytensor.function([z], out.T, on_unused_input="ignore", **dict(compile_kwargs or {}))
-    fn.trust_input = True
-    return lambda points: fn(np.ascontiguousarray(points, dtype=np.float64))
+    logp = graph_replace(work.logp(jacobian=True, sum=True), {containers[k]: cores[k] for k in cores}, strict=False)
+    return vectorize_graph(logp, replace={cores[k]: pt.constant(law_grid.table[k]) for k in cores})
 
 
 def grid_sampler(work: pm.Model, law_grid: LawGrid, sampler):

@@ -12,7 +12,7 @@ import pymc as pm
 from ..core.problem import EvaluationError, Problem
 from .compiler import Block, compile_evaluator, compile_quantile_map, compile_sampler, flat_layout
 from .expectations import Output, as_mapping, parse
-from .grid import LawGrid, compile_grid_logp, grid_sampler
+from .grid import LawGrid, grid_logp, grid_sampler
 from .model_checks import check_input_model, float64_clone
 
 _CACHE: OrderedDict = OrderedDict()
@@ -129,12 +129,11 @@ def build(
             law_names.append(str(name))
             law_models.append(work if law is model else float64_clone(law))
     graphs = [o.graph for o in outputs if o.graph is not None]
-    evaluator = compile_evaluator(work, blocks, graphs, compile_kwargs, law_models)
     if isinstance(laws, LawGrid):
-        grid_logp = compile_grid_logp(work, blocks, laws, compile_kwargs)
+        evaluator = compile_evaluator(work, blocks, graphs, compile_kwargs, logp=grid_logp(work, laws))
         sampler = grid_sampler(work, laws, compile_sampler(work, blocks))
     else:
-        grid_logp = None
+        evaluator = compile_evaluator(work, blocks, graphs, compile_kwargs, law_models)
         sampler = _mixture_sampler([compile_sampler(law, blocks) for law in law_models])
     dim = blocks[-1].stop
     free_names = [b.name for b in blocks]
@@ -163,7 +162,7 @@ def build(
             np.reshape(next(graph_values) if o.graph is not None else _call(o, named, n, shapes[o.name]), (n, -1))
             for o in outputs
         ]
-        return (logp if grid_logp is None else grid_logp(z)), np.concatenate(columns, axis=1)
+        return logp, np.concatenate(columns, axis=1)
 
     labels = [lab for o in outputs for lab in _labels(o.name, shapes[o.name])]
     result = ModelProblem(
