@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 from .api import estimate
 from .core.problem import EvaluationError
 from .pymc.grid import grid, sample_grid
+from .sensitivity import sobol
 from .summary import summary
 
-__all__ = ["EvaluationError", "estimate", "grid", "sample_grid", "summary", "__version__"]
+__all__ = ["EvaluationError", "estimate", "grid", "sample_grid", "sobol", "summary", "__version__"]
