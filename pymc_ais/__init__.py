@@ -9,7 +9,8 @@ __version__ = "0.1.0"
 from .api import estimate
 from .core.problem import EvaluationError
 from .pymc.grid import grid, sample_grid
+from .reliability import ReliabilityWarning
 from .sensitivity import sobol
 from .summary import summary
 
-__all__ = ["EvaluationError", "estimate", "grid", "sample_grid", "sobol", "summary", "__version__"]
+__all__ = ["EvaluationError", "ReliabilityWarning", "estimate", "grid", "sample_grid", "sobol", "summary", "__version__"]

@@ -14,6 +14,7 @@ from .core.problem import EvaluationError
 from .progress import ProgressReporter
 from .pymc.grid import LawGrid
 from .pymc.problem import build
+from .reliability import check_result
 from .results import build_datatree
 
 _OPTIONS = tuple(
@@ -79,6 +80,13 @@ def estimate(
         ``defensive``, ``alpha_floor``, ``block_fraction``, ``adaptive_fraction``,
         ``sampler``, ``max_control_variates``, ``min_cv_points``.
 
+    Warns
+    -----
+    ReliabilityWarning
+        In plain words, naming the expectation: Pareto k-hat above 0.7, effective
+        sample size below 100, an output constant on every draw, an adaptive phase
+        stopped by its budget cap.
+
     Returns
     -------
     xarray.DataTree
@@ -129,4 +137,6 @@ def estimate(
                 err.completed["draws"] = model_problem.natural(err.completed["x"])
             raise
         progress.finish(result)
-    return build_datatree(result, model_problem, settings, ci_prob, random_seed)
+    idata = build_datatree(result, model_problem, settings, ci_prob, random_seed)
+    check_result(idata)
+    return idata

@@ -48,7 +48,7 @@ def estimates_dataset(result: RunResult, labels: list[str], ci_prob: float, law_
     final = result.final
     quantile = 0.5 + ci_prob / 2.0
     z = norm.ppf(quantile) if np.isinf(est.df) else student_t.ppf(quantile, est.df)
-    diag = diagnostics(final.log_f, final.phi, final.log_q, est.mcse)
+    diag = diagnostics(final.log_f, final.phi, final.log_q, est.mcse, float(final.alpha[0]))
     n_laws = len(law_names)
     if n_laws == 1:
         e, shape, coords = ("expectation",), (len(labels),), {"expectation": labels, "expectation_bis": labels}

@@ -6,7 +6,10 @@
   that is the gain of the method.
 - ``ess_weights``: Kish's effective sample size of the importance weights ``f / g``.
 - ``pareto_k``: Pareto k-hat of the tail of ``|phi| f / g`` (PSIS, Vehtari et al. 2024);
-  above 0.7 the estimate's variance may be infinite or its error bar unreliable.
+  above 0.7 the estimate's variance may be infinite or its error bar unreliable. It is
+  the larger of the k-hat over all draws and over the draws the defensive component
+  (the input law) is mostly responsible for: a heavy tail that only the input law
+  reaches lives in that small subpopulation, where a fit on all draws would miss it.
 """
 
 from __future__ import annotations
@@ -22,21 +25,31 @@ from .gaussian_mixture import kish_ess, normalised_weights
 def pareto_khat(log_ratios: np.ndarray) -> float:
     """Pareto k-hat of the right tail of ``exp(log_ratios)`` (finite entries only)."""
     finite = log_ratios[np.isfinite(log_ratios)]
-    if finite.size < 20 or np.ptp(finite) == 0:
+    if finite.size < 30 or np.ptp(finite) == 0:
         return np.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        # arviz-stats follows the LOO convention and negates its input: pass minus.
-        _, khat = array_stats.psislw(-finite, r_eff=1.0)
+        try:
+            # arviz-stats follows the LOO convention and negates its input: pass minus.
+            _, khat = array_stats.psislw(-finite, r_eff=1.0)
+        except ValueError:  # too few distinct tail draws to fit
+            return np.nan
     return float(khat)
 
 
-def diagnostics(log_f: np.ndarray, phi: np.ndarray, log_q: np.ndarray, mcse: np.ndarray) -> dict:
-    """ESS, weight ESS and k-hat for every (law, output) pair, law-major order."""
+def diagnostics(
+    log_f: np.ndarray, phi: np.ndarray, log_q: np.ndarray, mcse: np.ndarray, defensive_weight: float = 0.0
+) -> dict:
+    """ESS, weight ESS and k-hat for every (law, output) pair, law-major order.
+
+    ``defensive_weight`` is the initial law's weight in the final mixture.
+    """
     n_laws, n_outputs = log_f.shape[1], phi.shape[1]
     ess, ess_w, khat = [], [], []
     with np.errstate(divide="ignore"):
         log_abs_phi = np.log(np.abs(phi))
+        log_h0 = np.logaddexp.reduce(log_f, axis=1) - np.log(n_laws)
+        defensive = np.log(defensive_weight) + log_h0 - log_q > np.log(0.5) if defensive_weight > 0 else None
     for law in range(n_laws):
         log_w = log_f[:, law] - log_q
         w = normalised_weights(log_w)
@@ -47,5 +60,9 @@ def diagnostics(log_f: np.ndarray, phi: np.ndarray, log_q: np.ndarray, mcse: np.
             se = mcse[law * n_outputs + m]
             ess.append(var_f[m] / se**2 if se > 0 else np.nan)
             ess_w.append(kish)
-            khat.append(pareto_khat(log_abs_phi[:, m] + log_w))
+            log_ratio = log_abs_phi[:, m] + log_w
+            k = pareto_khat(log_ratio)
+            if defensive is not None and defensive.sum() >= 30:
+                k = np.fmax(k, pareto_khat(log_ratio[defensive]))
+            khat.append(k)
     return {"ess": np.array(ess), "ess_weights": np.array(ess_w), "pareto_k": np.array(khat)}
