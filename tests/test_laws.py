@@ -121,3 +121,27 @@ def test_grid_errors():
         pa.grid(model, {"mu": [0.0, 1.0], "sd": [1.0, 1.0, 1.0]})
     with pytest.raises(ValueError, match="unknown method='sobol'"):
         pa.sample_grid(model, {"mu": (0, 1)}, n=4, method="sobol")
+
+
+def test_swap_priors_changes_only_the_named_prior():
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 3.0)
+        sigma = pm.HalfNormal("sigma", 1.0)
+        pm.Normal("y", mu, sigma)
+    robust = pa.swap_priors(model, {"mu": pm.StudentT.dist(nu=5, mu=1.0, sigma=2.0), "sigma": lambda: pm.Exponential.dist(2.0)})
+    assert robust is not model and [rv.name for rv in model.free_RVs] == ["mu", "sigma", "y"]
+    assert sorted(v.name for v in robust.value_vars) == ["mu", "sigma_log__", "y"]
+    idata = pa.estimate({"y": "y", "sigma": "sigma"}, models={"base": model, "robust": robust},
+                        draws=8_000, random_seed=27, progressbar=False)
+    within_run(idata, [[0.0, np.sqrt(2 / np.pi)], [1.0, 0.5]])
+
+
+def test_swap_priors_errors():
+    with pm.Model() as model:
+        pm.Normal("mu", 0.0, 3.0, shape=2)
+    with pytest.raises(ValueError, match="'nu' is not a free variable"):
+        pa.swap_priors(model, {"nu": pm.Normal.dist()})
+    with pytest.raises(ValueError, match="has shape \\(3,\\), the variable has shape \\(2,\\)"):
+        pa.swap_priors(model, {"mu": pm.Normal.dist(shape=3)})
+    with pytest.raises(TypeError, match="made with .dist"):
+        pa.swap_priors(model, {"mu": 3.0})
