@@ -1,6 +1,5 @@
 """Each reliability warning, on a case built to trigger it, naming the expectation."""
 
-import numpy as np
 import pymc as pm
 import pytest
 

@@ -1,0 +1,89 @@
+"""Plots render headless and show what they claim; summary tables."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pymc as pm  # noqa: E402
+import pytest  # noqa: E402
+
+import pymc_ais as pa  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def single():
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0)
+    return pa.estimate({"m2": x**2, "p": x > 1, "x": x}, model=model, draws=4_000, random_seed=41, progressbar=False)
+
+
+def test_plot_adaptation(single):
+    axes = pa.plot_adaptation(single)
+    n_iter = single["adaptation"].sizes["iteration"]
+    assert axes[0].get_ylabel() == "predicted weighted variance per point"
+    assert len(axes[0].lines[0].get_xdata()) == n_iter
+    # one stacked bar per iteration and component
+    assert len(axes[1].patches) == n_iter * single["adaptation"].sizes["component"]
+
+
+def test_plot_weights(single):
+    ax = pa.plot_weights(single)
+    assert len(ax.lines) == 1 and len(ax.lines[0].get_xdata()) == single["samples"].sizes["draw"]
+
+
+def test_plot_estimates_single_law(single):
+    ax = pa.plot_estimates(single)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["m2", "p", "x"]
+
+
+def test_plot_estimates_against_a_grid_parameter():
+    with pm.Model() as model:
+        mu = pm.Data("mu", 0.0)
+        x = pm.Normal("x", mu, 1.0)
+    laws = pa.sample_grid(model, {"mu": (-1, 1)}, n=7, random_seed=0)
+    idata = pa.estimate({"p": x > 1}, models=laws, draws=4_000, random_seed=42, progressbar=False)
+    ax = pa.plot_estimates(idata, "p", against="mu")
+    xs = ax.lines[0].get_xdata()
+    assert ax.get_xlabel() == "mu" and len(xs) == 7 and np.all(np.diff(xs) > 0)
+    with pytest.raises(ValueError, match="'sd' is not a law parameter"):
+        pa.plot_estimates(idata, "p", against="sd")
+    table = pa.summary(idata)
+    assert table.index.names == ["model", "expectation"] and len(table) == 7
+
+
+def test_plot_and_summary_of_sobol():
+    with pm.Model() as model:
+        a = pm.Normal("a", 0.0, 1.0)
+        b = pm.Normal("b", 0.0, 1.0)
+    idata = pa.sobol(a + 2 * b, model=model, draws=6_000, random_seed=43, progressbar=False)
+    ax = pa.plot_sensitivity(idata)
+    assert len(ax.patches) == 4  # 2 inputs x (first, total)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b"]
+    table = pa.summary(idata)
+    assert list(table.index) == [("first", "a"), ("first", "b"), ("total", "a"), ("total", "b")]
+    np.testing.assert_allclose(table["mean"].values, idata["sensitivity"]["mean"].values.ravel())
+
+
+def test_progressbar_on_and_off(monkeypatch, capsys):
+    import sys
+
+    from pymc_ais.progress import ProgressReporter
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0)
+    reporter_states = []
+    original = ProgressReporter.update
+
+    def spy(self, state):
+        reporter_states.append(self._progress is not None)
+        return original(self, state)
+
+    monkeypatch.setattr(ProgressReporter, "update", spy)
+    pa.estimate({"x": x}, model=model, draws=2_000, random_seed=44, progressbar=True)
+    assert reporter_states and all(reporter_states)
+    reporter_states.clear()
+    pa.estimate({"x": x}, model=model, draws=2_000, random_seed=44, progressbar=False)
+    assert reporter_states and not any(reporter_states)
