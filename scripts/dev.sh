@@ -3,6 +3,7 @@
 #   bash scripts/dev.sh demo    -> runs examples/quickstart.py
 #   bash scripts/dev.sh test    -> runs the test suite
 #   bash scripts/dev.sh bench   -> runs the benchmarks
+#   bash scripts/dev.sh docs    -> builds the documentation site (warnings are errors)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,5 +52,8 @@ case "$task" in
     .venv/bin/python benchmarks/gaussian_moments.py "$@"
     .venv/bin/python benchmarks/cantilever_laws.py "$@"
     exec .venv/bin/python benchmarks/cantilever_sobol.py "$@" ;;
-  *) echo "unknown task '$task' (demo, test, bench)" >&2; exit 2 ;;
+  docs)
+    .venv/bin/python -m pip install --quiet -e ".[docs]" >&2
+    exec .venv/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html "$@" ;;
+  *) echo "unknown task '$task' (demo, test, bench, docs)" >&2; exit 2 ;;
 esac

@@ -45,34 +45,51 @@ CONTROL_VARIATES = ("full", "single")
 class Settings:
     """Tuning of the algorithm; validated on construction.
 
-    budget : total number of model evaluations.
-    weights : "relative" (w_j = 1 / I_j^2 from running estimates), "absolute" (w_j = 1),
+    Parameters
+    ----------
+    budget
+        total number of model evaluations.
+    weights
+        "relative" (w_j = 1 / I_j^2 from running estimates), "absolute" (w_j = 1),
         or an array with one positive weight per expectation.
-    family : "gaussian" (one Gaussian per target) or "mixture" (Gaussian mixture).
-    covariance : "full" or "diag" covariance matrices.
-    n_components : components per target with ``family="mixture"``.
-    block_fraction : size of each adaptive block, as a fraction of the budget.
-    adaptive_fraction : cap of the adaptive phase, as a fraction of the budget.
-    sampler : how the final phase samples the mixture: "rqmc" (points allocated to the
+    family
+        "gaussian" (one Gaussian per target) or "mixture" (Gaussian mixture).
+    covariance
+        "full" or "diag" covariance matrices.
+    n_components
+        components per target with ``family="mixture"``.
+    block_fraction
+        size of each adaptive block, as a fraction of the budget.
+    adaptive_fraction
+        cap of the adaptive phase, as a fraction of the budget.
+    sampler
+        how the final phase samples the mixture: "rqmc" (points allocated to the
         components in proportion to alpha, scrambled Sobol' inside each component),
         "stratified" (same allocation, i.i.d. inside components) or "mc" (i.i.d. draws
-        of the mixture). See :mod:`pymc_ais.core.final_sampling`.
-    replicates : independent randomizations of the final phase for "rqmc" and
+        of the mixture). See ``pymc_ais.core.final_sampling``.
+    replicates
+        independent randomizations of the final phase for "rqmc" and
         "stratified"; the standard errors come from their spread (Student-t intervals).
-    final_trim : with "rqmc", the smallest components adding up to at most
+    final_trim
+        with "rqmc", the smallest components adding up to at most
         this weight are left out of the final mixture (see ``final_sampling.trim_small``).
-    control_variates : "full" (regress each target on every mixture component's
+    control_variates
+        "full" (regress each target on every mixture component's
         ``g_k / g_alpha - 1`` whose weight is not negligible, as Owen & Zhou) or
         "single" (each target on its own component, as the published method).
-    alpha_floor : lower bound of every component's weight; ``None`` means
+    alpha_floor
+        lower bound of every component's weight; ``None`` means
         ``min(1e-3, 0.1 / K)`` for K components. A floor bounds every control variate by
         ``1 / alpha_floor``.
-    defensive : lower bound of the weight of the initial law, which is always a
+    defensive
+        lower bound of the weight of the initial law, which is always a
         component of the mixture: importance weights ``f / g_alpha`` stay below
         ``1 / defensive`` (a defensive mixture), so no fit can make the variance explode.
-    max_control_variates : cap of the number of control variates in "full" mode
+    max_control_variates
+        cap of the number of control variates in "full" mode
         (default: a twentieth of a block).
-    min_cv_points : a component is a control variate in "full" mode only if its weight
+    min_cv_points
+        a component is a control variate in "full" mode only if its weight
         times the block size reaches this count.
     """
 
