@@ -29,7 +29,8 @@ import numpy as np
 
 from . import gaussian_mixture as gm
 from .gaussian_mixture import logsumexp
-from .final_sampling import draw_replicates
+from .diagnostics import pareto_khat
+from .final_sampling import draw_replicates, scrambled_uniform
 from .mixture_weights import optimise_alpha
 from .problem import EvaluationError, Problem, checked_evaluate
 from .targets import Targets, integrand_log_abs, make_targets, ratio
@@ -73,6 +74,10 @@ class Settings:
     final_trim
         with "rqmc", the smallest components adding up to at most
         this weight are left out of the final mixture (see ``final_sampling.trim_small``).
+    qmc_preference
+        with "rqmc" and a quantile map of the initial law, the final phase samples the
+        initial law alone when its predicted variance is at most this multiple of the
+        best adapted proposal's and its tails are light (see :func:`best_proposal`).
     control_variates
         "full" (regress each target on every mixture component's
         ``g_k / g_alpha - 1`` whose weight is not negligible, as Owen & Zhou) or
@@ -103,6 +108,7 @@ class Settings:
     sampler: str = "rqmc"
     replicates: int = 16
     final_trim: float = 0.1
+    qmc_preference: float = 4.0
     control_variates: str = "full"
     alpha_floor: float | None = None
     defensive: float = 0.01
@@ -438,17 +444,42 @@ def stop_reason(state: State, settings: Settings) -> str | None:
     return None
 
 
-def best_proposal(state: State) -> int:
-    """Index of the adapted proposal with the smallest predicted weighted variance.
+def initial_block_tails_are_light(state: State, threshold: float = 0.5) -> bool:
+    """Whether every target's ``|phi f| / h0`` on the initial block has a light tail.
 
-    The initial law alone is chosen only if no block was adapted: its predicted
-    variance, estimated on heavy-tailed draws, is the least reliable of all, and every
-    adapted proposal contains it as its defensive component anyway.
+    Only then is the initial law's predicted variance (estimated on those draws)
+    trustworthy: a heavy tail makes a sample variance far too small.
+    """
+    n0 = int(state.counts[0])
+    log_abs, _ = integrand_log_abs(state.targets, state.log_f[:n0], state.phi[:n0])
+    log_ratio = log_abs - state.log_q[:n0, 0][:, None]
+    khat = [pareto_khat(log_ratio[:, t]) for t in range(state.targets.size)]
+    return all(np.isfinite(k) and k < threshold for k in khat)
+
+
+def best_proposal(state: State, settings: Settings | None = None, quasi_initial: bool = False) -> int:
+    """Index of the proposal the final phase samples.
+
+    Normally the adapted proposal with the smallest predicted weighted variance: the
+    initial law's predicted variance, estimated on possibly heavy-tailed draws, is the
+    least reliable of all, and every adapted proposal contains it as its defensive
+    component anyway. Exception: with randomized QMC and a quantile map of the initial
+    law (``quasi_initial``), the initial law alone keeps the whole quasi-random structure
+    (no component boundaries), so it is chosen when its tails are light and its
+    predicted variance is within ``settings.qmc_preference`` of the best adapted one.
     """
     if len(state.proposals) == 1:
         return 0
     values = [predicted_variance(state, k) for k in range(1, len(state.proposals))]
-    return 1 + int(np.nanargmin(values))
+    best = 1 + int(np.nanargmin(values))
+    if (
+        quasi_initial
+        and settings is not None
+        and predicted_variance(state, 0) <= settings.qmc_preference * predicted_variance(state, best)
+        and initial_block_tails_are_light(state)
+    ):
+        return 0
+    return best
 
 
 class FinalSample(NamedTuple):
@@ -485,11 +516,16 @@ def final_phase(problem: Problem, state: State, settings: Settings, rng: np.rand
     replicates (up to ``replicates - 1`` evaluations are left unused), and the realised
     allocation replaces alpha in the estimator.
     """
-    index = best_proposal(state)
+    quasi_initial = settings.sampler == "rqmc" and problem.initial_quantile is not None
+    index = best_proposal(state, settings, quasi_initial)
     proposal = state.proposals[index]
     n = settings.budget - state.evaluations
     replicate = None
-    if settings.sampler == "mc" or proposal.components is None:
+    if proposal.components is None and quasi_initial:
+        per, reps = replicate_layout(n, settings)
+        x = np.concatenate([problem.initial_quantile(scrambled_uniform(rng, per, problem.dim)) for _ in range(reps)])
+        replicate = np.repeat(np.arange(reps), per)
+    elif settings.sampler == "mc" or proposal.components is None:
         x = sample_proposal(proposal, problem, rng, n)
         if settings.sampler != "mc":  # the initial law alone: i.i.d. draws, grouped in replicates
             per = n // settings.replicates
