@@ -22,6 +22,21 @@ _OPTIONS = tuple(
 )
 
 
+def check_options(options: dict) -> None:
+    """Refuse unknown tuning options, listing the valid ones."""
+    unknown = sorted(set(options) - set(_OPTIONS))
+    if unknown:
+        raise TypeError(f"unknown option(s) {', '.join(unknown)}; valid options are {', '.join(_OPTIONS)}")
+
+
+def run_with_progress(problem, settings: Settings, rng: np.random.Generator, progressbar: bool):
+    """Run the core algorithm with the progress bar."""
+    with ProgressReporter(settings, enabled=progressbar) as progress:
+        result = run(problem, settings, rng, callback=progress.update)
+        progress.finish(result)
+    return result
+
+
 def estimate(
     expectations,
     *,
@@ -104,9 +119,7 @@ def estimate(
     >>> idata["estimates"]["mean"].sel(expectation="m2").item()  # doctest: +SKIP
     1.00...
     """
-    unknown = sorted(set(options) - set(_OPTIONS))
-    if unknown:
-        raise TypeError(f"unknown option(s) {', '.join(unknown)}; valid options are {', '.join(_OPTIONS)}")
+    check_options(options)
     if isinstance(models, LawGrid):
         model = models.model if model is None else model
     elif models is not None:
@@ -129,14 +142,12 @@ def estimate(
             f"weights has {weights.shape[0]} entries but there are {model_problem.problem.n_pairs} "
             f"expectations ({', '.join(model_problem.labels)})"
         )
-    with ProgressReporter(settings, enabled=progressbar) as progress:
-        try:
-            result = run(model_problem.problem, settings, rng, callback=progress.update)
-        except EvaluationError as err:
-            if "x" in err.completed and len(err.completed["x"]):
-                err.completed["draws"] = model_problem.natural(err.completed["x"])
-            raise
-        progress.finish(result)
+    try:
+        result = run_with_progress(model_problem.problem, settings, rng, progressbar)
+    except EvaluationError as err:
+        if "x" in err.completed and len(err.completed["x"]):
+            err.completed["draws"] = model_problem.natural(err.completed["x"])
+        raise
     idata = build_datatree(result, model_problem, settings, ci_prob, random_seed)
     check_result(idata)
     return idata

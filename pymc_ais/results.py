@@ -39,6 +39,12 @@ def _settings_dict(settings: Settings) -> dict:
     return out
 
 
+def interval_quantile(ci_prob: float, df: float) -> float:
+    """Half-width of a central interval in standard errors: normal, or Student-t."""
+    quantile = 0.5 + ci_prob / 2.0
+    return float(norm.ppf(quantile) if np.isinf(df) else student_t.ppf(quantile, df))
+
+
 def estimates_dataset(result: RunResult, labels: list[str], ci_prob: float, law_names: list[str]) -> xr.Dataset:
     """Estimates, errors, intervals, diagnostics and covariance.
 
@@ -46,8 +52,7 @@ def estimates_dataset(result: RunResult, labels: list[str], ci_prob: float, law_
     """
     est = result.estimates
     final = result.final
-    quantile = 0.5 + ci_prob / 2.0
-    z = norm.ppf(quantile) if np.isinf(est.df) else student_t.ppf(quantile, est.df)
+    z = interval_quantile(ci_prob, est.df)
     diag = diagnostics(final.log_f, final.phi, final.log_q, est.mcse, float(final.alpha[0]))
     n_laws = len(law_names)
     if n_laws == 1:

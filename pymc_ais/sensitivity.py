@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import numpy as np
 import pymc as pm
 import xarray as xr
 from pytensor.graph.traversal import ancestors
-from scipy.stats import norm, t as student_t
 
-from .api import _OPTIONS
-from .core.aiscv import Settings, run
+from .api import check_options, run_with_progress
+from .core.aiscv import Settings
 from .core.pick_freeze import indices_from_estimates, pick_freeze_problem
-from .progress import ProgressReporter
 from .pymc.problem import build
-from .results import _settings_dict, _versions, adaptation_dataset, estimates_dataset
+from .results import _settings_dict, _versions, adaptation_dataset, estimates_dataset, interval_quantile
 
 
 def _check_independent(model: pm.Model) -> None:
@@ -94,9 +91,7 @@ def sobol(
     >>> idata = pa.sobol(beam["D"], model=beam, draws=14_000)        # doctest: +SKIP
     >>> idata["sensitivity"]["mean"].sel(index="first")               # doctest: +SKIP
     """
-    unknown = sorted(set(options) - set(_OPTIONS))
-    if unknown:
-        raise TypeError(f"unknown option(s) {', '.join(unknown)}; valid options are {', '.join(_OPTIONS)}")
+    check_options(options)
     indices = (indices,) if isinstance(indices, str) else tuple(indices)
     model = pm.modelcontext(model)
     rng = np.random.default_rng(random_seed)
@@ -110,13 +105,10 @@ def sobol(
     if not isinstance(draws, (int, np.integer)) or draws < runs_per_point:
         raise ValueError(f"draws must be an integer number of model runs >= {runs_per_point}")
     settings = Settings(budget=int(draws) // runs_per_point, weights=weights, family=family, **options)
-    with ProgressReporter(settings, enabled=progressbar) as progress:
-        result = run(problem, settings, rng, callback=progress.update)
-        progress.finish(result)
+    result = run_with_progress(problem, settings, rng, progressbar)
     est = result.estimates
     found = indices_from_estimates(est.mean, est.cov, len(cols), indices)
-    quantile = 0.5 + ci_prob / 2
-    z = norm.ppf(quantile) if np.isinf(est.df) else student_t.ppf(quantile, est.df)
+    z = interval_quantile(ci_prob, est.df)
     dims = ("index", "variable")
     sensitivity = xr.Dataset(
         {
@@ -146,7 +138,7 @@ def sobol(
         runs_per_point=runs_per_point,
         random_seed=str(random_seed),
         stop_reason=result.stop_reason,
-        settings=json.dumps(_settings_dict(dataclasses.replace(settings))),
+        settings=json.dumps(_settings_dict(settings)),
         versions=json.dumps(_versions()),
     )
     return tree
