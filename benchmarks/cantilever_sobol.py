@@ -101,11 +101,12 @@ def main():
         est = np.array([fn(seed) for seed in range(args.reps)])
         seconds = (time.perf_counter() - start) / args.reps
         score = float(np.sum(est.var(axis=0, ddof=1)))
-        bias = np.abs(est.mean(axis=0) - REFERENCE) / (est.std(axis=0, ddof=1) / np.sqrt(args.reps))
+        bias = np.abs(est.mean(axis=0) - REFERENCE)
         results[name] = (score, seconds)
-        print(f"{name:38s} sum Var = {score:.3e}  time/run = {seconds:.3f} s  max |bias|/se = {bias.max():.1f}")
+        print(f"{name:38s} sum Var = {score:.3e}  time/run = {seconds:.3f} s  max |mean - reference| = {bias.max():.1e}")
     base, base_t = results["pick-freeze Monte Carlo (Janon)"]
     print(f"\n{args.runs} model runs, {args.reps} repetitions; published: pick-freeze MC 2.53e-3, reference aISCV 1.73e-4")
+    print("(the reference indices come from 1e7 pick-freeze runs and carry errors of about 4e-4 themselves)")
     for name, (score, seconds) in results.items():
         print(f"{name:38s} variance ratio Janon/this = {base / score:7.1f}   wall-time ratio this/Janon = {seconds / base_t:7.1f}")
 
