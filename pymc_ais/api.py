@@ -73,7 +73,10 @@ def estimate(
         estimates then have dims ("model", "expectation"). Expressions are written in
         ``model``'s variables (by default the first law's) or given by name. A grid
         of ``pm.Data`` values (``pa.grid``, ``pa.sample_grid``) defines many laws with
-        one model and one compilation.
+        one model and one compilation. With several laws the final estimator
+        cross-fits the control-variate coefficients of every mixture component on the
+        final sample (``cv_fit="crossfit"``, ``final_trim=0``), which measured ten
+        times better on many overlapping laws; pass those options to change it.
     draws : int
         TOTAL budget of model evaluations, adaptive phase included.
     weights : "relative", "absolute" or array
@@ -133,6 +136,9 @@ def estimate(
         raise ValueError(f"ci_prob must be in (0, 1), got {ci_prob!r}")
     if not isinstance(weights, str):
         weights = np.asarray(weights, dtype=np.float64).ravel()
+    if models is not None:
+        # many overlapping laws: cross-fitted control variates on every component
+        options = {"cv_fit": "crossfit", "final_trim": 0.0, **options}
     settings = Settings(budget=int(draws), weights=weights, family=family, **options)
     model = pm.modelcontext(model)
     rng = np.random.default_rng(random_seed)
