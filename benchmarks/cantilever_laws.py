@@ -121,13 +121,17 @@ def main():
     model = beam_model(table)
     laws = pa.grid(model, {k: v for k, v in table.items()})
 
-    def ours(seed):
-        return pa.estimate({"D": model["D"]}, models=laws, draws=args.draws, random_seed=seed,
-                           progressbar=False)["estimates"]["mean"].values[:, 0]
+    def ours(sampler):
+        def fn(seed):
+            return pa.estimate({"D": model["D"]}, models=laws, draws=args.draws, random_seed=seed,
+                               progressbar=False, sampler=sampler)["estimates"]["mean"].values[:, 0]
+        return fn
 
     results = {}
     for name, fn in {"Monte Carlo per law": mc_per_law, "RQMC per law (scrambled Sobol')": rqmc_per_law,
-                     "Monte Carlo from the mixture, reweighted": mixture, "pa.estimate": ours}.items():
+                     "Monte Carlo from the mixture, reweighted": mixture,
+                     "pa.estimate, i.i.d. final phase": ours("mc"),
+                     "pa.estimate, randomized QMC (default)": ours("rqmc")}.items():
         fn(10_000)
         start = time.perf_counter()
         est = np.array([fn(seed) for seed in range(args.reps)])
