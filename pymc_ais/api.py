@@ -9,8 +9,9 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from .core.aiscv import Settings, run
+from .core.aiscv import run
 from .core.problem import EvaluationError
+from .core.settings import Settings
 from .progress import ProgressReporter
 from .pymc.grid import LawGrid
 from .pymc.problem import build

@@ -7,10 +7,12 @@ import json
 
 import numpy as np
 import xarray as xr
-from scipy.stats import norm, t as student_t
+from scipy.stats import norm
+from scipy.stats import t as student_t
 
-from .core.aiscv import RunResult, Settings
+from .core.aiscv import RunResult
 from .core.diagnostics import diagnostics
+from .core.settings import Settings
 
 
 def _versions() -> dict:

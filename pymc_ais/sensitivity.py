@@ -10,10 +10,16 @@ import xarray as xr
 from pytensor.graph.traversal import ancestors
 
 from .api import check_options, run_with_progress
-from .core.aiscv import Settings
 from .core.pick_freeze import indices_from_estimates, pick_freeze_problem
+from .core.settings import Settings
 from .pymc.problem import build
-from .results import _settings_dict, _versions, adaptation_dataset, estimates_dataset, interval_quantile
+from .results import (
+    _settings_dict,
+    _versions,
+    adaptation_dataset,
+    estimates_dataset,
+    interval_quantile,
+)
 
 
 def _check_independent(model: pm.Model) -> None:

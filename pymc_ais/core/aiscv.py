@@ -22,162 +22,19 @@ test, and ``final_phase``; :func:`run` assembles them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from . import gaussian_mixture as gm
-from .gaussian_mixture import logsumexp
+from .control_variates import control_variate_coef, crossfit, regression_beta
 from .diagnostics import pareto_khat
 from .final_sampling import draw_replicates, scrambled_uniform
+from .gaussian_mixture import logsumexp
 from .mixture_weights import optimise_alpha
 from .problem import EvaluationError, Problem, checked_evaluate
+from .settings import Settings, alpha_lower_bounds
 from .targets import Targets, integrand_log_abs, make_targets, ratio
-
-WEIGHT_SCHEMES = ("relative", "absolute")
-FAMILIES = ("gaussian", "mixture")
-COVARIANCES = ("full", "diag")
-SAMPLERS = ("rqmc", "stratified", "mc")
-CONTROL_VARIATES = ("full", "single")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Tuning of the algorithm; validated on construction.
-
-    Parameters
-    ----------
-    budget
-        total number of model evaluations.
-    weights
-        "relative" (w_j = 1 / I_j^2 from running estimates), "absolute" (w_j = 1),
-        or an array with one positive weight per expectation.
-    family
-        "gaussian" (one Gaussian per target) or "mixture" (Gaussian mixture).
-    covariance
-        "full" or "diag" covariance matrices.
-    n_components
-        components per target with ``family="mixture"``.
-    block_fraction
-        size of each adaptive block, as a fraction of the budget.
-    adaptive_fraction
-        cap of the adaptive phase, as a fraction of the budget.
-    sampler
-        how the final phase samples the mixture: "rqmc" (points allocated to the
-        components in proportion to alpha, scrambled Sobol' inside each component),
-        "stratified" (same allocation, i.i.d. inside components) or "mc" (i.i.d. draws
-        of the mixture). See ``pymc_ais.core.final_sampling``.
-    replicates
-        independent randomizations of the final phase for "rqmc" and
-        "stratified"; the standard errors come from their spread (Student-t intervals).
-    final_trim
-        with "rqmc", the smallest components adding up to at most
-        this weight are left out of the final mixture (see ``final_sampling.trim_small``).
-    qmc_preference
-        with "rqmc" and a quantile map of the initial law, the final phase samples the
-        initial law alone when its predicted variance is at most this multiple of the
-        best adapted proposal's and its tails are light (see :func:`best_proposal`).
-    control_variates
-        "full" (regress each target on every mixture component's
-        ``g_k / g_alpha - 1`` whose weight is not negligible, as Owen & Zhou) or
-        "single" (each target on its own component, as the published method).
-    cv_fit
-        "adaptive": the final estimator uses the coefficients fitted on the chosen
-        proposal's adaptive block; "crossfit": every sampled component's control
-        variate, with coefficients cross-fitted on two halves of the final sample (see
-        :func:`crossfit_summands`). Cross-fitting pays off when many components overlap
-        (many similar input laws: ten times smaller variances on the cantilever's 100
-        laws) but is unsafe with heavy-tailed control variates (high moments), where
-        the adaptive coefficients are kept.
-    alpha_floor
-        lower bound of every component's weight; ``None`` means
-        ``min(1e-3, 0.1 / K)`` for K components. A floor bounds every control variate by
-        ``1 / alpha_floor``.
-    defensive
-        lower bound of the weight of the initial law, which is always a
-        component of the mixture: importance weights ``f / g_alpha`` stay below
-        ``1 / defensive`` (a defensive mixture), so no fit can make the variance explode.
-    max_control_variates
-        cap of the number of control variates in "full" mode
-        (default: a twentieth of a block).
-    min_cv_points
-        a component is a control variate in "full" mode only if its weight
-        times the block size reaches this count.
-    """
-
-    budget: int
-    weights: object = "relative"
-    family: str = "gaussian"
-    covariance: str = "full"
-    n_components: int = 2
-    block_fraction: float = 0.1
-    adaptive_fraction: float = 0.5
-    sampler: str = "rqmc"
-    replicates: int = 16
-    final_trim: float = 0.1
-    qmc_preference: float = 4.0
-    cv_fit: str = "adaptive"
-    control_variates: str = "full"
-    alpha_floor: float | None = None
-    defensive: float = 0.01
-    max_control_variates: int | None = None
-    min_cv_points: float = 30.0
-
-    def __post_init__(self):
-        _check_choice("family", self.family, FAMILIES)
-        _check_choice("covariance", self.covariance, COVARIANCES)
-        _check_choice("sampler", self.sampler, SAMPLERS)
-        _check_choice("control_variates", self.control_variates, CONTROL_VARIATES)
-        _check_choice("cv_fit", self.cv_fit, ("adaptive", "crossfit"))
-        if not (0 <= self.defensive < 1):
-            raise ValueError("defensive must be in [0, 1)")
-        if isinstance(self.weights, str):
-            _check_choice("weights", self.weights, WEIGHT_SCHEMES)
-        else:
-            w = np.asarray(self.weights, dtype=np.float64)
-            if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w <= 0):
-                raise ValueError("weights must be 'relative', 'absolute' or a 1-d array of positive finite numbers")
-        if not (0 < self.block_fraction <= self.adaptive_fraction < 1):
-            raise ValueError("need 0 < block_fraction <= adaptive_fraction < 1")
-        if not 0 <= self.final_trim < 1:
-            raise ValueError("final_trim must be in [0, 1)")
-        if self.sampler != "mc" and int(self.replicates) < 2:
-            raise ValueError("replicates must be at least 2 (the standard error comes from their spread)")
-        if int(self.n_components) < 1:
-            raise ValueError("n_components must be at least 1")
-        final_minimum = 2 if self.sampler == "mc" else 2 * int(self.replicates)
-        if self.block < 2 or self.budget - self.adaptive_cap < final_minimum:
-            raise ValueError(
-                f"draws={self.budget} is too small: the adaptive phase needs blocks of at least 2 "
-                f"points (block = {self.block_fraction:g} x draws) and the final phase at least "
-                f"{final_minimum}; use draws >= "
-                f"{max(int(np.ceil(2 / self.block_fraction)), int(np.ceil(final_minimum / (1 - self.adaptive_fraction))))}"
-            )
-
-    @property
-    def block(self) -> int:
-        return int(self.budget * self.block_fraction)
-
-    @property
-    def adaptive_cap(self) -> int:
-        return int(self.budget * self.adaptive_fraction)
-
-    def floor_for(self, n_components: int) -> float:
-        if self.alpha_floor is not None:
-            return float(self.alpha_floor)
-        return min(1e-3, 0.1 / n_components)
-
-    @property
-    def cv_cap(self) -> int:
-        if self.max_control_variates is not None:
-            return int(self.max_control_variates)
-        return max(1, self.block // 20)
-
-
-def _check_choice(name, value, options):
-    if value not in options:
-        raise ValueError(f"unknown {name}={value!r}; valid options are {', '.join(map(repr, options))}")
 
 
 class Proposal(NamedTuple):
@@ -257,15 +114,6 @@ def _project(alpha: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return lower + free * alpha
 
 
-def alpha_lower_bounds(settings: Settings, n_targets: int) -> np.ndarray:
-    """Lower bounds of the K = T + 1 mixture weights (defensive component first)."""
-    k = n_targets + 1
-    floor = settings.floor_for(k)
-    lower = np.full(k, floor)
-    lower[0] = max(floor, settings.defensive)
-    return lower
-
-
 def init(problem: Problem, settings: Settings, rng: np.random.Generator) -> State:
     """Draw the first block from the initial law and set up targets and weights."""
     n = settings.block
@@ -338,44 +186,6 @@ def sample_proposal(proposal: Proposal, problem: Problem, rng: np.random.Generat
     return np.concatenate(parts, axis=0)[rng.permutation(n)]
 
 
-def regression_beta(y: np.ndarray, c: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    """Single control-variate coefficients ``Cov(y_t, c_t) / Var(c_t)`` per column."""
-    yc = y - y.mean(axis=0)
-    cc = c - c.mean(axis=0)
-    var_c = np.einsum("ij,ij->j", cc, cc)
-    cov = np.einsum("ij,ij->j", yc, cc)
-    scale = np.maximum(np.einsum("ij,ij->j", c, c), np.finfo(float).tiny)
-    ok = var_c > 1e-12 * scale
-    return np.where(ok, cov / np.where(ok, var_c, 1.0), fallback)
-
-
-def control_variate_coef(
-    y: np.ndarray, c: np.ndarray, alpha: np.ndarray, beta: np.ndarray, settings: Settings
-) -> tuple[np.ndarray, int]:
-    """Estimator coefficients (K, T) and the number of control variates per target.
-
-    "single": target t uses its own component's ``g_t / g_alpha - 1`` with ``beta_t``.
-    "full": every target is regressed (least squares, minimum norm) on the control
-    variates of the components with the largest weights: at most ``cv_cap`` of them,
-    each expected to have drawn at least ``min_cv_points`` of the block (a component
-    sampled a handful of times would give an over-fitted coefficient), and each bounded
-    by ``1 / alpha_k``.
-    """
-    k, t = c.shape[1], y.shape[1]
-    coef = np.zeros((k, t))
-    if settings.control_variates == "single":
-        coef[np.arange(1, k), np.arange(t)] = beta
-        return coef, 1
-    eligible = np.flatnonzero(alpha * y.shape[0] >= settings.min_cv_points)
-    chosen = eligible[np.argsort(alpha[eligible])[::-1][: settings.cv_cap]]
-    if chosen.size == 0:
-        return coef, 0
-    design = c[:, chosen] - c[:, chosen].mean(axis=0)
-    solution, *_ = np.linalg.lstsq(design, y - y.mean(axis=0), rcond=1e-10)
-    coef[chosen] = solution
-    return coef, int(chosen.size)
-
-
 def summands(proposal: Proposal, targets: Targets, log_f, phi, log_components, log_q) -> np.ndarray:
     """Per-point terms of every target's estimator under ``proposal`` (n, T)."""
     y = ratio(*integrand_log_abs(targets, log_f, phi), log_q)
@@ -383,82 +193,6 @@ def summands(proposal: Proposal, targets: Targets, log_f, phi, log_components, l
         return y
     c = np.exp(log_components - log_q[:, None])
     return y - (c - 1.0) @ proposal.coef
-
-
-def _least_squares(c: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Coefficients of ``y`` on the centred columns of ``c`` (truncated SVD)."""
-    if c.shape[1] == 0:
-        return np.zeros((0, y.shape[1]))
-    centred = c - c.mean(axis=0)
-    scale = centred.std(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
-    # standardised columns, singular directions below 1e-3 of the largest dropped
-    coef, *_ = np.linalg.lstsq(centred / scale, y - y.mean(axis=0), rcond=1e-3)
-    return coef / scale[:, None]
-
-
-def _choose_columns(
-    c: np.ndarray, y: np.ndarray, candidates: list, weights: np.ndarray, default_coef: np.ndarray, margin: float = 2.0
-):
-    """Control variates for one fold: the adaptive coefficients, or a refitted set.
-
-    Returns ``(columns, coefficients)``. The adaptive coefficients (fitted on an earlier
-    block) are the default; each candidate set, from the simplest to the richest, is
-    scored by two-fold held-out residual variance inside the data given (never the
-    points the result is applied to), with the criterion weights, and replaces the
-    current choice only if it cuts the variance by ``margin``. Sets containing a
-    heavy-tailed control variate (Pareto k-hat of ``g_k / g_alpha`` above 0.5) are not
-    refitted: such columns can look good on one half and do harm on the other, and the
-    error of their coefficients is shared by all replicates of a fold, where the
-    replicate spread cannot see it.
-    """
-    half = np.arange(y.shape[0]) % 2 == 0
-    every = np.arange(c.shape[1])
-    with np.errstate(divide="ignore"):
-        log_c = np.log(c + 1.0)
-    light = np.array([not (pareto_khat(log_c[:, k]) > 0.5) for k in every])
-    best, best_coef = every, default_coef
-    best_score = float(weights @ (y - c @ default_coef).var(axis=0)) * 2
-    for cols in candidates:
-        if not light[cols].all():  # a heavy-tailed control variate: refitting is unsafe
-            continue
-        score = 0.0
-        for fit in (half, ~half):
-            coef = _least_squares(c[fit][:, cols], y[fit])
-            resid = y[~fit] - c[~fit][:, cols] @ coef
-            score += float(weights @ resid.var(axis=0))
-        if score * margin < best_score or not np.isfinite(best_score):
-            best, best_score, best_coef = cols, score, None
-    if best_coef is None:
-        best_coef = _least_squares(c[:, best], y)
-    return best, best_coef
-
-
-def crossfit_summands(
-    proposal: Proposal, targets: Targets, log_f, phi, log_components, log_q, replicate, weights
-) -> np.ndarray:
-    """Summands with control-variate coefficients cross-fitted on the final sample.
-
-    The draws are split in two folds (by replicate parity, or alternately for i.i.d.
-    draws). For each fold, the other fold decides between the adaptive coefficients and
-    a least-squares refit on the ``g_k / g_alpha - 1`` of every sampled component (each
-    bounded by ``1 / alpha_k``), or no control variate at all, by held-out residual
-    variance;
-    the result is then applied to the fold. Nothing fitted ever sees the points it is applied to, so each fold's
-    estimate stays exactly unbiased, while the coefficients use half the final sample
-    instead of one adaptive block.
-    """
-    y = ratio(*integrand_log_abs(targets, log_f, phi), log_q)
-    c = np.exp(log_components - log_q[:, None]) - 1.0
-    sampled = np.flatnonzero(proposal.alpha > 0)
-    candidates = [sampled[:0], sampled]
-    fold = (replicate % 2) if replicate is not None else (np.arange(y.shape[0]) % 2)
-    out = np.empty_like(y)
-    for f in (0, 1):
-        fit, apply = fold != f, fold == f
-        cols, coef = _choose_columns(c[fit], y[fit], candidates, weights, proposal.coef)
-        out[apply] = y[apply] - c[apply][:, cols] @ coef
-    return out
 
 
 def step(problem: Problem, state: State, settings: Settings, rng: np.random.Generator) -> State:
@@ -488,7 +222,9 @@ def step(problem: Problem, state: State, settings: Settings, rng: np.random.Gene
     y_new = ratio(*integrand_log_abs(targets, log_f_new, phi_new), log_q_new)
     c_new = np.exp(log_c_new - log_q_new[:, None])
     beta = regression_beta(y_new, c_new[:, 1:], fallback=state.estimates)
-    coef, n_cv = control_variate_coef(y_new, c_new, alpha, beta, settings)
+    coef, n_cv = control_variate_coef(
+        y_new, c_new, alpha, beta, settings.control_variates, settings.min_cv_points, settings.cv_cap
+    )
     proposal = draft._replace(beta=beta, coef=coef)
     resid = summands(proposal, targets, log_f_new, phi_new, log_c_new, log_q_new)
     sigma2 = resid.var(axis=0) * n / max(n - 1 - n_cv, 1)
@@ -629,9 +365,10 @@ def final_phase(problem: Problem, state: State, settings: Settings, rng: np.rand
     log_c = component_matrix(proposal.components, x, log_f)
     log_q = proposal_logpdf(proposal, x, log_f)
     if settings.cv_fit == "crossfit" and proposal.components is not None:
-        terms = crossfit_summands(
-            proposal, state.targets, log_f, phi, log_c, log_q, replicate, state.weights
-        )
+        y = ratio(*integrand_log_abs(state.targets, log_f, phi), log_q)
+        c = np.exp(log_c - log_q[:, None]) - 1.0
+        fold = (replicate % 2) if replicate is not None else (np.arange(y.shape[0]) % 2)
+        terms = crossfit(y, c, np.flatnonzero(proposal.alpha > 0), fold, state.weights, proposal.coef)
     else:
         terms = summands(proposal, state.targets, log_f, phi, log_c, log_q)
     pairs = np.zeros((x.shape[0], problem.n_pairs))

@@ -24,8 +24,8 @@ import pytensor.tensor as pt
 from pymc.distributions.shape_utils import change_dist_size
 from pymc.pytensorf import reseed_rngs
 from pytensor.compile.ops import ViewOp
-from pytensor.graph.traversal import ancestors, io_toposort
 from pytensor.graph.replace import graph_replace, vectorize_graph
+from pytensor.graph.traversal import ancestors, io_toposort
 from pytensor.tensor.random.type import RandomGeneratorType
 
 

@@ -18,7 +18,6 @@ from pytensor.graph.replace import graph_replace, vectorize_graph
 from scipy.stats import qmc
 
 
-
 @dataclass(frozen=True)
 class LawGrid:
     """J input laws: ``model`` with its ``pm.Data`` containers set to each row of ``table``."""

@@ -6,7 +6,12 @@ from collections.abc import Mapping
 
 import pymc as pm
 from pymc.distributions.transforms import _default_transform
-from pymc.model.fgraph import ModelFreeRV, fgraph_from_model, model_free_rv, model_from_fgraph
+from pymc.model.fgraph import (
+    ModelFreeRV,
+    fgraph_from_model,
+    model_free_rv,
+    model_from_fgraph,
+)
 from pytensor.graph.basic import Variable
 
 

@@ -10,7 +10,13 @@ import numpy as np
 import pymc as pm
 
 from ..core.problem import EvaluationError, Problem
-from .compiler import Block, compile_evaluator, compile_quantile_map, compile_sampler, flat_layout
+from .compiler import (
+    Block,
+    compile_evaluator,
+    compile_quantile_map,
+    compile_sampler,
+    flat_layout,
+)
 from .expectations import Output, as_mapping, parse
 from .grid import LawGrid, grid_logp, grid_sampler
 from .model_checks import check_input_model, float64_clone

@@ -1,0 +1,124 @@
+"""Control variates of the mixture estimator and their coefficients.
+
+Every component's ``g_k / g_alpha - 1`` has mean zero under the mixture, so any linear
+combination can be subtracted from the importance-sampling terms without bias as long
+as the coefficients are independent of the points they are applied to. Coefficients
+come either from an earlier adaptive block (``control_variate_coef``) or, on the
+final sample, from the other half of it (``crossfit``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .diagnostics import pareto_khat
+
+
+def regression_beta(y: np.ndarray, c: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Single control-variate coefficients ``Cov(y_t, c_t) / Var(c_t)`` per column."""
+    yc = y - y.mean(axis=0)
+    cc = c - c.mean(axis=0)
+    var_c = np.einsum("ij,ij->j", cc, cc)
+    cov = np.einsum("ij,ij->j", yc, cc)
+    scale = np.maximum(np.einsum("ij,ij->j", c, c), np.finfo(float).tiny)
+    ok = var_c > 1e-12 * scale
+    return np.where(ok, cov / np.where(ok, var_c, 1.0), fallback)
+
+
+def control_variate_coef(
+    y: np.ndarray, c: np.ndarray, alpha: np.ndarray, beta: np.ndarray, mode: str, min_points: float, cap: int
+) -> tuple[np.ndarray, int]:
+    """Estimator coefficients (K, T) and the number of control variates per target.
+
+    "single": target t uses its own component's ``g_t / g_alpha - 1`` with ``beta_t``.
+    "full": every target is regressed (least squares, minimum norm) on the control
+    variates of the components with the largest weights: at most ``cap`` of them,
+    each expected to have drawn at least ``min_points`` of the block (a component
+    sampled a handful of times would give an over-fitted coefficient), and each bounded
+    by ``1 / alpha_k``.
+    """
+    k, t = c.shape[1], y.shape[1]
+    coef = np.zeros((k, t))
+    if mode == "single":
+        coef[np.arange(1, k), np.arange(t)] = beta
+        return coef, 1
+    eligible = np.flatnonzero(alpha * y.shape[0] >= min_points)
+    chosen = eligible[np.argsort(alpha[eligible])[::-1][:cap]]
+    if chosen.size == 0:
+        return coef, 0
+    design = c[:, chosen] - c[:, chosen].mean(axis=0)
+    solution, *_ = np.linalg.lstsq(design, y - y.mean(axis=0), rcond=1e-10)
+    coef[chosen] = solution
+    return coef, int(chosen.size)
+
+
+def _least_squares(c: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Coefficients of ``y`` on the centred columns of ``c`` (truncated SVD)."""
+    if c.shape[1] == 0:
+        return np.zeros((0, y.shape[1]))
+    centred = c - c.mean(axis=0)
+    scale = centred.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    # standardised columns, singular directions below 1e-3 of the largest dropped
+    coef, *_ = np.linalg.lstsq(centred / scale, y - y.mean(axis=0), rcond=1e-3)
+    return coef / scale[:, None]
+
+
+def _choose_columns(
+    c: np.ndarray, y: np.ndarray, candidates: list, weights: np.ndarray, default_coef: np.ndarray, margin: float = 2.0
+):
+    """Control variates for one fold: the adaptive coefficients, or a refitted set.
+
+    Returns ``(columns, coefficients)``. The adaptive coefficients (fitted on an earlier
+    block) are the default; each candidate set, from the simplest to the richest, is
+    scored by two-fold held-out residual variance inside the data given (never the
+    points the result is applied to), with the criterion weights, and replaces the
+    current choice only if it cuts the variance by ``margin``. Sets containing a
+    heavy-tailed control variate (Pareto k-hat of ``g_k / g_alpha`` above 0.5) are not
+    refitted: such columns can look good on one half and do harm on the other, and the
+    error of their coefficients is shared by all replicates of a fold, where the
+    replicate spread cannot see it.
+    """
+    half = np.arange(y.shape[0]) % 2 == 0
+    every = np.arange(c.shape[1])
+    with np.errstate(divide="ignore"):
+        log_c = np.log(c + 1.0)
+    light = np.array([not (pareto_khat(log_c[:, k]) > 0.5) for k in every])
+    best, best_coef = every, default_coef
+    best_score = float(weights @ (y - c @ default_coef).var(axis=0)) * 2
+    for cols in candidates:
+        if not light[cols].all():  # a heavy-tailed control variate: refitting is unsafe
+            continue
+        score = 0.0
+        for fit in (half, ~half):
+            coef = _least_squares(c[fit][:, cols], y[fit])
+            resid = y[~fit] - c[~fit][:, cols] @ coef
+            score += float(weights @ resid.var(axis=0))
+        if score * margin < best_score or not np.isfinite(best_score):
+            best, best_score, best_coef = cols, score, None
+    if best_coef is None:
+        best_coef = _least_squares(c[:, best], y)
+    return best, best_coef
+
+
+def crossfit(
+    y: np.ndarray, c: np.ndarray, sampled: np.ndarray, fold: np.ndarray, weights: np.ndarray, default_coef: np.ndarray
+) -> np.ndarray:
+    """Summands ``y - c @ coef`` with coefficients cross-fitted over two folds.
+
+    ``y`` (n, T) are the importance-sampling terms, ``c`` (n, K) the control variates
+    ``g_k / g_alpha - 1``, ``sampled`` the components actually sampled, ``fold`` (n,) in
+    {0, 1}. For each fold, the other fold decides between ``default_coef`` (the
+    adaptive coefficients) and a least-squares refit on every sampled component's
+    control variate (each bounded by ``1 / alpha_k``) or on none, by held-out residual
+    variance; the result is applied to the fold. Nothing fitted ever sees the points
+    it is applied to, so each fold's estimate stays exactly unbiased, while the
+    coefficients use half the final sample instead of one adaptive block.
+    """
+    candidates = [sampled[:0], sampled]
+    out = np.empty_like(y)
+    for f in (0, 1):
+        fit, apply = fold != f, fold == f
+        cols, coef = _choose_columns(c[fit], y[fit], candidates, weights, default_coef)
+        out[apply] = y[apply] - c[apply][:, cols] @ coef
+    return out

@@ -1,0 +1,160 @@
+"""Settings of the algorithm, validated on construction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+WEIGHT_SCHEMES = ("relative", "absolute")
+FAMILIES = ("gaussian", "mixture")
+COVARIANCES = ("full", "diag")
+SAMPLERS = ("rqmc", "stratified", "mc")
+CONTROL_VARIATES = ("full", "single")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Tuning of the algorithm; validated on construction.
+
+    Parameters
+    ----------
+    budget
+        total number of model evaluations.
+    weights
+        "relative" (w_j = 1 / I_j^2 from running estimates), "absolute" (w_j = 1),
+        or an array with one positive weight per expectation.
+    family
+        "gaussian" (one Gaussian per target) or "mixture" (Gaussian mixture).
+    covariance
+        "full" or "diag" covariance matrices.
+    n_components
+        components per target with ``family="mixture"``.
+    block_fraction
+        size of each adaptive block, as a fraction of the budget.
+    adaptive_fraction
+        cap of the adaptive phase, as a fraction of the budget.
+    sampler
+        how the final phase samples the mixture: "rqmc" (points allocated to the
+        components in proportion to alpha, scrambled Sobol' inside each component),
+        "stratified" (same allocation, i.i.d. inside components) or "mc" (i.i.d. draws
+        of the mixture). See ``pymc_ais.core.final_sampling``.
+    replicates
+        independent randomizations of the final phase for "rqmc" and
+        "stratified"; the standard errors come from their spread (Student-t intervals).
+    final_trim
+        with "rqmc", the smallest components adding up to at most
+        this weight are left out of the final mixture (see ``final_sampling.trim_small``).
+    qmc_preference
+        with "rqmc" and a quantile map of the initial law, the final phase samples the
+        initial law alone when its predicted variance is at most this multiple of the
+        best adapted proposal's and its tails are light (see :func:`best_proposal`).
+    control_variates
+        "full" (regress each target on every mixture component's
+        ``g_k / g_alpha - 1`` whose weight is not negligible, as Owen & Zhou) or
+        "single" (each target on its own component, as the published method).
+    cv_fit
+        "adaptive": the final estimator uses the coefficients fitted on the chosen
+        proposal's adaptive block; "crossfit": every sampled component's control
+        variate, with coefficients cross-fitted on two halves of the final sample (see
+        :func:`pymc_ais.core.control_variates.crossfit`). Cross-fitting pays off when many components overlap
+        (many similar input laws: ten times smaller variances on the cantilever's 100
+        laws) but is unsafe with heavy-tailed control variates (high moments), where
+        the adaptive coefficients are kept.
+    alpha_floor
+        lower bound of every component's weight; ``None`` means
+        ``min(1e-3, 0.1 / K)`` for K components. A floor bounds every control variate by
+        ``1 / alpha_floor``.
+    defensive
+        lower bound of the weight of the initial law, which is always a
+        component of the mixture: importance weights ``f / g_alpha`` stay below
+        ``1 / defensive`` (a defensive mixture), so no fit can make the variance explode.
+    max_control_variates
+        cap of the number of control variates in "full" mode
+        (default: a twentieth of a block).
+    min_cv_points
+        a component is a control variate in "full" mode only if its weight
+        times the block size reaches this count.
+    """
+
+    budget: int
+    weights: object = "relative"
+    family: str = "gaussian"
+    covariance: str = "full"
+    n_components: int = 2
+    block_fraction: float = 0.1
+    adaptive_fraction: float = 0.5
+    sampler: str = "rqmc"
+    replicates: int = 16
+    final_trim: float = 0.1
+    qmc_preference: float = 4.0
+    cv_fit: str = "adaptive"
+    control_variates: str = "full"
+    alpha_floor: float | None = None
+    defensive: float = 0.01
+    max_control_variates: int | None = None
+    min_cv_points: float = 30.0
+
+    def __post_init__(self):
+        _check_choice("family", self.family, FAMILIES)
+        _check_choice("covariance", self.covariance, COVARIANCES)
+        _check_choice("sampler", self.sampler, SAMPLERS)
+        _check_choice("control_variates", self.control_variates, CONTROL_VARIATES)
+        _check_choice("cv_fit", self.cv_fit, ("adaptive", "crossfit"))
+        if not (0 <= self.defensive < 1):
+            raise ValueError("defensive must be in [0, 1)")
+        if isinstance(self.weights, str):
+            _check_choice("weights", self.weights, WEIGHT_SCHEMES)
+        else:
+            w = np.asarray(self.weights, dtype=np.float64)
+            if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w <= 0):
+                raise ValueError("weights must be 'relative', 'absolute' or a 1-d array of positive finite numbers")
+        if not (0 < self.block_fraction <= self.adaptive_fraction < 1):
+            raise ValueError("need 0 < block_fraction <= adaptive_fraction < 1")
+        if not 0 <= self.final_trim < 1:
+            raise ValueError("final_trim must be in [0, 1)")
+        if self.sampler != "mc" and int(self.replicates) < 2:
+            raise ValueError("replicates must be at least 2 (the standard error comes from their spread)")
+        if int(self.n_components) < 1:
+            raise ValueError("n_components must be at least 1")
+        final_minimum = 2 if self.sampler == "mc" else 2 * int(self.replicates)
+        if self.block < 2 or self.budget - self.adaptive_cap < final_minimum:
+            raise ValueError(
+                f"draws={self.budget} is too small: the adaptive phase needs blocks of at least 2 "
+                f"points (block = {self.block_fraction:g} x draws) and the final phase at least "
+                f"{final_minimum}; use draws >= "
+                f"{max(int(np.ceil(2 / self.block_fraction)), int(np.ceil(final_minimum / (1 - self.adaptive_fraction))))}"
+            )
+
+    @property
+    def block(self) -> int:
+        return int(self.budget * self.block_fraction)
+
+    @property
+    def adaptive_cap(self) -> int:
+        return int(self.budget * self.adaptive_fraction)
+
+    def floor_for(self, n_components: int) -> float:
+        if self.alpha_floor is not None:
+            return float(self.alpha_floor)
+        return min(1e-3, 0.1 / n_components)
+
+    @property
+    def cv_cap(self) -> int:
+        if self.max_control_variates is not None:
+            return int(self.max_control_variates)
+        return max(1, self.block // 20)
+
+
+def _check_choice(name, value, options):
+    if value not in options:
+        raise ValueError(f"unknown {name}={value!r}; valid options are {', '.join(map(repr, options))}")
+
+
+def alpha_lower_bounds(settings: Settings, n_targets: int) -> np.ndarray:
+    """Lower bounds of the K = T + 1 mixture weights (defensive component first)."""
+    k = n_targets + 1
+    floor = settings.floor_for(k)
+    lower = np.full(k, floor)
+    lower[0] = max(floor, settings.defensive)
+    return lower
