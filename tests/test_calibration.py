@@ -67,3 +67,28 @@ def test_crossfit_calibration_many_laws(sampler):
     df = 2_000 if sampler == "mc" else res.estimates.df
     covered = np.mean(np.abs(means - truth) <= student_t.ppf(0.975, df) * mcses, axis=0)
     assert np.all((covered >= 0.90) & (covered <= 0.99)), covered
+
+
+@pytest.mark.slow
+def test_rqmc_calibration_high_moments():
+    """E[X^(2j)], j = 1..5: the final phase drops the i.i.d. control variates here."""
+    j = np.arange(1, 6)
+    problem = Problem(
+        dim=1,
+        sample_initial=lambda rng, n: rng.standard_normal((n, 1)),
+        evaluate=lambda x: (norm.logpdf(x), x ** (2 * j)),
+        output_names=[f"m{2 * k}" for k in j],
+        initial_quantile=norm.ppf,
+    )
+    truth = np.array([1.0, 3.0, 15.0, 105.0, 945.0])
+    reps = 150
+    means, mcses = np.empty((reps, j.size)), np.empty((reps, j.size))
+    for seed in range(reps):
+        res = run(problem, Settings(6_000), np.random.default_rng(5000 + seed))
+        means[seed], mcses[seed] = res.estimates.mean, res.estimates.mcse
+    spread = means.std(axis=0, ddof=1)
+    reported = np.sqrt(np.mean(mcses**2, axis=0))
+    np.testing.assert_array_less(np.abs(reported / spread - 1.0), 0.25)
+    covered = np.mean(np.abs(means - truth) <= student_t.ppf(0.975, res.estimates.df) * mcses, axis=0)
+    assert np.all((covered >= 0.90) & (covered <= 0.99)), covered
+    np.testing.assert_array_less(np.abs(means.mean(axis=0) - truth), 4 * spread / np.sqrt(reps))

@@ -10,6 +10,8 @@ from scipy.special import factorial2
 import pymc_ais as pa
 from conftest import within, within_run
 
+from pymc_ais.core import Settings
+
 
 def _est(idata):
     ds = idata["estimates"]
@@ -186,7 +188,7 @@ def test_datatree_groups_and_netcdf_round_trip(tmp_path):
     # the quasi-random final phase uses whole replicates of a power of two: at most one
     # replicate's worth of the budget stays unused
     replicates = est.attrs["replicates"]
-    assert replicates >= 16 and 0 <= attrs["budget"] - attrs["evaluations"] < n // replicates
+    assert replicates >= Settings.replicates and 0 <= attrs["budget"] - attrs["evaluations"] < n // replicates
     np.testing.assert_allclose(idata["outputs"]["s"].values[0], samples["s"].values[0])
     np.testing.assert_allclose(idata["outputs"]["bb"].values[0], samples["x"].values[0] ** 2 + samples["s"].values[0][:, None])
     within_run(idata, [0, 0, 0, np.sqrt(2 / np.pi), 1 + np.sqrt(2 / np.pi), 1 + np.sqrt(2 / np.pi), 1 + np.sqrt(2 / np.pi)])

@@ -364,11 +364,11 @@ def final_phase(problem: Problem, state: State, settings: Settings, rng: np.rand
     log_f, phi = _evaluate(problem, x, state)
     log_c = component_matrix(proposal.components, x, log_f)
     log_q = proposal_logpdf(proposal, x, log_f)
-    if settings.cv_fit == "crossfit" and proposal.components is not None:
+    if settings.final_cv_fit == "crossfit" and proposal.components is not None:
         y = ratio(*integrand_log_abs(state.targets, log_f, phi), log_q)
         c = np.exp(log_c - log_q[:, None]) - 1.0
         fold = (replicate % 2) if replicate is not None else (np.arange(y.shape[0]) % 2)
-        terms = crossfit(y, c, np.flatnonzero(proposal.alpha > 0), fold, state.weights, proposal.coef)
+        terms = crossfit(y, c, np.flatnonzero(proposal.alpha > 0), fold, state.weights, proposal.coef, replicate)
     else:
         terms = summands(proposal, state.targets, log_f, phi, log_c, log_q)
     pairs = np.zeros((x.shape[0], problem.n_pairs))

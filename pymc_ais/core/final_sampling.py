@@ -2,20 +2,18 @@
 
 - "mc": a random component per point (plain i.i.d. draws from ``g_alpha``).
 - "stratified": every replicate gives each component a deterministic number of points,
-  ``c_k ≈ m alpha_k`` (largest remainders), drawn i.i.d. inside the component.
-- "rqmc": the same allocation, each component's points from an independently scrambled
-  Sobol' sequence pushed through the component's Gaussian (inverse normal CDF, then the
-  Cholesky factor).
+  ``c_k ≈ m alpha_k`` (largest remainders), drawn i.i.d. inside the component; the
+  estimator keeps the *realised* mixture ``g_alpha' = sum_k (c_k / m) g_k`` in its
+  denominator (the deterministic-mixture estimator), so it stays unbiased.
+- "rqmc": one scrambled Sobol' net in dimension d per replicate, whose first coordinate
+  both picks the component (strips of width ``alpha_k``, so the counts are ``m alpha_k``
+  up to one point) and, rescaled within its strip, drives the component's Gaussian with
+  the other coordinates (inverse normal CDF, then the Cholesky factor). Every point
+  follows ``g_alpha`` exactly, so the estimator is unbiased; see :func:`_quasi_mixture`.
 
-With a deterministic allocation the estimator keeps the *realised* mixture
-``g_alpha' = sum_k (c_k / m) g_k`` in its denominator (the deterministic-mixture
-estimator), so it stays unbiased for any counts. Sobol' balance is exact only when a
-component's count is a power of two; other counts use the first ``c_k`` points of the
-scrambled sequence, still exactly unbiased, with a little less balance. Error bars come
-from R independent replicates (independent scramblings and draws), never from the
-i.i.d. formula.
-
-The initial law (component 0) is drawn i.i.d. by the problem's own sampler in every mode.
+Error bars come from R independent replicates (independent scramblings and draws),
+never from the i.i.d. formula. Points of the initial law (component 0) go through its
+quantile map when there is one, else its own sampler draws them.
 """
 
 from __future__ import annotations
@@ -67,24 +65,32 @@ def scrambled_uniform(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
 
 
 def _quasi_mixture(alpha, components, sample_initial, initial_quantile, rng, m):
-    """``m`` points of the mixture from one scrambled Sobol' net in dimension d + 1.
+    """``m`` points of the mixture from one scrambled Sobol' net in dimension d.
 
-    The first coordinate picks the component by inverting the cumulative weights (so
-    the component counts are ``m alpha_k`` up to one point, and the whole net stays
-    balanced when ``m`` is a power of two); the other d coordinates are mapped to the
-    component's Gaussian. Each point's marginal law is exactly ``g_alpha``. Points of
-    the initial law (component 0) go through its quantile map if there is one, else
-    they are drawn by its own sampler.
+    The first coordinate ``u_1`` both picks the component, by the strip
+    ``[A_{k-1}, A_k)`` of cumulative weights it falls in, and, rescaled to
+    ``(u_1 - A_{k-1}) / alpha_k``, serves as the first coordinate of that component's
+    point. Given its strip a scrambled-net point is uniform on the strip times the
+    cube, so the rescaled point is uniform on the cube and every point's marginal law is
+    exactly ``g_alpha``. The points of one component are those of the net in a slab,
+    themselves close to a net: the mixture keeps the quasi-random structure up to the
+    K - 1 strip boundaries, without an extra dimension. Points of the initial law
+    (component 0) go through its quantile map if there is one, else they are drawn by
+    its own sampler.
     """
     dim = components[0].dim
-    u = scrambled_uniform(rng, m, dim + 1)
-    which = np.minimum(np.searchsorted(np.cumsum(alpha / alpha.sum()), u[:, 0], side="right"), alpha.size - 1)
-    normal = ndtri(u[:, 1:])
+    u = scrambled_uniform(rng, m, dim)
+    edges = np.concatenate([[0.0], np.cumsum(alpha / alpha.sum())])
+    edges[-1] = 1.0
+    which = np.clip(np.searchsorted(edges, u[:, 0], side="right") - 1, 0, alpha.size - 1)
+    width = np.where(alpha > 0, alpha / alpha.sum(), 1.0)
+    u[:, 0] = np.clip((u[:, 0] - edges[which]) / width[which], 1e-16, 1 - 1e-16)
+    normal = ndtri(u)
     x = np.empty((m, dim))
     for k in np.unique(which):
         sel = which == k
         if k == 0 and initial_quantile is not None:
-            x[sel] = np.asarray(initial_quantile(u[sel, 1:]), dtype=np.float64)
+            x[sel] = np.asarray(initial_quantile(u[sel]), dtype=np.float64)
         elif k == 0:
             x[sel] = np.asarray(sample_initial(rng, int(sel.sum())), dtype=np.float64)
         else:

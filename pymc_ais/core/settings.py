@@ -55,12 +55,15 @@ class Settings:
         "single" (each target on its own component, as the published method).
     cv_fit
         "adaptive": the final estimator uses the coefficients fitted on the chosen
-        proposal's adaptive block; "crossfit": every sampled component's control
-        variate, with coefficients cross-fitted on two halves of the final sample (see
-        :func:`pymc_ais.core.control_variates.crossfit`). Cross-fitting pays off when many components overlap
-        (many similar input laws: ten times smaller variances on the cantilever's 100
-        laws) but is unsafe with heavy-tailed control variates (high moments), where
-        the adaptive coefficients are kept.
+        proposal's adaptive block; "crossfit": each half of the final sample uses the
+        adaptive coefficients, no control variate, or a refit on every sampled
+        component, whichever the other half scores best (see
+        :func:`pymc_ais.core.control_variates.crossfit`); "auto" (default) means
+        "crossfit" for the replicate samplers ("rqmc", "stratified"), where the score is
+        the spread of replicate means, and "adaptive" for "mc". Under randomized QMC a
+        control variate fitted for i.i.d. points can multiply the variance tenfold
+        (Gaussian moments) or divide it tenfold (the cantilever's 100 laws): only the
+        replicates can tell.
     alpha_floor
         lower bound of every component's weight; ``None`` means
         ``min(1e-3, 0.1 / K)`` for K components. A floor bounds every control variate by
@@ -85,10 +88,10 @@ class Settings:
     block_fraction: float = 0.1
     adaptive_fraction: float = 0.5
     sampler: str = "rqmc"
-    replicates: int = 16
+    replicates: int = 8
     final_trim: float = 0.1
     qmc_preference: float = 4.0
-    cv_fit: str = "adaptive"
+    cv_fit: str = "auto"
     control_variates: str = "full"
     alpha_floor: float | None = None
     defensive: float = 0.01
@@ -100,7 +103,7 @@ class Settings:
         _check_choice("covariance", self.covariance, COVARIANCES)
         _check_choice("sampler", self.sampler, SAMPLERS)
         _check_choice("control_variates", self.control_variates, CONTROL_VARIATES)
-        _check_choice("cv_fit", self.cv_fit, ("adaptive", "crossfit"))
+        _check_choice("cv_fit", self.cv_fit, ("auto", "adaptive", "crossfit"))
         if not (0 <= self.defensive < 1):
             raise ValueError("defensive must be in [0, 1)")
         if isinstance(self.weights, str):
@@ -125,6 +128,13 @@ class Settings:
                 f"{final_minimum}; use draws >= "
                 f"{max(int(np.ceil(2 / self.block_fraction)), int(np.ceil(final_minimum / (1 - self.adaptive_fraction))))}"
             )
+
+    @property
+    def final_cv_fit(self) -> str:
+        """``cv_fit`` with "auto" resolved for the sampler."""
+        if self.cv_fit != "auto":
+            return self.cv_fit
+        return "adaptive" if self.sampler == "mc" else "crossfit"
 
     @property
     def block(self) -> int:
