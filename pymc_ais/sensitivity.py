@@ -67,10 +67,11 @@ def sobol(
 ) -> xr.DataTree:
     """First-order and total Sobol' indices of a scalar model output.
 
-    The pick-freeze numerators (Saltelli 2010 first order, Jansen total) are
-    expectations under the product law of two independent copies of the inputs; all of
-    them are estimated with ONE adaptive importance sample (aISCV) and the indices get
-    delta-method standard errors from the joint covariance.
+    The variance and the pick-freeze numerators (first order from squared differences,
+    Jansen's total; see :mod:`pymc_ais.core.pick_freeze`) are expectations under the
+    product law of two independent copies of the inputs; all of them are estimated
+    with ONE adaptive importance sample (aISCV) and the indices get delta-method
+    standard errors from the joint covariance.
 
     Parameters
     ----------
@@ -125,7 +126,7 @@ def sobol(
         },
         coords={"index": list(found.kinds), "variable": names},
         attrs={"ci_prob": ci_prob, "output_variance": found.variance, "output_variance_mcse": found.variance_mcse,
-               "method": "pick-freeze (Saltelli 2010 first order, Jansen total), delta-method errors"},
+               "method": "pick-freeze (first order from squared differences, Jansen total), delta-method errors"},
     )
     labels = list(problem.output_names)
     runs = int((result.state.evaluations + result.final.x.shape[0]) * runs_per_point)
