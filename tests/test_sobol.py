@@ -74,15 +74,16 @@ def test_sobol_errors():
 
 
 @pytest.mark.slow
-def test_index_mcse_calibration():
+@pytest.mark.parametrize("sampler", ["mc", "rqmc"])
+def test_index_mcse_calibration(sampler):
     """Over repeated runs of the numpy core, the delta-method mcse matches the spread."""
     a = np.array([1.0, 2.0, 0.5])
     base = Problem(3, lambda rng, n: rng.standard_normal((n, 3)),
                    lambda x: (norm.logpdf(x).sum(axis=1), (x @ a)[:, None]), ["y"], initial_quantile=norm.ppf)
     problem = pick_freeze_problem(base, [np.array([i]) for i in range(3)], ("first", "total"))
     means, errors = [], []
-    for seed in range(100):
-        res = run(problem, Settings(3_000, weights="absolute", sampler="mc"), np.random.default_rng(500 + seed))
+    for seed in range(300):
+        res = run(problem, Settings(3_000, weights="absolute", sampler=sampler), np.random.default_rng(500 + seed))
         found = indices_from_estimates(res.estimates.mean, res.estimates.cov, 3, ("first", "total"))
         means.append(found.mean)
         errors.append(found.mcse)
