@@ -149,6 +149,7 @@ def crossfit(
     weights: np.ndarray,
     default_coef: np.ndarray,
     groups: np.ndarray | None = None,
+    extra=None,
 ) -> np.ndarray:
     """Summands ``y - c @ coef`` with coefficients cross-fitted over two folds.
 
@@ -163,7 +164,7 @@ def crossfit(
     exactly unbiased, while the coefficients use half the final sample instead of one
     adaptive block.
     """
-    candidates = [sampled[:0], sampled]
+    candidates = [sampled[:0], sampled] + ([extra] if extra is not None else [])
     out = np.empty_like(y)
     for f in (0, 1):
         fit, apply = fold != f, fold == f
