@@ -71,6 +71,9 @@ def test_allocate_sums_to_m():
     assert counts.sum() == 10 and counts.max() - counts.min() <= 1
 
 
+CANDIDATES = [np.array([], dtype=int), np.array([0])]  # no control variate, or the one
+
+
 def _replicated_data(rng, reps=16, per=64):
     """Summands whose replicate means are nearly exact while a control variate's are not.
 
@@ -90,10 +93,10 @@ def test_crossfit_on_replicates_drops_a_control_variate_that_hurts():
     rng = np.random.default_rng(8)
     y, c, groups = _replicated_data(rng)
     default = np.array([[1.0]])  # the i.i.d.-fitted coefficient
-    out = crossfit(y, c, np.array([0]), groups % 2, np.ones(1), default, groups)
+    out = crossfit(y, c, CANDIDATES, groups % 2, np.ones(1), default, groups)
     np.testing.assert_array_equal(out, y)  # no control variate on either fold
     # scored pointwise, as for i.i.d. draws, the same data keep it
-    pointwise = crossfit(y, c, np.array([0]), groups % 2, np.ones(1), default)
+    pointwise = crossfit(y, c, CANDIDATES, groups % 2, np.ones(1), default)
     assert not np.array_equal(pointwise, y)
 
 
@@ -103,6 +106,6 @@ def test_crossfit_on_replicates_keeps_a_control_variate_that_helps():
     groups = np.repeat(np.arange(reps), per)
     c = rng.uniform(-1.0, 1.0, (reps * per, 1))
     y = 1.0 + 2.0 * c + 0.01 * rng.standard_normal((reps * per, 1))
-    out = crossfit(y, c, np.array([0]), groups % 2, np.ones(1), np.zeros((1, 1)), groups)
+    out = crossfit(y, c, CANDIDATES, groups % 2, np.ones(1), np.zeros((1, 1)), groups)
     means = np.array([out[groups == g].mean() for g in range(reps)])
     assert means.std() < 0.01

@@ -319,7 +319,9 @@ class FinalSample(NamedTuple):
     alpha: np.ndarray  # (K,) realised mixture weights of the final draws
 
 
-LAW_CV = False
+# with several input laws, their own control variates join the cross-fitted candidates
+# when a fold has at least this many points per coefficient
+LAW_POINTS_PER_COEF = 10
 
 
 def replicate_layout(n: int, settings: Settings) -> tuple[int, int]:
@@ -373,13 +375,15 @@ def final_phase(problem: Problem, state: State, settings: Settings, rng: np.rand
         c = np.exp(log_c - log_q[:, None]) - 1.0
         fold = (replicate % 2) if replicate is not None else (np.arange(y.shape[0]) % 2)
         sampled = np.flatnonzero(proposal.alpha > 0)
-        coef0 = proposal.coef
-        extra = None
-        if LAW_CV and log_f.shape[1] > 1:
+        candidates = [sampled[:0], sampled]
+        coef = proposal.coef
+        n_laws = log_f.shape[1]
+        if n_laws > 1 and (sampled.size + n_laws) * LAW_POINTS_PER_COEF <= y.shape[0] // 2:
+            # every input law's f_l / g_alpha - 1 is a control variate too, free of charge
             c = np.hstack([c, np.exp(log_f - log_q[:, None]) - 1.0])
-            coef0 = np.vstack([coef0, np.zeros((log_f.shape[1], coef0.shape[1]))])
-            extra = np.concatenate([sampled, proposal.alpha.size + np.arange(log_f.shape[1])])
-        terms = crossfit(y, c, sampled, fold, state.weights, coef0, replicate, extra)
+            coef = np.vstack([coef, np.zeros((n_laws, coef.shape[1]))])
+            candidates.append(np.concatenate([sampled, proposal.alpha.size + np.arange(n_laws)]))
+        terms = crossfit(y, c, candidates, fold, state.weights, coef, replicate)
     else:
         terms = summands(proposal, state.targets, log_f, phi, log_c, log_q)
     pairs = np.zeros((x.shape[0], problem.n_pairs))

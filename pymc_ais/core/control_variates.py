@@ -144,27 +144,25 @@ def _choose_columns(
 def crossfit(
     y: np.ndarray,
     c: np.ndarray,
-    sampled: np.ndarray,
+    candidates: list,
     fold: np.ndarray,
     weights: np.ndarray,
     default_coef: np.ndarray,
     groups: np.ndarray | None = None,
-    extra=None,
 ) -> np.ndarray:
     """Summands ``y - c @ coef`` with coefficients cross-fitted over two folds.
 
-    ``y`` (n, T) are the importance-sampling terms, ``c`` (n, K) the control variates
-    ``g_k / g_alpha - 1``, ``sampled`` the components actually sampled, ``fold`` (n,) in
+    ``y`` (n, T) are the importance-sampling terms, ``c`` (n, K) control variates of
+    mean zero (``g_k / g_alpha - 1``), ``candidates`` the column sets a refit may use,
+    from the simplest (usually none, then every sampled component), ``fold`` (n,) in
     {0, 1}, ``groups`` (n,) the replicate of each point when the sample is made of
     replicates (then scores are spreads of replicate means). For each fold, the other
-    fold decides between ``default_coef`` (the adaptive coefficients), no control
-    variate, and a least-squares refit on every sampled component's control variate,
-    by held-out residual variance; the result is applied to the fold. Nothing fitted
-    or chosen ever sees the points it is applied to, so each fold's estimate stays
-    exactly unbiased, while the coefficients use half the final sample instead of one
-    adaptive block.
+    fold decides between ``default_coef`` (the adaptive coefficients) and a
+    least-squares refit on a candidate set, by held-out residual variance; the result
+    is applied to the fold. Nothing fitted or chosen ever sees the points it is
+    applied to, so each fold's estimate stays exactly unbiased, while the coefficients
+    use half the final sample instead of one adaptive block.
     """
-    candidates = [sampled[:0], sampled] + ([extra] if extra is not None else [])
     out = np.empty_like(y)
     for f in (0, 1):
         fit, apply = fold != f, fold == f
