@@ -35,10 +35,12 @@ class Settings:
     adaptive_fraction
         cap of the adaptive phase, as a fraction of the budget.
     sampler
-        how the final phase samples the mixture: "rqmc" (points allocated to the
-        components in proportion to alpha, scrambled Sobol' inside each component),
-        "stratified" (same allocation, i.i.d. inside components) or "mc" (i.i.d. draws
-        of the mixture). See ``pymc_ais.core.final_sampling``.
+        how the final phase samples the mixture: "rqmc" (replicates of a scrambled
+        Sobol' net whose first coordinate picks the component), "stratified"
+        (deterministic counts per component, i.i.d. inside) or "mc" (i.i.d. draws of
+        the mixture). See ``pymc_ais.core.final_sampling``. The adaptive blocks are
+        i.i.d. in every mode: quasi-random blocks gave slightly smaller variances but
+        intervals that covered less than their nominal level on high moments.
     replicates
         independent randomizations of the final phase for "rqmc" and
         "stratified"; the standard errors come from their spread (Student-t intervals).
