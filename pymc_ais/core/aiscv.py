@@ -258,7 +258,7 @@ def stop_reason(state: State, settings: Settings) -> str | None:
     law's V_0, estimated on possibly heavy-tailed draws, is often far too small, and a
     first adapted proposal fitted on the initial block alone often looks worse than
     it; stopping there wasted the adaptation (on Sobol' indices of the cantilever, two
-    runs in a hundred ended ten times less precise).
+    runs in a hundred ended 20 to 60 times less precise).
     """
     used, n, budget = state.evaluations, settings.block, settings.budget
     if len(state.proposals) >= 3:
@@ -319,9 +319,29 @@ class FinalSample(NamedTuple):
     alpha: np.ndarray  # (K,) realised mixture weights of the final draws
 
 
-# with several input laws, their own control variates join the cross-fitted candidates
-# when a fold has at least this many points per coefficient
-LAW_POINTS_PER_COEF = 10
+LAW_POINTS_PER_COEF = 10  # see crossfitted_summands
+
+
+def crossfitted_summands(proposal: Proposal, state: State, log_f, phi, log_c, log_q, replicate) -> np.ndarray:
+    """Final summands with control variates cross-fitted on the final sample.
+
+    Folds are alternate replicates (alternate points for i.i.d. draws). Candidates: no
+    control variate, every sampled component's ``g_k / g_alpha - 1`` and, with several
+    input laws, every law's ``f_l / g_alpha - 1`` too (free: log f of every law is
+    evaluated anyway), when a fold holds ``LAW_POINTS_PER_COEF`` points per coefficient.
+    """
+    y = ratio(*integrand_log_abs(state.targets, log_f, phi), log_q)
+    c = np.exp(log_c - log_q[:, None]) - 1.0
+    fold = (replicate % 2) if replicate is not None else (np.arange(y.shape[0]) % 2)
+    sampled = np.flatnonzero(proposal.alpha > 0)
+    candidates = [sampled[:0], sampled]
+    coef = proposal.coef
+    n_laws = log_f.shape[1]
+    if n_laws > 1 and (sampled.size + n_laws) * LAW_POINTS_PER_COEF <= y.shape[0] // 2:
+        c = np.hstack([c, np.exp(log_f - log_q[:, None]) - 1.0])
+        coef = np.vstack([coef, np.zeros((n_laws, coef.shape[1]))])
+        candidates.append(np.concatenate([sampled, proposal.alpha.size + np.arange(n_laws)]))
+    return crossfit(y, c, candidates, fold, state.weights, coef, replicate)
 
 
 def replicate_layout(n: int, settings: Settings) -> tuple[int, int]:
@@ -371,19 +391,7 @@ def final_phase(problem: Problem, state: State, settings: Settings, rng: np.rand
     log_c = component_matrix(proposal.components, x, log_f)
     log_q = proposal_logpdf(proposal, x, log_f)
     if settings.final_cv_fit == "crossfit" and proposal.components is not None:
-        y = ratio(*integrand_log_abs(state.targets, log_f, phi), log_q)
-        c = np.exp(log_c - log_q[:, None]) - 1.0
-        fold = (replicate % 2) if replicate is not None else (np.arange(y.shape[0]) % 2)
-        sampled = np.flatnonzero(proposal.alpha > 0)
-        candidates = [sampled[:0], sampled]
-        coef = proposal.coef
-        n_laws = log_f.shape[1]
-        if n_laws > 1 and (sampled.size + n_laws) * LAW_POINTS_PER_COEF <= y.shape[0] // 2:
-            # every input law's f_l / g_alpha - 1 is a control variate too, free of charge
-            c = np.hstack([c, np.exp(log_f - log_q[:, None]) - 1.0])
-            coef = np.vstack([coef, np.zeros((n_laws, coef.shape[1]))])
-            candidates.append(np.concatenate([sampled, proposal.alpha.size + np.arange(n_laws)]))
-        terms = crossfit(y, c, candidates, fold, state.weights, coef, replicate)
+        terms = crossfitted_summands(proposal, state, log_f, phi, log_c, log_q, replicate)
     else:
         terms = summands(proposal, state.targets, log_f, phi, log_c, log_q)
     pairs = np.zeros((x.shape[0], problem.n_pairs))
