@@ -10,7 +10,7 @@ import xarray as xr
 from scipy.stats import norm
 from scipy.stats import t as student_t
 
-from .core.aiscv import RunResult
+from .core.aiscv import RunResult, input_tail_khat
 from .core.diagnostics import diagnostics
 from .core.settings import Settings
 
@@ -56,6 +56,7 @@ def estimates_dataset(result: RunResult, labels: list[str], ci_prob: float, law_
     final = result.final
     z = interval_quantile(ci_prob, est.df)
     diag = diagnostics(final.log_f, final.phi, final.log_q, est.mcse, float(final.alpha[0]))
+    diag["pareto_k"] = np.fmax(diag["pareto_k"], input_tail_khat(result.state, final))
     n_laws = len(law_names)
     if n_laws == 1:
         e, shape, coords = ("expectation",), (len(labels),), {"expectation": labels, "expectation_bis": labels}
@@ -85,7 +86,10 @@ def estimates_dataset(result: RunResult, labels: list[str], ci_prob: float, law_
     ds["mcse"].attrs["description"] = "Monte Carlo standard error of the estimate"
     ds["ess"].attrs["description"] = "Var_f(phi) / mcse^2: i.i.d. draws from f giving the same error"
     ds["ess_weights"].attrs["description"] = "Kish effective sample size of the weights f/g"
-    ds["pareto_k"].attrs["description"] = "Pareto k-hat of |phi| f / g; above 0.7 the error bar is unreliable"
+    ds["pareto_k"].attrs["description"] = (
+        "Pareto k-hat of |phi| f / g (and of |phi| f / h0 on the i.i.d. initial draws where the "
+        "input law dominates the final mixture); above 0.7 the error bar is unreliable"
+    )
     return ds
 
 

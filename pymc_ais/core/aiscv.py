@@ -399,6 +399,55 @@ def final_phase(problem: Problem, state: State, settings: Settings, rng: np.rand
     return FinalSample(index, x, log_f, phi, log_q, terms, pairs, replicate, proposal.alpha)
 
 
+POLYNOMIAL_TAIL = 0.3  # k-hat of |x - median|: a tail like |x|^(-1/k), heavier than Student-t(3.3)
+
+
+def input_tail_khat(state: State, final: FinalSample) -> np.ndarray:
+    """Pareto k-hat of ``|phi| f / h0`` on the i.i.d. initial block, where it matters.
+
+    Far out, where no Gaussian component reaches, the final mixture is the defensive
+    input law alone and each estimate's terms behave like ``|phi| f / h0`` under the
+    input law: a heavy tail there (an output with infinite variance under a Student-t
+    prior, say) makes the error bar meaningless, yet a finite final sample, and a
+    quasi-random one even more, may never show it. The initial block's draws are
+    i.i.d. from the input law, so their k-hat is honest. It is returned for every
+    (law, output) pair when an input coordinate has a polynomial tail (k-hat of its
+    spread above ``POLYNOMIAL_TAIL``: far enough out such a law outweighs every
+    Gaussian component, however wide), or else when the pair's largest initial-block
+    terms lie mostly where the input-law component carries more than half of the
+    final mixture; NaN otherwise.
+    """
+    n0 = int(state.counts[0])
+    log_f, phi = state.log_f[:n0], state.phi[:n0]
+    log_h0 = initial_log_density(log_f)
+    proposal = state.proposals[final.proposal_index]
+    with np.errstate(divide="ignore"):
+        if proposal.components is None:
+            share = np.ones(n0)
+        else:
+            log_c = component_matrix(proposal.components, state.x[:n0], log_f)
+            log_q = logsumexp(log_c + np.log(final.alpha), axis=1)
+            share = np.exp(np.log(final.alpha[0]) + log_h0 - log_q)
+        log_abs_phi = np.log(np.abs(phi))
+    tail = int(np.ceil(min(0.2 * n0, 3.0 * np.sqrt(n0))))
+    x0 = state.x[:n0]
+    with np.errstate(divide="ignore"):
+        spread = np.log(np.abs(x0 - np.median(x0, axis=0)))
+    polynomial = any(pareto_khat(spread[:, i]) > POLYNOMIAL_TAIL for i in range(x0.shape[1]))
+    out = []
+    for law in range(log_f.shape[1]):
+        for m in range(phi.shape[1]):
+            log_y = log_abs_phi[:, m] + log_f[:, law] - log_h0
+            finite = np.isfinite(log_y)
+            if finite.sum() < 30:
+                out.append(np.nan)
+                continue
+            top = np.flatnonzero(finite)[np.argsort(log_y[finite])[-tail:]]
+            dominated = polynomial or np.mean(share[top] > 0.5) >= 0.5
+            out.append(pareto_khat(log_y[finite]) if dominated else np.nan)
+    return np.array(out)
+
+
 class Estimates(NamedTuple):
     mean: np.ndarray  # (J,)
     mcse: np.ndarray  # (J,)
