@@ -28,14 +28,20 @@ def within_run(idata, truth, k=4.0):
     within(est["mean"].values, est["mcse"].values, truth, k=k, df=df)
 
 
-@pytest.fixture
-def gaussian_moments_problem():
-    """E[X^(2j)], j = 1..10, X ~ N(0, 1): truths (2j-1)!!, with no PyMC involved."""
-    j = np.arange(1, 11)
+def normal_moments_problem(orders: int, initial_quantile=None):
+    """E[X^(2j)], j = 1..orders, X ~ N(0, 1), with no PyMC involved; returns (problem, truths (2j-1)!!)."""
+    j = np.arange(1, orders + 1)
     problem = Problem(
         dim=1,
         sample_initial=lambda rng, n: rng.standard_normal((n, 1)),
         evaluate=lambda x: (norm.logpdf(x), x ** (2 * j)),
         output_names=[f"m{2 * k}" for k in j],
+        initial_quantile=initial_quantile,
     )
     return problem, factorial2(2 * j - 1).astype(float)
+
+
+@pytest.fixture
+def gaussian_moments_problem():
+    """E[X^(2j)], j = 1..10 (see :func:`normal_moments_problem`)."""
+    return normal_moments_problem(10)

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from scipy.stats import norm, t as student_t
 
+from conftest import normal_moments_problem
+
 from pymc_ais.core import Problem, Settings, run
 
 
@@ -72,17 +74,9 @@ def test_crossfit_calibration_many_laws(sampler):
 @pytest.mark.slow
 def test_rqmc_calibration_high_moments():
     """E[X^(2j)], j = 1..5: the final phase drops the i.i.d. control variates here."""
-    j = np.arange(1, 6)
-    problem = Problem(
-        dim=1,
-        sample_initial=lambda rng, n: rng.standard_normal((n, 1)),
-        evaluate=lambda x: (norm.logpdf(x), x ** (2 * j)),
-        output_names=[f"m{2 * k}" for k in j],
-        initial_quantile=norm.ppf,
-    )
-    truth = np.array([1.0, 3.0, 15.0, 105.0, 945.0])
+    problem, truth = normal_moments_problem(5, initial_quantile=norm.ppf)
     reps = 150
-    means, mcses = np.empty((reps, j.size)), np.empty((reps, j.size))
+    means, mcses = np.empty((reps, truth.size)), np.empty((reps, truth.size))
     for seed in range(reps):
         res = run(problem, Settings(6_000), np.random.default_rng(5000 + seed))
         means[seed], mcses[seed] = res.estimates.mean, res.estimates.mcse

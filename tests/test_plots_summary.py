@@ -1,14 +1,13 @@
 """Plots render headless and show what they claim; summary tables."""
 
 import matplotlib
+import numpy as np
+import pymc as pm
+import pytest
 
-matplotlib.use("Agg")
+import pymc_ais as pa
 
-import numpy as np  # noqa: E402
-import pymc as pm  # noqa: E402
-import pytest  # noqa: E402
-
-import pymc_ais as pa  # noqa: E402
+matplotlib.use("Agg")  # headless: no figure exists yet, so the backend can still switch
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ import numpy as np
 from . import gaussian_mixture as gm
 from .control_variates import control_variate_coef, crossfit, regression_beta
 from .diagnostics import pareto_khat
-from .final_sampling import draw_replicates, scrambled_uniform
+from .final_sampling import draw_replicates, replicate_means, scrambled_uniform
 from .gaussian_mixture import logsumexp
 from .mixture_weights import optimise_alpha
 from .problem import EvaluationError, Problem, checked_evaluate
@@ -467,10 +467,8 @@ def estimates_from_summands(pair_summands: np.ndarray, replicate: np.ndarray | N
         mean = pair_summands.mean(axis=0)
         cov = np.atleast_2d(np.cov(pair_summands, rowvar=False)) / n
         return Estimates(mean, np.sqrt(np.diag(cov)), cov, n, np.inf)
-    r = int(replicate.max()) + 1
-    sums = np.zeros((r, pair_summands.shape[1]))
-    np.add.at(sums, replicate, pair_summands)
-    means = sums / np.bincount(replicate, minlength=r)[:, None]
+    means = replicate_means(pair_summands, replicate)
+    r = means.shape[0]
     cov = np.atleast_2d(np.cov(means, rowvar=False)) / r
     return Estimates(means.mean(axis=0), np.sqrt(np.diag(cov)), cov, n, float(r - 1))
 

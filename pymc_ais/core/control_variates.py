@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .diagnostics import pareto_khat
+from .final_sampling import replicate_means
 
 
 def regression_beta(y: np.ndarray, c: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -74,12 +75,9 @@ def _spread(residual: np.ndarray, weights: np.ndarray, groups: np.ndarray | None
     """
     if groups is None:
         return float(weights @ residual.var(axis=0))
-    labels, index = np.unique(groups, return_inverse=True)
-    if labels.size < 2:
+    means = replicate_means(residual, groups)
+    if means.shape[0] < 2:
         return np.inf
-    sums = np.zeros((labels.size, residual.shape[1]))
-    np.add.at(sums, index, residual)
-    means = sums / np.bincount(index)[:, None]
     return float(weights @ means.var(axis=0, ddof=1))
 
 

@@ -27,6 +27,15 @@ from scipy.stats import qmc
 from . import gaussian_mixture as gm
 
 
+def replicate_means(values: np.ndarray, replicate: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` (n, k) within each replicate label (any integers): (R, k)."""
+    _, index = np.unique(replicate, return_inverse=True)
+    r = int(index.max()) + 1
+    sums = np.zeros((r, values.shape[1]))
+    np.add.at(sums, index, values)
+    return sums / np.bincount(index, minlength=r)[:, None]
+
+
 def allocate(alpha: np.ndarray, m: int) -> np.ndarray:
     """Integer counts summing to ``m`` closest to ``m * alpha`` (largest remainders)."""
     target = m * np.asarray(alpha, dtype=np.float64) / np.sum(alpha)
