@@ -1,0 +1,140 @@
+"""Polynomial surrogates of a model output, fitted by least squares on a pilot sample.
+
+A surrogate ``s`` close to the output ``phi`` gives control variates ``h(s)`` whose
+means cost no model run: they are integrals of the surrogate alone, computed on as
+many cheap points as needed. The estimator of ``E[g(phi)]`` then becomes
+``E[h(s)] + E[g(phi) - beta h(s)]``-style sums, unbiased for ANY surrogate: a poor
+fit only costs variance, never correctness (see :mod:`pymc_ais.core.pick_freeze`).
+
+The basis is every monomial of total degree at most ``degree`` in the standardised
+coordinates. Positive outputs may be fitted in log space (``s = exp(poly)``), which
+suits the products and powers of physical models: on the cantilever beam a degree-3
+fit of ``log D`` leaves a relative error of 0.4 %, against 2.8 % for ``D`` itself.
+The degree and the space are chosen by held-out error.
+"""
+
+from __future__ import annotations
+
+from math import comb
+from typing import NamedTuple
+
+import numpy as np
+
+MAX_DEGREE = 4
+POINTS_PER_FEATURE = 10
+
+
+def n_features(dim: int, degree: int) -> int:
+    """Number of monomials of total degree <= ``degree`` in ``dim`` variables."""
+    return comb(dim + degree, degree)
+
+
+def _monomial_parents(dim: int, degree: int) -> list[tuple[int, int]]:
+    """For each monomial after the constant, (index of the monomial it extends, variable)."""
+    parents, last, layer = [], [], [(0, -1)]  # (monomial index, highest variable in it)
+    index = 1
+    for _ in range(degree):
+        new_layer = []
+        for parent, top in layer:
+            for j in range(max(top, 0), dim):
+                parents.append((parent, j))
+                new_layer.append((index, j))
+                index += 1
+        layer = new_layer
+    return parents
+
+
+def polynomial_features(z: np.ndarray, degree: int) -> np.ndarray:
+    """Every monomial of total degree <= ``degree`` of the columns of ``z``: (n, features).
+
+    Monomials are built in place, each from one of lower degree times one variable
+    (graded order: constant, degree 1, degree 2, ...).
+    """
+    n, dim = z.shape
+    zt = np.ascontiguousarray(z.T)
+    parents = _monomial_parents(dim, degree)
+    out = np.empty((len(parents) + 1, n))
+    out[0] = 1.0
+    for k, (parent, j) in enumerate(parents, start=1):
+        np.multiply(out[parent], zt[j], out=out[k])
+    return out.T
+
+
+class Surrogate(NamedTuple):
+    """``s(x) = poly((x - center) / scale)``, or ``exp`` of it when ``log_space``."""
+
+    center: np.ndarray
+    scale: np.ndarray
+    degree: int
+    log_space: bool
+    coef: np.ndarray
+    log_bounds: tuple[float, float]  # exponent clip in log space (no overflow far out)
+
+    def __call__(self, x: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
+        z = (np.asarray(x, dtype=np.float64) - self.center) / self.scale
+        value = np.concatenate(
+            [polynomial_features(z[i : i + chunk], self.degree) @ self.coef for i in range(0, max(len(z), 1), chunk)]
+        )
+        if self.log_space:
+            return np.exp(np.clip(value, *self.log_bounds))
+        return value
+
+    def describe(self) -> str:
+        space = "log of the output" if self.log_space else "output"
+        return f"polynomial of degree {self.degree} ({len(self.coef)} terms) fitted to the {space}"
+
+
+def _fit(x, y, center, scale, degree, log_space) -> Surrogate:
+    features = polynomial_features((x - center) / scale, degree)
+    target = np.log(y) if log_space else y
+    coef = np.linalg.lstsq(features, target, rcond=None)[0]
+    bounds = (-np.inf, np.inf)
+    if log_space:
+        lo, hi = float(target.min()), float(target.max())
+        bounds = (lo - (hi - lo) - 1.0, hi + (hi - lo) + 1.0)
+    return Surrogate(center, scale, degree, log_space, coef, bounds)
+
+
+def fit_surrogate(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[Surrogate, float]:
+    """Fit the polynomial surrogate of ``y`` on ``x`` with the smallest held-out error.
+
+    Candidates: degrees 1 to 4 (at most one term per ``POINTS_PER_FEATURE`` points of a
+    half sample), in the output's space and, for a positive output, in log space. Each
+    is fitted on a random half and scored on the other (mean squared error of ``y``);
+    the winner is refitted on all points. Returns it and its held-out relative error
+    ``sqrt(mse) / sd(y)``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(400, 2))
+    >>> s, error = fit_surrogate(x, np.exp(0.1 * x[:, 0] - 0.2 * x[:, 1]), rng)
+    >>> bool(error < 1e-6), s.log_space
+    (True, True)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n, dim = x.shape
+    center = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    half = rng.permutation(n) < n // 2
+    spaces = [False, True] if np.all(y > 0) else [False]
+    sd = float(y.std())
+    best, best_error = None, np.inf
+    for degree in range(1, MAX_DEGREE + 1):
+        if n_features(dim, degree) * POINTS_PER_FEATURE > n // 2:
+            break
+        for log_space in spaces:
+            fitted = _fit(x[half], y[half], center, scale, degree, log_space)
+            with np.errstate(over="ignore", invalid="ignore"):
+                error = float(np.mean((fitted(x[~half]) - y[~half]) ** 2))
+            if np.isfinite(error) and error < best_error:
+                best, best_error = (degree, log_space), error
+    if best is None:
+        raise ValueError(
+            f"{n} pilot points are too few for a linear surrogate in {dim} dimensions "
+            f"(at least {2 * POINTS_PER_FEATURE * (dim + 1)} are needed)"
+        )
+    surrogate = _fit(x, y, center, scale, *best)
+    return surrogate, float(np.sqrt(best_error) / sd) if sd > 0 else 0.0
