@@ -32,6 +32,7 @@ from .surrogate import Surrogate, fit_surrogate
 
 INDICES = ("first", "total")
 SURROGATE_TERMS = 2e9  # cap of (points x stacked evaluations x terms) for the surrogate means
+SURROGATE_POINTS = 1 << 18  # cap of the points of each replicate for the surrogate means
 
 
 def pick_freeze_points(x: np.ndarray, d: int, groups: Sequence[np.ndarray]) -> np.ndarray:
@@ -131,8 +132,8 @@ def _surrogate_means(base, groups, indices, surrogate, beta, rng, replicates, ta
 
     Each replicate is a scrambled Sobol' sequence extended by doubling (the first 2^k
     points stay balanced) from 2^12 points until the trace of the covariance of the
-    mean is below ``target`` or ``SURROGATE_TERMS`` (points x evaluations x terms) is
-    spent; without a quantile map, i.i.d. draws of the same sizes.
+    mean is below ``target``, or ``SURROGATE_TERMS`` (points x evaluations x terms) is
+    spent, or a replicate has ``SURROGATE_POINTS`` points; without a quantile map, i.i.d. draws of the same sizes.
     """
     d, n_groups = base.dim, len(groups)
     engines = [qmc.Sobol(2 * d, scramble=True, seed=rng) for _ in range(replicates)]
@@ -153,7 +154,7 @@ def _surrogate_means(base, groups, indices, surrogate, beta, rng, replicates, ta
         count += step
         means = sums / count
         cov = np.atleast_2d(np.cov(means, rowvar=False)) / replicates
-        if np.trace(cov) <= target or 2 * count * cost > SURROGATE_TERMS:
+        if np.trace(cov) <= target or 2 * count * cost > SURROGATE_TERMS or count >= SURROGATE_POINTS:
             return means.mean(axis=0), cov
         step = count
 

@@ -22,6 +22,7 @@ import numpy as np
 
 MAX_DEGREE = 4
 POINTS_PER_FEATURE = 10
+IMPROVEMENT = 0.8  # a richer candidate must cut the held-out error by 20 %
 
 
 def n_features(dim: int, degree: int) -> int:
@@ -101,7 +102,9 @@ def fit_surrogate(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tup
     Candidates: degrees 1 to 4 (at most one term per ``POINTS_PER_FEATURE`` points of a
     half sample), in the output's space and, for a positive output, in log space. Each
     is fitted on a random half and scored on the other (mean squared error of ``y``);
-    the winner is refitted on all points. Returns it and its held-out relative error
+    going from simpler to richer, a candidate wins only if it cuts the best error so far
+    by ``1 - IMPROVEMENT`` (richer fits cost more to evaluate). The winner is refitted
+    on all points. Returns it and its held-out relative error
     ``sqrt(mse) / sd(y)``.
 
     Examples
@@ -129,7 +132,8 @@ def fit_surrogate(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tup
             fitted = _fit(x[half], y[half], center, scale, degree, log_space)
             with np.errstate(over="ignore", invalid="ignore"):
                 error = float(np.mean((fitted(x[~half]) - y[~half]) ** 2))
-            if np.isfinite(error) and error < best_error:
+            error = max(error, 1e-20 * sd**2)  # round-off ties go to the simpler fit
+            if np.isfinite(error) and error < IMPROVEMENT * best_error:
                 best, best_error = (degree, log_space), error
     if best is None:
         raise ValueError(

@@ -1,0 +1,109 @@
+"""Polynomial surrogates and the control variates pa.sobol builds from them."""
+
+from itertools import combinations_with_replacement
+
+import numpy as np
+import pymc as pm
+import pytest
+from scipy.stats import norm
+
+import pymc_ais as pa
+from conftest import within
+from pymc_ais.core import Problem, Settings, run
+from pymc_ais.core.pick_freeze import indices_from_estimates, pick_freeze_problem, surrogate_control
+from pymc_ais.core.surrogate import fit_surrogate, n_features, polynomial_features
+
+
+def test_features_are_every_monomial():
+    z = np.random.default_rng(0).normal(size=(40, 3))
+    expected = [np.ones(40)] + [
+        np.prod(z[:, list(idx)], axis=1) for deg in (1, 2, 3) for idx in combinations_with_replacement(range(3), deg)
+    ]
+    np.testing.assert_allclose(polynomial_features(z, 3), np.stack(expected, axis=1))
+    assert n_features(3, 3) == len(expected)
+
+
+def test_fit_recovers_a_polynomial_and_picks_log_space_for_exponentials():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2_000, 3))
+    cubic = 1.0 + x[:, 0] - 2 * x[:, 1] * x[:, 2] + 0.5 * x[:, 0] ** 3
+    s, error = fit_surrogate(x, cubic, rng)
+    assert s.degree == 3 and not s.log_space and error < 1e-8
+    test = rng.normal(size=(100, 3))
+    np.testing.assert_allclose(s(test), 1.0 + test[:, 0] - 2 * test[:, 1] * test[:, 2] + 0.5 * test[:, 0] ** 3,
+                               atol=1e-8)
+    s, error = fit_surrogate(x, np.exp(0.3 * x[:, 0] - 0.1 * x[:, 2]), rng)
+    assert s.log_space and s.degree == 1 and error < 1e-8
+
+
+def test_fit_refuses_too_few_points():
+    with pytest.raises(ValueError, match="too few for a linear surrogate"):
+        fit_surrogate(np.zeros((20, 5)), np.ones(20), np.random.default_rng(0))
+
+
+def _ishigami_problem():
+    """Ishigami on (-pi, pi)^3: far from any low-degree polynomial."""
+    def evaluate(x):
+        y = np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+        inside = np.all(np.abs(x) < np.pi, axis=1)
+        return np.where(inside, -3 * np.log(2 * np.pi), -np.inf), y[:, None]
+
+    return Problem(3, lambda rng, n: rng.uniform(-np.pi, np.pi, (n, 3)), evaluate, ["y"],
+                   initial_quantile=lambda u: np.pi * (2 * u - 1))
+
+
+def test_a_poor_surrogate_is_not_used_and_a_good_one_is():
+    groups = [np.array([i]) for i in range(3)]
+    poor = surrogate_control(_ishigami_problem(), groups, ("first",), 300, np.random.default_rng(2), final_points=3_000)
+    # every integrand whose held-out variance would not fall by 10 % gets beta = 0
+    assert np.all((poor.beta == 0) == (poor.predicted_ratio >= 0.9))
+    assert poor.relative_error > 0.2
+    a = np.array([1.0, 2.0, 0.5])
+    smooth = Problem(3, lambda rng, n: rng.standard_normal((n, 3)),
+                     lambda x: (norm.logpdf(x).sum(axis=1), np.exp(0.2 * x @ a)[:, None]), ["y"],
+                     initial_quantile=norm.ppf)
+    good = surrogate_control(smooth, groups, ("first",), 300, np.random.default_rng(3), final_points=3_000)
+    assert good.surrogate.log_space and good.relative_error < 1e-8
+    assert np.all(good.beta > 0.99) and np.all(good.predicted_ratio < 1e-6)
+
+
+def test_ishigami_indices_with_the_surrogate_on():
+    a, b = 7.0, 0.1
+    v1 = 0.5 * (1 + b * np.pi**4 / 5) ** 2
+    v2 = a**2 / 8
+    v13 = b**2 * np.pi**8 / 18 - b**2 * np.pi**8 / 50
+    v = v1 + v2 + v13
+    first = np.array([v1, v2, 0.0]) / v
+    total = np.array([v1 + v13, v2, v13]) / v
+    with pm.Model() as model:
+        x = [pm.Uniform(f"x{i}", -np.pi, np.pi) for i in range(3)]
+        y = pm.Deterministic("y", pm.math.sin(x[0]) + a * pm.math.sin(x[1]) ** 2 + b * x[2] ** 4 * pm.math.sin(x[0]))
+    idata = pa.sobol(y, model=model, draws=30_000, random_seed=34, progressbar=False)
+    sens = idata["sensitivity"]
+    within(sens["mean"].values, sens["mcse"].values, np.stack([first, total]),
+           df=idata["estimates"].attrs["replicates"] - 1)
+    assert idata.attrs["model_runs"] <= 30_000 and idata.attrs["pilot_model_runs"] > 0
+
+
+@pytest.mark.slow
+def test_index_mcse_calibration_with_surrogate():
+    """Reported errors match the spread when the control variate is in use (inexact fit)."""
+    groups = [np.array([i]) for i in range(3)]
+    base = Problem(3, lambda rng, n: rng.standard_normal((n, 3)),
+                   lambda x: (norm.logpdf(x).sum(axis=1),
+                              (np.exp(0.4 * x[:, 0]) + x[:, 1] * np.sin(x[:, 2]) + np.abs(x[:, 2]))[:, None]),
+                   ["y"], initial_quantile=norm.ppf)
+    means, errors = [], []
+    for seed in range(200):
+        rng = np.random.default_rng(900 + seed)
+        control = surrogate_control(base, groups, ("first", "total"), 100, rng, final_points=2_900)
+        assert np.count_nonzero(control.beta) > 0
+        res = run(pick_freeze_problem(base, groups, ("first", "total"), control),
+                  Settings(2_900, weights="absolute"), rng)
+        cov = res.estimates.cov + control.cov
+        found = indices_from_estimates(res.estimates.mean, cov, 3, ("first", "total"))
+        means.append(found.mean)
+        errors.append(found.mcse)
+    spread = np.std(means, axis=0, ddof=1)
+    reported = np.sqrt(np.mean(np.square(errors), axis=0))
+    np.testing.assert_array_less(np.abs(reported / spread - 1.0), 0.25)
