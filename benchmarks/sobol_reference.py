@@ -10,9 +10,8 @@ The published reference (1e7 pick-freeze runs) carries errors of about 4e-4.
 """
 
 import numpy as np
-from scipy.stats import qmc
-
 from cantilever_sobol import REFERENCE, deflection, from_uniform
+from scipy.stats import qmc
 
 
 def main(replicates=10, points=2**20, seed=123):

@@ -10,9 +10,14 @@ import xarray as xr
 from pytensor.graph.traversal import ancestors
 
 from .api import check_options, run_with_progress
-from .core.pick_freeze import SurrogateControl, indices_from_estimates, pick_freeze_problem, surrogate_control
-from .core.surrogate import POINTS_PER_FEATURE
+from .core.pick_freeze import (
+    SurrogateControl,
+    indices_from_estimates,
+    pick_freeze_problem,
+    surrogate_control,
+)
 from .core.settings import Settings
+from .core.surrogate import POINTS_PER_FEATURE
 from .pymc.problem import build
 from .results import (
     _settings_dict,

@@ -5,12 +5,16 @@ from itertools import combinations_with_replacement
 import numpy as np
 import pymc as pm
 import pytest
+from conftest import within
 from scipy.stats import norm
 
 import pymc_ais as pa
-from conftest import within
 from pymc_ais.core import Problem, Settings, run
-from pymc_ais.core.pick_freeze import indices_from_estimates, pick_freeze_problem, surrogate_control
+from pymc_ais.core.pick_freeze import (
+    indices_from_estimates,
+    pick_freeze_problem,
+    surrogate_control,
+)
 from pymc_ais.core.surrogate import fit_surrogate, n_features, polynomial_features
 
 

@@ -32,7 +32,7 @@ def n_features(dim: int, degree: int) -> int:
 
 def _monomial_parents(dim: int, degree: int) -> list[tuple[int, int]]:
     """For each monomial after the constant, (index of the monomial it extends, variable)."""
-    parents, last, layer = [], [], [(0, -1)]  # (monomial index, highest variable in it)
+    parents, layer = [], [(0, -1)]  # (monomial index, highest variable in it)
     index = 1
     for _ in range(degree):
         new_layer = []
