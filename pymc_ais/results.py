@@ -47,16 +47,23 @@ def interval_quantile(ci_prob: float, df: float) -> float:
     return float(norm.ppf(quantile) if np.isinf(df) else student_t.ppf(quantile, df))
 
 
-def estimates_dataset(result: RunResult, labels: list[str], ci_prob: float, law_names: list[str]) -> xr.Dataset:
+def estimates_dataset(
+    result: RunResult, labels: list[str], ci_prob: float, law_names: list[str], outputs_phi: np.ndarray | None = None
+) -> xr.Dataset:
     """Estimates, errors, intervals, diagnostics and covariance.
 
     Dims ("expectation",) for one input law, ("model", "expectation") for several.
+    ``outputs_phi``: phi at the final draws when the draws carry residual outputs (a
+    surrogate); the ESS then compares with i.i.d. sampling of phi itself, while the
+    Pareto k-hat stays that of what was sampled.
     """
     est = result.estimates
     final = result.final
     z = interval_quantile(ci_prob, est.df)
     diag = diagnostics(final.log_f, final.phi, final.log_q, est.mcse, float(final.alpha[0]))
     diag["pareto_k"] = np.fmax(diag["pareto_k"], input_tail_khat(result.state, final))
+    if outputs_phi is not None:
+        diag["ess"] = diagnostics(final.log_f, outputs_phi, final.log_q, est.mcse, float(final.alpha[0]))["ess"]
     n_laws = len(law_names)
     if n_laws == 1:
         e, shape, coords = ("expectation",), (len(labels),), {"expectation": labels, "expectation_bis": labels}
@@ -147,8 +154,9 @@ def build_datatree(
     settings: Settings,
     ci_prob: float,
     random_seed,
+    outputs_phi: np.ndarray | None = None,
 ) -> xr.DataTree:
-    """Assemble every group of the result."""
+    """Assemble every group of the result (``outputs_phi``: phi at the draws, if not ``final.phi``)."""
     final = result.final
     mp = model_problem
     n = final.x.shape[0]
@@ -158,7 +166,8 @@ def build_datatree(
     for out in mp.outputs:
         shape = mp.output_shapes[out.name]
         size = int(np.prod(shape, dtype=int))
-        outputs[out.name] = final.phi[:, start : start + size].reshape((n, *shape))
+        values = final.phi if outputs_phi is None else outputs_phi
+        outputs[out.name] = values[:, start : start + size].reshape((n, *shape))
         start += size
     law_names = list(mp.problem.law_names)
     log_w = final.log_f - final.log_q[:, None]
@@ -174,7 +183,7 @@ def build_datatree(
     )
     tree = xr.DataTree.from_dict(
         {
-            "estimates": estimates_dataset(result, labels, ci_prob, law_names).assign_coords(
+            "estimates": estimates_dataset(result, labels, ci_prob, law_names, outputs_phi).assign_coords(
                 {k: ("model", v) for k, v in mp.law_coords.items()}
             ),
             "samples": samples,

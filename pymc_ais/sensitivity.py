@@ -17,7 +17,7 @@ from .core.pick_freeze import (
     surrogate_control,
 )
 from .core.settings import Settings
-from .core.surrogate import POINTS_PER_FEATURE
+from .core.surrogate import POINTS_PER_FEATURE, surrogate_requested
 from .pymc.problem import build
 from .results import (
     _settings_dict,
@@ -58,12 +58,8 @@ def _groups(model, blocks, groups) -> tuple[list[str], list[np.ndarray]]:
 
 def _surrogate_control(problem, cols, indices, points, kind, fraction, rng) -> SurrogateControl | None:
     """The pilot and its control variates, or None (no surrogate, or too small a budget)."""
-    if kind is None:
+    if not surrogate_requested(kind, fraction):
         return None
-    if kind != "polynomial":
-        raise ValueError(f"surrogate must be 'polynomial' or None, got {kind!r}")
-    if not 0 < fraction < 0.5:
-        raise ValueError(f"surrogate_pilot must be a fraction of the budget in (0, 0.5), got {fraction!r}")
     # a linear fit on each half of each half of the pilot needs POINTS_PER_FEATURE points per term
     needed = -(-4 * POINTS_PER_FEATURE * (problem.dim + 1) // (len(cols) + 2))
     pilot = max(int(fraction * points), needed)

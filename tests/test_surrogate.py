@@ -111,3 +111,101 @@ def test_index_mcse_calibration_with_surrogate():
     spread = np.std(means, axis=0, ddof=1)
     reported = np.sqrt(np.mean(np.square(errors), axis=0))
     np.testing.assert_array_less(np.abs(reported / spread - 1.0), 0.25)
+
+
+# ---- pa.estimate(surrogate="polynomial") --------------------------------------------
+
+
+def test_estimate_with_surrogate_single_law():
+    with pm.Model() as model:
+        x = pm.Normal("x", 1.0, 0.5)
+        y = pm.LogNormal("y", 0.0, 0.3)
+    truth = [np.exp(0.5 + 0.125 * 0.25 + 0.045), 1 - norm.cdf(2.0, 1.0, 0.5)]
+    idata = pa.estimate({"smooth": pm.math.exp(0.5 * x) * y, "tail": x > 2.0}, model=model, draws=8_000,
+                        surrogate="polynomial", random_seed=41, progressbar=False)
+    est = idata["estimates"]
+    within(est["mean"].values, est["mcse"].values, truth, df=est.attrs["replicates"] - 1)
+    assert "output 0: polynomial" in idata.attrs["surrogate"]
+    assert "output 1: not used" in idata.attrs["surrogate"]  # an indicator is no polynomial
+    assert idata.attrs["evaluations"] <= 8_000 and idata.attrs["evaluations_pilot"] > 0
+    # the outputs group holds phi itself, not the residual
+    draws = idata["samples"]
+    np.testing.assert_allclose(idata["outputs"]["smooth"].values,
+                               np.exp(0.5 * draws["x"].values) * draws["y"].values, rtol=1e-10)
+    plain = pa.estimate({"smooth": pm.math.exp(0.5 * x) * y}, model=model, draws=8_000, random_seed=41,
+                        progressbar=False)
+    assert est["mcse"].values[0] < 0.1 * plain["estimates"]["mcse"].values[0]
+
+
+def test_estimate_with_surrogate_many_laws_and_mvnormal():
+    cov = np.array([[1.0, 0.3], [0.3, 0.5]])
+    mus = np.array([[0.0, 0.0], [0.5, -0.2], [1.0, 0.4]])
+    laws = {}
+    for j, mu in enumerate(mus):
+        with pm.Model() as law:
+            pm.MvNormal("v", mu, cov)
+        laws[f"law{j}"] = law
+    a = np.array([0.3, -0.2])
+    phi = pm.math.exp(pm.math.dot(laws["law0"]["v"], a))
+    idata = pa.estimate({"e": phi}, models=laws, draws=9_000, surrogate="polynomial", random_seed=42,
+                        progressbar=False)
+    truth = np.exp(mus @ a + 0.5 * a @ cov @ a)
+    est = idata["estimates"]
+    within(est["mean"].values[:, 0], est["mcse"].values[:, 0], truth, df=est.attrs["replicates"] - 1)
+    assert "polynomial" in idata.attrs["surrogate"]
+
+
+def test_surrogate_errors():
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0)
+    with pytest.raises(ValueError, match="surrogate must be 'polynomial' or None"):
+        pa.estimate({"m": x**2}, model=model, draws=4_000, surrogate="cubic", progressbar=False)
+    with pytest.raises(ValueError, match="too small for a surrogate"):
+        pa.estimate({"m": x**2}, model=model, draws=60, surrogate="polynomial", progressbar=False)
+    with pytest.raises(ValueError, match="surrogate_pilot must be"):
+        pa.estimate({"m": x**2}, model=model, draws=4_000, surrogate="polynomial", surrogate_pilot=0.7,
+                    progressbar=False)
+    laws = {}
+    for j in range(2):
+        with pm.Model() as law:
+            pm.Dirichlet("p", np.ones(3) * (j + 1))
+        laws[f"law{j}"] = law
+    with pytest.raises(ValueError, match="needs every law's quantile map"):
+        pa.estimate({"p0": laws["law0"]["p"][0]}, models=laws, draws=4_000, surrogate="polynomial",
+                    progressbar=False)
+
+
+@pytest.mark.slow
+def test_output_control_calibration_two_laws():
+    """numpy core, two Gaussian laws: reported errors match the spread, intervals cover."""
+    from pymc_ais.api import add_control
+    from pymc_ais.core.output_control import output_control, residual_problem
+
+    mus = np.array([0.0, 0.7])
+
+    def evaluate(x):
+        log_f = np.stack([norm.logpdf(x[:, 0], m, 1.0) + norm.logpdf(x[:, 1]) for m in mus], axis=1)
+        return log_f, (np.exp(0.3 * x[:, 0]) + np.sin(x[:, 1]) * x[:, 0] + np.abs(x[:, 1]))[:, None]
+
+    def sample(rng, n):
+        return np.column_stack([rng.normal(mus[rng.integers(0, 2, n)], 1.0), rng.normal(size=n)])
+
+    def law_quantile(law, u):
+        return np.column_stack([mus[law] + norm.ppf(u[:, 0]), norm.ppf(u[:, 1])])
+
+    problem = Problem(2, sample, evaluate, ["y"], law_names=["a", "b"])
+    truth = np.exp(0.3 * mus + 0.045) + np.sqrt(2 / np.pi)
+    means, errors, inside = [], [], []
+    for seed in range(150):
+        rng = np.random.default_rng(700 + seed)
+        control = output_control(problem, law_quantile, 120, rng, final_points=2_880)
+        res = run(residual_problem(problem, control), Settings(2_880, weights="absolute"), rng)
+        res, _ = add_control(res, control)
+        means.append(res.estimates.mean)
+        errors.append(res.estimates.mcse)
+        inside.append(np.abs(res.estimates.mean - truth) <= 1.96 * res.estimates.mcse)
+    spread = np.std(means, axis=0, ddof=1)
+    reported = np.sqrt(np.mean(np.square(errors), axis=0))
+    np.testing.assert_array_less(np.abs(reported / spread - 1.0), 0.25)
+    coverage = np.mean(inside, axis=0)
+    assert np.all((coverage > 0.88) & (coverage < 0.995)), coverage

@@ -21,8 +21,19 @@ from typing import NamedTuple
 import numpy as np
 
 MAX_DEGREE = 4
-POINTS_PER_FEATURE = 10
+POINTS_PER_FEATURE = 5
 IMPROVEMENT = 0.8  # a richer candidate must cut the held-out error by 20 %
+
+
+def surrogate_requested(kind: str | None, pilot_fraction: float) -> bool:
+    """Validate the public ``surrogate=`` / ``surrogate_pilot=`` options; True if one is asked for."""
+    if kind is None:
+        return False
+    if kind != "polynomial":
+        raise ValueError(f"surrogate must be 'polynomial' or None, got {kind!r}")
+    if not 0 < pilot_fraction < 0.5:
+        raise ValueError(f"surrogate_pilot must be a fraction of the budget in (0, 0.5), got {pilot_fraction!r}")
+    return True
 
 
 def n_features(dim: int, degree: int) -> int:

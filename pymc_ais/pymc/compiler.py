@@ -26,6 +26,7 @@ from pymc.pytensorf import reseed_rngs
 from pytensor.compile.ops import ViewOp
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors, io_toposort
+from pytensor.tensor.random.basic import MvNormalRV
 from pytensor.tensor.random.type import RandomGeneratorType
 
 
@@ -138,14 +139,28 @@ def compile_sampler(model: pm.Model, blocks: list[Block]):
     return sample
 
 
+def _mvnormal_quantile(rv, u):
+    """``mu + chol(cov) Phi^-1(u)``: a multivariate normal from independent uniforms.
+
+    Not a Rosenblatt transform in the strict sense, but the same thing for quasi-Monte
+    Carlo: an exact map from the uniform cube onto the law, smooth in ``u``.
+    """
+    mu, cov = rv.owner.inputs[2:4]
+    if rv.ndim != 1 or mu.ndim != 1 or cov.ndim != 2:
+        raise NotImplementedError("batched multivariate normal")
+    normal = -np.sqrt(2.0) * pt.erfcinv(2.0 * u)
+    return mu + pt.dot(pt.linalg.cholesky(cov), normal)
+
+
 def compile_quantile_map(model: pm.Model, blocks: list[Block]):
     """Compile ``u (n, d) -> z (n, d)``: uniforms to the input law through inverse CDFs.
 
     Each free variable's coordinates take one uniform each, pushed through its
     distribution's inverse CDF (``pm.icdf``) given its batched parents (ancestral), then
-    the forward value transform. Returns ``None`` when some distribution has no inverse
-    CDF (multivariate ones such as MvNormal or Dirichlet): the quasi-random sampler then
-    draws the input law's share with the ordinary sampler.
+    the forward value transform; a multivariate normal takes ``mu + chol(cov) Phi^-1(u)``.
+    Returns ``None`` when some distribution has no inverse CDF (other multivariate
+    ones such as Dirichlet): the quasi-random sampler then draws the input law's share
+    with the ordinary sampler.
     """
     u = pt.matrix("u", dtype="float64")
     n = u.shape[0]
@@ -159,7 +174,7 @@ def compile_quantile_map(model: pm.Model, blocks: list[Block]):
             u_rv = u[:, b.start : b.stop].reshape((n, *b.shape))
             parents = [p for p in ancestors([rv], blockers=list(natural)) if p in natural and p is not rv]
             u_core = pt.tensor(dtype="float64", shape=b.shape)
-            x_core = pm.icdf(rv, u_core)
+            x_core = _mvnormal_quantile(rv, u_core) if isinstance(rv.owner.op, MvNormalRV) else pm.icdf(rv, u_core)
             transform = model.rvs_to_transforms.get(rv)
             z_core = transform.forward(x_core, *rv.owner.inputs) if transform is not None else x_core
             x, z = vectorize_graph([x_core, z_core], replace={u_core: u_rv, **{p: natural[p] for p in parents}})

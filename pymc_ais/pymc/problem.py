@@ -39,6 +39,7 @@ class ModelProblem:
     natural: callable = None  # z -> dict name -> natural values (n, *shape)
     law_coords: dict = field(default_factory=dict)  # law parameter name -> values (J,)
     sync_data: callable = None  # copy the user's pm.Data values into the compiled clone
+    law_quantiles: callable = None  # () -> ``(l, u) -> z`` for law l, or None (compiled on first use)
 
 
 def _labels(name: str, shape: tuple) -> list[str]:
@@ -171,10 +172,11 @@ def build(
         return logp, np.concatenate(columns, axis=1)
 
     labels = [lab for o in outputs for lab in _labels(o.name, shapes[o.name])]
+    initial_quantile = compile_quantile_map(work, blocks) if len(law_names) == 1 else None
     result = ModelProblem(
         problem=Problem(
             dim=dim, sample_initial=sampler, evaluate=evaluate, output_names=labels, law_names=law_names,
-            initial_quantile=compile_quantile_map(work, blocks) if len(law_names) == 1 else None,
+            initial_quantile=initial_quantile,
         ),
         blocks=blocks,
         outputs=outputs,
@@ -185,11 +187,49 @@ def build(
         natural=natural,
         law_coords=law_coords,
         sync_data=sync_data,
+        law_quantiles=_law_quantiles(work, blocks, laws, law_models, initial_quantile),
     )
     _CACHE[key] = (model, spec, result, laws)
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return result
+
+
+def _law_quantiles(work, blocks, laws, law_models, initial_quantile):
+    """A lazily compiled ``(l, u) -> z``: uniforms to input law l, or None if a law has no map.
+
+    One law: its quantile map. A grid: one map of the model, its data swapped per law.
+    Several models: one map each.
+    """
+    compiled = {}
+
+    def get():
+        if "map" in compiled:
+            return compiled["map"]
+        if len(law_models) == 1 and not isinstance(laws, LawGrid):
+            maps = None if initial_quantile is None else (lambda law, u: initial_quantile(u))
+        elif isinstance(laws, LawGrid):
+            one = compile_quantile_map(work, blocks)
+            containers = {v.name: v for v in work.data_vars}
+
+            def maps(law, u):
+                saved = {k: containers[k].get_value() for k in laws.table}
+                try:
+                    for k, v in laws.row(law).items():
+                        containers[k].set_value(np.asarray(v, dtype=containers[k].dtype))
+                    return one(u)
+                finally:
+                    for k, v in saved.items():
+                        containers[k].set_value(v)
+
+            maps = None if one is None else maps
+        else:
+            each = [compile_quantile_map(law, blocks) for law in law_models]
+            maps = None if any(q is None for q in each) else (lambda law, u: each[law](u))
+        compiled["map"] = maps
+        return maps
+
+    return get
 
 
 def _call(out: Output, named: dict, n: int, shape: tuple | None) -> np.ndarray:
