@@ -110,7 +110,7 @@ def test_index_mcse_calibration_with_surrogate():
         errors.append(found.mcse)
     spread = np.std(means, axis=0, ddof=1)
     reported = np.sqrt(np.mean(np.square(errors), axis=0))
-    np.testing.assert_array_less(np.abs(reported / spread - 1.0), 0.25)
+    np.testing.assert_array_less(np.abs(reported / spread - 1.0), 0.20)
 
 
 # ---- pa.estimate(surrogate="polynomial") --------------------------------------------
@@ -208,4 +208,4 @@ def test_output_control_calibration_two_laws():
     reported = np.sqrt(np.mean(np.square(errors), axis=0))
     np.testing.assert_array_less(np.abs(reported / spread - 1.0), 0.25)
     coverage = np.mean(inside, axis=0)
-    assert np.all((coverage > 0.88) & (coverage < 0.995)), coverage
+    assert np.all((coverage >= 0.90) & (coverage <= 0.99)), coverage
