@@ -21,7 +21,7 @@ from .reliability import check_result
 from .results import build_datatree
 
 _OPTIONS = tuple(
-    f.name for f in dataclasses.fields(Settings) if f.name not in ("budget", "weights", "family")
+    f.name for f in dataclasses.fields(Settings) if f.name not in ("budget", "weights", "family", "weight_scale")
 )
 
 
@@ -170,7 +170,9 @@ def estimate(
     problem = model_problem.problem
     if control is not None:
         problem = residual_problem(problem, control)
-        settings = dataclasses.replace(settings, budget=settings.budget - control.pilot_points)
+        # relative weights from the outputs' scale, not from the residuals' near-zero means
+        settings = dataclasses.replace(settings, budget=settings.budget - control.pilot_points,
+                                       weight_scale=control.mean)
     try:
         result = run_with_progress(problem, settings, rng, progressbar)
     except EvaluationError as err:

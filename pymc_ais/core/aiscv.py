@@ -98,8 +98,12 @@ def criterion_weights(settings: Settings, targets: Targets, estimates: np.ndarra
         if settings.weights == "absolute":
             w = np.ones(targets.size)
         else:
+            reference = estimates
+            if settings.weight_scale is not None:
+                scale = np.asarray(settings.weight_scale, dtype=np.float64)[targets.pair]
+                reference = np.where(scale != 0, scale, estimates)
             with np.errstate(divide="ignore"):
-                w = np.where(estimates != 0, 1.0 / np.square(estimates), 0.0)
+                w = np.where(reference != 0, 1.0 / np.square(reference), 0.0)
     else:
         w = np.asarray(settings.weights, dtype=np.float64)[targets.pair]
     total = w.sum()

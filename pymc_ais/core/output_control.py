@@ -9,7 +9,9 @@ where the first term is what the adaptive sampler estimates (the *residual* outp
 far smaller than phi_m when the surrogate is good) and the second costs no model run:
 randomized QMC on the surrogate alone, under each input law. The sum is unbiased
 whatever the surrogate and beta (the pilot is independent of every later point); a
-surrogate that would not cut the variance by ``1 - min_gain`` is not used (beta = 0).
+surrogate that would not cut the variance by ``1 - min_gain`` is not used, nor one with
+an implausible coefficient or, for an output heavy-tailed on the pilot, a predicted
+gain below tenfold (:func:`pymc_ais.core.surrogate.worth_using`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from .problem import Problem, checked_evaluate
-from .surrogate import fit_surrogate
+from .surrogate import fit_surrogate, light_tailed, worth_using
 
 MAX_TERMS = 2e9  # cap of (points x terms) spent on the surrogate means
 MAX_POINTS = 1 << 18  # cap of the points of one replicate of one law
@@ -38,12 +40,16 @@ class OutputControl(NamedTuple):
     relative_error: np.ndarray  # (M,) held-out RMS error / sd of each output
     predicted_ratio: np.ndarray  # (M,) held-out variance with / without the control
     pilot_points: int
+    heavy_tailed: tuple = ()  # per output, whether the pilot showed a heavy tail
 
     def describe(self) -> str:
         parts = []
         for m, s in enumerate(self.surrogates):
             if s is None:
-                parts.append(f"output {m}: not used (held-out variance ratio {self.predicted_ratio[m]:.2g})")
+                why = f"held-out variance ratio {self.predicted_ratio[m]:.2g}"
+                if self.heavy_tailed and self.heavy_tailed[m]:
+                    why += ", heavy tail on the pilot"
+                parts.append(f"output {m}: not used ({why})")
             else:
                 parts.append(f"output {m}: {s.describe()}, held-out relative error {self.relative_error[m]:.2g}")
         return "; ".join(parts)
@@ -114,6 +120,7 @@ def output_control(
     n_out = problem.n_outputs
     surrogates, beta = [None] * n_out, np.zeros(n_out)
     errors, ratios = np.full(n_out, np.nan), np.ones(n_out)
+    heavy = [False] * n_out
     residual = np.zeros((problem.n_laws, n_out))  # predicted i.i.d. variance per pair and point
     for m in range(n_out):
         y = phi[:, m]
@@ -126,7 +133,8 @@ def output_control(
         before = np.var(weight * y[:, None], axis=0, ddof=1)
         after = np.var(weight * (y - b * h)[:, None], axis=0, ddof=1)
         ratios[m] = after.sum() / before.sum() if before.sum() > 0 else 1.0
-        if ratios[m] < min_gain:
+        heavy[m] = not light_tailed(y)  # the output's own tail: the weights are the same either way
+        if worth_using(ratios[m], b, y, min_gain):
             surrogates[m], errors[m] = fit_surrogate(x, y, rng)
             beta[m] = b
             residual[:, m] = after
@@ -135,10 +143,10 @@ def output_control(
     if not any(s is not None for s in surrogates):
         zeros = np.zeros(problem.n_pairs)
         return OutputControl(tuple(surrogates), beta, zeros, np.zeros((zeros.size, zeros.size)), errors, ratios,
-                             pilot_points)
+                             pilot_points, tuple(heavy))
     target = share * residual.ravel() / max(final_points, 1)
     mean, cov = surrogate_means(problem, law_quantile, surrogates, beta, rng, replicates, target)
-    return OutputControl(tuple(surrogates), beta, mean, cov, errors, ratios, pilot_points)
+    return OutputControl(tuple(surrogates), beta, mean, cov, errors, ratios, pilot_points, tuple(heavy))
 
 
 def residual_problem(problem: Problem, control: OutputControl) -> Problem:

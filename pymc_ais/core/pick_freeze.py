@@ -28,7 +28,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from .problem import Problem, checked_evaluate
-from .surrogate import Surrogate, fit_surrogate
+from .surrogate import Surrogate, fit_surrogate, worth_using
 
 INDICES = ("first", "total")
 SURROGATE_TERMS = 2e9  # cap of (points x stacked evaluations x terms) for the surrogate means
@@ -92,7 +92,8 @@ def surrogate_control(
        known, so the surrogate is fitted on all of them (:func:`fit_surrogate`).
     2. The coefficient ``beta_j`` of integrand j is cross-fitted on the pilot (surrogate
        fitted on one half of the points, regression on the other); an integrand whose
-       held-out variance would fall by less than ``1 - min_gain`` gets no control.
+       held-out variance would fall by less than ``1 - min_gain`` gets no control, nor
+       one failing the other checks of :func:`pymc_ais.core.surrogate.worth_using`.
     3. The means ``m_j`` of the surrogate's integrands cost no model run: ``replicates``
        scrambled Sobol' sequences of the product law (i.i.d. draws without a quantile
        map), extended until the variance of their mean is at most ``share`` times the
@@ -119,7 +120,8 @@ def surrogate_control(
     beta = np.divide(np.sum(gc * hc, axis=0), var_h, out=np.zeros(g.shape[1]), where=var_h > 0)
     var_g = np.sum(gc**2, axis=0)
     ratio = np.divide(np.sum((gc - beta * hc) ** 2, axis=0), var_g, out=np.ones(g.shape[1]), where=var_g > 0)
-    beta = np.where(ratio < min_gain, beta, 0.0)
+    used = [worth_using(ratio[j], beta[j], g[:, j], min_gain) for j in range(g.shape[1])]
+    beta = np.where(used, beta, 0.0)
     surrogate, error = fit_surrogate(points.reshape(-1, d), phi.ravel(), rng)
 
     residual = np.sum((gc - beta * hc) ** 2) / (pilot_points - 1) / max(final_points, 1)

@@ -80,6 +80,11 @@ class Settings:
     min_cv_points
         a component is a control variate in "full" mode only if its weight
         times the block size reaches this count.
+    weight_scale
+        optional known scale of each expectation, used by "relative" weights instead
+        of the running estimate where it is nonzero. Set when the sampled outputs are
+        residuals of a surrogate (:mod:`pymc_ais.core.output_control`): a residual's
+        mean is near zero, and its own relative weight would swamp every other output.
     """
 
     budget: int
@@ -99,6 +104,7 @@ class Settings:
     defensive: float = 0.01
     max_control_variates: int | None = None
     min_cv_points: float = 30.0
+    weight_scale: object = None
 
     def __post_init__(self):
         _check_choice("family", self.family, FAMILIES)
@@ -114,6 +120,8 @@ class Settings:
             w = np.asarray(self.weights, dtype=np.float64)
             if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w <= 0):
                 raise ValueError("weights must be 'relative', 'absolute' or a 1-d array of positive finite numbers")
+        if self.weight_scale is not None and not np.all(np.isfinite(np.asarray(self.weight_scale, dtype=np.float64))):
+            raise ValueError("weight_scale must hold finite numbers")
         if not (0 < self.block_fraction <= self.adaptive_fraction < 1):
             raise ValueError("need 0 < block_fraction <= adaptive_fraction < 1")
         if not 0 <= self.final_trim < 1:

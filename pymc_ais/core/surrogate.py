@@ -20,9 +20,14 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .diagnostics import pareto_khat
+
 MAX_DEGREE = 4
 POINTS_PER_FEATURE = 5
 IMPROVEMENT = 0.8  # a richer candidate must cut the held-out error by 20 %
+BETA_RANGE = (0.5, 1.5)  # a control whose cross-fitted coefficient falls outside is not used
+LIGHT_TAIL = 0.5  # Pareto k-hat above which a pilot's variance prediction is doubted
+HEAVY_TAIL_GAIN = 0.1  # ... unless it predicts at least a tenfold gain
 
 
 def surrogate_requested(kind: str | None, pilot_fraction: float) -> bool:
@@ -34,6 +39,34 @@ def surrogate_requested(kind: str | None, pilot_fraction: float) -> bool:
     if not 0 < pilot_fraction < 0.5:
         raise ValueError(f"surrogate_pilot must be a fraction of the budget in (0, 0.5), got {pilot_fraction!r}")
     return True
+
+
+def worth_using(ratio: float, beta: float, values: np.ndarray, min_gain: float) -> bool:
+    """Whether a control with held-out variance ratio ``ratio`` and coefficient ``beta`` is used.
+
+    ``beta`` must be plausible for a surrogate of the integrand (``BETA_RANGE``: a
+    nearly constant held-out prediction gives absurd coefficients), and the ratio below
+    ``min_gain``; with heavy-tailed pilot ``values`` only a tenfold predicted gain is
+    believed (on x^6 ... x^20 under a normal law, modest predicted gains turned into
+    losses of up to 3x).
+    """
+    if not BETA_RANGE[0] <= beta <= BETA_RANGE[1]:
+        return False
+    return ratio < HEAVY_TAIL_GAIN or (ratio < min_gain and light_tailed(values))
+
+
+def light_tailed(values: np.ndarray) -> bool:
+    """Whether a pilot's integrand values are light-tailed enough for their variance.
+
+    The decision to use a surrogate rests on held-out variances of the pilot; with a
+    heavy right tail (Pareto k-hat of |values| above ``LIGHT_TAIL``) those are dominated
+    by the few largest values and say little about the final sample. Measured on 600
+    points of a standard normal x: k-hat of x^2 at most 0.26 in 9 runs of 10, of x^6
+    at least 0.67 in half of them, of x^10 about 1.5.
+    """
+    with np.errstate(divide="ignore"):
+        k = pareto_khat(np.log(np.abs(np.asarray(values, dtype=np.float64))))
+    return not k > LIGHT_TAIL
 
 
 def n_features(dim: int, degree: int) -> int:
@@ -80,16 +113,15 @@ class Surrogate(NamedTuple):
     degree: int
     log_space: bool
     coef: np.ndarray
-    log_bounds: tuple[float, float]  # exponent clip in log space (no overflow far out)
+    bounds: tuple[float, float]  # clip of the polynomial's value (of its exponent in log space)
 
     def __call__(self, x: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
         z = (np.asarray(x, dtype=np.float64) - self.center) / self.scale
         value = np.concatenate(
             [polynomial_features(z[i : i + chunk], self.degree) @ self.coef for i in range(0, max(len(z), 1), chunk)]
         )
-        if self.log_space:
-            return np.exp(np.clip(value, *self.log_bounds))
-        return value
+        value = np.clip(value, *self.bounds)
+        return np.exp(value) if self.log_space else value
 
     def describe(self) -> str:
         space = "log of the output" if self.log_space else "output"
@@ -100,10 +132,12 @@ def _fit(x, y, center, scale, degree, log_space) -> Surrogate:
     features = polynomial_features((x - center) / scale, degree)
     target = np.log(y) if log_space else y
     coef = np.linalg.lstsq(features, target, rcond=None)[0]
-    bounds = (-np.inf, np.inf)
-    if log_space:
-        lo, hi = float(target.min()), float(target.max())
-        bounds = (lo - (hi - lo) - 1.0, hi + (hi - lo) + 1.0)
+    # a surrogate bounded by the pilot's range widened three times that range: far out, where
+    # no pilot point was, it cannot explode (a polynomial of degree 4 under heavy-tailed
+    # inputs, exp of a convex quadratic under normal ones would have infinite moments)
+    lo, hi = float(y.min()), float(y.max())
+    widened = (lo - 3 * (hi - lo), hi + 3 * (hi - lo))
+    bounds = (np.log(lo) - 3.0, np.log(widened[1])) if log_space else widened
     return Surrogate(center, scale, degree, log_space, coef, bounds)
 
 
