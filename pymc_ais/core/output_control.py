@@ -16,7 +16,6 @@ gain below tenfold (:func:`pymc_ais.core.surrogate.worth_using`).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -24,10 +23,13 @@ import numpy as np
 from scipy.stats import qmc
 
 from .problem import Problem, checked_evaluate
-from .surrogate import fit_surrogate, light_tailed, worth_using
-
-MAX_TERMS = 2e9  # cap of (points x terms) spent on the surrogate means
-MAX_POINTS = 1 << 18  # cap of the points of one replicate of one law
+from .surrogate import (
+    doubling_means,
+    fit_surrogate,
+    light_tailed,
+    scrambled_points,
+    worth_using,
+)
 
 
 class OutputControl(NamedTuple):
@@ -55,40 +57,31 @@ class OutputControl(NamedTuple):
         return "; ".join(parts)
 
 
-def _law_points(problem: Problem, law_quantile, law: int, engine, rng, n: int) -> np.ndarray:
-    if law_quantile is None:  # one law without a quantile map: its i.i.d. sampler
-        return problem.sample_initial(rng, n)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # balance warning
-        u = np.clip(engine.random(n), 1e-16, 1 - 1e-16)
-    return law_quantile(law, u)
-
-
 def surrogate_means(problem, law_quantile, surrogates, beta, rng, replicates, target) -> tuple[np.ndarray, np.ndarray]:
     """``beta_m E_{f_l}[s_m]`` for every pair, and the covariance of these estimates.
 
-    Per law, ``replicates`` scrambled Sobol' sequences through the law's quantile map,
-    doubled from 2^12 points until every pair's variance is below its ``target`` (L * M,)
-    or a cap (``MAX_TERMS``, ``MAX_POINTS``) is reached. Laws are independent of each other.
+    Per law, replicates of scrambled Sobol' sequences through the law's quantile map
+    (i.i.d. draws for one law without one), doubled until every pair's variance is
+    below its ``target`` (L * M,); see :func:`pymc_ais.core.surrogate.doubling_means`.
+    Laws are independent of each other.
     """
     n_laws, n_out = problem.n_laws, problem.n_outputs
     used = [m for m, s in enumerate(surrogates) if s is not None]
-    terms = sum(len(surrogates[m].coef) for m in used) * replicates * n_laws
     engines = [[qmc.Sobol(problem.dim, scramble=True, seed=rng) for _ in range(replicates)] for _ in range(n_laws)]
-    sums = np.zeros((replicates, n_laws, n_out))
-    count, step = 0, 1 << 12
-    while True:
+
+    def add_sums(r, n):
+        sums = np.zeros((n_laws, n_out))
         for law in range(n_laws):
-            for r in range(replicates):
-                x = _law_points(problem, law_quantile, law, engines[law][r], rng, step)
-                for m in used:
-                    sums[r, law, m] += beta[m] * surrogates[m](x).sum()
-        count += step
-        means = (sums / count).reshape(replicates, -1)
-        cov = np.atleast_2d(np.cov(means, rowvar=False)) / replicates
-        if np.all(np.diag(cov) <= target) or 2 * count * terms > MAX_TERMS or count >= MAX_POINTS:
-            return means.mean(axis=0), cov
-        step = count
+            if law_quantile is None:
+                x = problem.sample_initial(rng, n)
+            else:
+                x = law_quantile(law, scrambled_points(engines[law][r], n))
+            for m in used:
+                sums[law, m] = beta[m] * surrogates[m](x).sum()
+        return sums.ravel()
+
+    terms = sum(len(surrogates[m].coef) for m in used) * n_laws
+    return doubling_means(add_sums, replicates, n_laws * n_out, lambda cov: np.all(np.diag(cov) <= target), terms)
 
 
 def output_control(

@@ -21,18 +21,21 @@ standard errors follow from the joint covariance by the delta method.
 
 from __future__ import annotations
 
-import warnings
 from typing import NamedTuple, Sequence
 
 import numpy as np
 from scipy.stats import qmc
 
 from .problem import Problem, checked_evaluate
-from .surrogate import Surrogate, fit_surrogate, worth_using
+from .surrogate import (
+    Surrogate,
+    doubling_means,
+    fit_surrogate,
+    scrambled_points,
+    worth_using,
+)
 
 INDICES = ("first", "total")
-SURROGATE_TERMS = 2e9  # cap of (points x stacked evaluations x terms) for the surrogate means
-SURROGATE_POINTS = 1 << 18  # cap of the points of each replicate for the surrogate means
 
 
 def pick_freeze_points(x: np.ndarray, d: int, groups: Sequence[np.ndarray]) -> np.ndarray:
@@ -132,33 +135,25 @@ def surrogate_control(
 def _surrogate_means(base, groups, indices, surrogate, beta, rng, replicates, target) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance of ``beta_j h_j`` by randomized QMC on the surrogate alone.
 
-    Each replicate is a scrambled Sobol' sequence extended by doubling (the first 2^k
-    points stay balanced) from 2^12 points until the trace of the covariance of the
-    mean is below ``target``, or ``SURROGATE_TERMS`` (points x evaluations x terms) is
-    spent, or a replicate has ``SURROGATE_POINTS`` points; without a quantile map, i.i.d. draws of the same sizes.
+    Replicates of scrambled Sobol' sequences of the product law, doubled until the
+    trace of the covariance is below ``target`` (see
+    :func:`pymc_ais.core.surrogate.doubling_means`); without a quantile map, i.i.d.
+    draws of the same sizes.
     """
     d, n_groups = base.dim, len(groups)
     engines = [qmc.Sobol(2 * d, scramble=True, seed=rng) for _ in range(replicates)]
-    sums = np.zeros((replicates, beta.size))
-    count, step = 0, 1 << 12
-    cost = len(surrogate.coef) * (n_groups + 2) * replicates
-    while True:
-        for r, engine in enumerate(engines):
-            if base.initial_quantile is not None:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UserWarning)
-                    u = np.clip(engine.random(step), 1e-16, 1 - 1e-16)
-                z = np.concatenate([base.initial_quantile(u[:, :d]), base.initial_quantile(u[:, d:])], axis=1)
-            else:
-                z = _pilot_sample(base, rng, step)
-            values = surrogate(pick_freeze_points(z, d, groups)).reshape(n_groups + 2, step)
-            sums[r] += beta * pick_freeze_columns(values, indices).sum(axis=0)
-        count += step
-        means = sums / count
-        cov = np.atleast_2d(np.cov(means, rowvar=False)) / replicates
-        if np.trace(cov) <= target or 2 * count * cost > SURROGATE_TERMS or count >= SURROGATE_POINTS:
-            return means.mean(axis=0), cov
-        step = count
+
+    def add_sums(r, n):
+        if base.initial_quantile is not None:
+            u = scrambled_points(engines[r], n)
+            z = np.concatenate([base.initial_quantile(u[:, :d]), base.initial_quantile(u[:, d:])], axis=1)
+        else:
+            z = _pilot_sample(base, rng, n)
+        values = surrogate(pick_freeze_points(z, d, groups)).reshape(n_groups + 2, n)
+        return beta * pick_freeze_columns(values, indices).sum(axis=0)
+
+    return doubling_means(add_sums, replicates, beta.size, lambda cov: np.trace(cov) <= target,
+                          len(surrogate.coef) * (n_groups + 2))
 
 
 def pick_freeze_problem(

@@ -15,6 +15,8 @@ The degree and the space are chosen by held-out error.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from math import comb
 from typing import NamedTuple
 
@@ -26,6 +28,8 @@ MAX_DEGREE = 4
 POINTS_PER_FEATURE = 5
 IMPROVEMENT = 0.8  # a richer candidate must cut the held-out error by 20 %
 BETA_RANGE = (0.5, 1.5)  # a control whose cross-fitted coefficient falls outside is not used
+MAX_TERMS = 2e9  # cap of (points x terms) spent on the integrals of a surrogate
+MAX_POINTS = 1 << 18  # cap of the points of one replicate of those integrals
 LIGHT_TAIL = 0.5  # Pareto k-hat above which a pilot's variance prediction is doubted
 HEAVY_TAIL_GAIN = 0.1  # ... unless it predicts at least a tenfold gain
 
@@ -187,3 +191,39 @@ def fit_surrogate(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tup
         )
     surrogate = _fit(x, y, center, scale, *best)
     return surrogate, float(np.sqrt(best_error) / sd) if sd > 0 else 0.0
+
+
+def scrambled_points(engine, n: int) -> np.ndarray:
+    """The next ``n`` points of a scrambled Sobol' engine, clipped inside (0, 1)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # balance warning for non powers of two
+        return np.clip(engine.random(n), 1e-16, 1 - 1e-16)
+
+
+def doubling_means(
+    add_sums: Callable[[int, int], np.ndarray],
+    replicates: int,
+    size: int,
+    converged: Callable[[np.ndarray], bool],
+    terms_per_point: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Means of ``size`` integrals over ``replicates`` independent sequences, and their covariance.
+
+    ``add_sums(r, n)`` returns the sums (size,) of the integrands over the next ``n``
+    points of replicate r. Every replicate starts at 2^12 points and doubles (a
+    scrambled Sobol' sequence stays balanced at powers of two) until
+    ``converged(cov)``, or ``MAX_TERMS`` (points x ``terms_per_point``) is spent, or a
+    replicate has ``MAX_POINTS`` points. The covariance is that of the replicate means
+    over ``replicates``.
+    """
+    sums = np.zeros((replicates, size))
+    count, step = 0, 1 << 12
+    while True:
+        for r in range(replicates):
+            sums[r] += add_sums(r, step)
+        count += step
+        means = sums / count
+        cov = np.atleast_2d(np.cov(means, rowvar=False)) / replicates
+        if converged(cov) or 2 * count * terms_per_point * replicates > MAX_TERMS or count >= MAX_POINTS:
+            return means.mean(axis=0), cov
+        step = count
