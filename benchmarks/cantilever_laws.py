@@ -46,8 +46,10 @@ def law_table(cases: pd.DataFrame) -> dict:
     for (i, k), col in {(0, 1): "rho_wt", (0, 2): "rho_wL", (1, 2): "rho_tL"}.items():
         rho[:, i, k] = rho[:, k, i] = cases[col].to_numpy()
     cov = rho * sd[:, :, None] * sd[:, None, :]
-    loc = {k: np.log(cases[c].to_numpy()) - lognormal_sigma(COV[k]) ** 2 / 2
-           for k, c in {"FX": "mean_FX", "FY": "mean_FY", "E": "mean_E_GPa"}.items()}
+    loc = {
+        k: np.log(cases[c].to_numpy()) - lognormal_sigma(COV[k]) ** 2 / 2
+        for k, c in {"FX": "mean_FX", "FY": "mean_FY", "E": "mean_E_GPa"}.items()
+    }
     return {"loc_FX": loc["FX"], "loc_FY": loc["FY"], "loc_E": loc["E"], "mu_wtl": mean_wtl, "cov_wtl": cov}
 
 
@@ -102,8 +104,9 @@ def main():
 
     def rqmc_per_law(seed):
         rng = np.random.default_rng(seed)
-        return np.array([_mean_d(draw_law(table, j, qmc.Sobol(6, scramble=True, seed=rng).random(per_law)))
-                         for j in range(n_laws)])
+        return np.array(
+            [_mean_d(draw_law(table, j, qmc.Sobol(6, scramble=True, seed=rng).random(per_law))) for j in range(n_laws)]
+        )
 
     def mixture(seed):
         rng = np.random.default_rng(seed)
@@ -124,17 +127,28 @@ def main():
 
     def ours(sampler, surrogate=None):
         def fn(seed):
-            return pa.estimate({"D": model["D"]}, models=laws, draws=args.draws, random_seed=seed,
-                               progressbar=False, sampler=sampler, surrogate=surrogate)["estimates"]["mean"].values[:, 0]
+            return pa.estimate(
+                {"D": model["D"]},
+                models=laws,
+                draws=args.draws,
+                random_seed=seed,
+                progressbar=False,
+                sampler=sampler,
+                surrogate=surrogate,
+            )["estimates"]["mean"].values[:, 0]
+
         return fn
 
     results = {}
-    for name, fn in {"Monte Carlo per law": mc_per_law, "RQMC per law (scrambled Sobol')": rqmc_per_law,
-                     "Monte Carlo from the mixture, reweighted": mixture,
-                     "pa.estimate, i.i.d. final phase": ours("mc"),
-                     "pa.estimate, randomized QMC (default)": ours("rqmc"),
-                     "pa.estimate, i.i.d. + surrogate": ours("mc", "polynomial"),
-                     "pa.estimate, RQMC + surrogate": ours("rqmc", "polynomial")}.items():
+    for name, fn in {
+        "Monte Carlo per law": mc_per_law,
+        "RQMC per law (scrambled Sobol')": rqmc_per_law,
+        "Monte Carlo from the mixture, reweighted": mixture,
+        "pa.estimate, i.i.d. final phase": ours("mc"),
+        "pa.estimate, randomized QMC (default)": ours("rqmc"),
+        "pa.estimate, i.i.d. + surrogate": ours("mc", "polynomial"),
+        "pa.estimate, RQMC + surrogate": ours("rqmc", "polynomial"),
+    }.items():
         fn(10_000)
         start = time.perf_counter()
         est = np.array([fn(seed) for seed in range(args.reps)])
@@ -144,12 +158,19 @@ def main():
         results[name] = (score, seconds)
         print(f"{name:42s} sum Var = {score:.3e}  time/run = {seconds:.3f} s  sum bias^2 vs file = {bias:.2e}")
     base, base_t = results["Monte Carlo per law"]
-    print(f"\nN = {args.draws}, {n_laws} laws, {args.reps} repetitions; published: MC per law 1.31e-4, "
-          "mixture 6.10e-5, reference aISCV 4.38e-6")
-    print(f"(the file's values come from 1e6 draws per law: their own errors alone give sum bias^2 of about "
-          f"{base * per_law / 1e6:.1e})")
+    print(
+        f"\nN = {args.draws}, {n_laws} laws, {args.reps} repetitions; published: MC per law 1.31e-4, "
+        "mixture 6.10e-5, reference aISCV 4.38e-6"
+    )
+    print(
+        f"(the file's values come from 1e6 draws per law: their own errors alone give sum bias^2 of about "
+        f"{base * per_law / 1e6:.1e})"
+    )
     for name, (score, seconds) in results.items():
-        print(f"{name:42s} variance ratio MC/this = {base / score:8.1f}   wall-time ratio this/MC = {seconds / base_t:8.1f}")
+        print(
+            f"{name:42s} variance ratio MC/this = {base / score:8.1f}   "
+            f"wall-time ratio this/MC = {seconds / base_t:8.1f}"
+        )
 
 
 def _mean_d(points):

@@ -87,9 +87,18 @@ def main():
 
     def ours(sampler, surrogate="polynomial"):
         def fn(seed):
-            idata = pa.sobol(beam["D"], model=beam, draws=args.runs, indices="first", random_seed=seed,
-                             progressbar=False, sampler=sampler, surrogate=surrogate)
+            idata = pa.sobol(
+                beam["D"],
+                model=beam,
+                draws=args.runs,
+                indices="first",
+                random_seed=seed,
+                progressbar=False,
+                sampler=sampler,
+                surrogate=surrogate,
+            )
             return idata["sensitivity"]["mean"].sel(index="first", variable=NAMES).values
+
         return fn
 
     variants = {
@@ -110,14 +119,21 @@ def main():
         bias = np.abs(est.mean(axis=0) - REFERENCE)
         z = (est.mean(axis=0) - PRECISE) / np.sqrt(est.var(axis=0, ddof=1) / args.reps + PRECISE_SE**2)
         results[name] = (score, seconds)
-        print(f"{name:38s} sum Var = {score:.3e}  time/run = {seconds:.3f} s  max |mean - published| = "
-              f"{bias.max():.1e}  max |mean - precise| / se = {np.abs(z).max():.1f}")
+        print(
+            f"{name:38s} sum Var = {score:.3e}  time/run = {seconds:.3f} s  max |mean - published| = "
+            f"{bias.max():.1e}  max |mean - precise| / se = {np.abs(z).max():.1f}"
+        )
     base, base_t = results["pick-freeze Monte Carlo (Janon)"]
-    print(f"\n{args.runs} model runs, {args.reps} repetitions; published: pick-freeze MC 2.53e-3, reference aISCV 1.73e-4")
+    print(
+        f"\n{args.runs} model runs, {args.reps} repetitions; published: pick-freeze MC 2.53e-3, reference aISCV 1.73e-4"
+    )
     print("(the published indices come from 1e7 pick-freeze runs and carry errors of about 4e-4 themselves; the")
     print(" precise ones from benchmarks/sobol_reference.py; se there combines both standard errors)")
     for name, (score, seconds) in results.items():
-        print(f"{name:38s} variance ratio Janon/this = {base / score:7.1f}   wall-time ratio this/Janon = {seconds / base_t:7.1f}")
+        print(
+            f"{name:38s} variance ratio Janon/this = {base / score:7.1f}   "
+            f"wall-time ratio this/Janon = {seconds / base_t:7.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Log-density plus outputs at 1e5 points: our compiled vectorised function against
-looping PyMC's compiled point functions (``model.compile_logp`` and ``compile_fn``).
+"""Log-density plus outputs at 1e5 points: our compiled vectorised function against looping.
+
+Looping PyMC's compiled point functions (``model.compile_logp`` and ``compile_fn``).
 
     python benchmarks/compile_throughput.py [--points 100000]
 """
@@ -10,7 +11,7 @@ import time
 import numpy as np
 import pymc as pm
 
-from pymc_ais.pymc import build
+from pymc_ais.model import build
 
 
 def main():
@@ -23,7 +24,7 @@ def main():
         v = pm.MvNormal("v", mu=np.zeros(3), cov=np.eye(3) + 0.3)
         pm.Deterministic("out", a * b + v.sum())
     n = args.points
-    mp = build({"out": "out"}, model, None, np.random.default_rng(0))
+    mp = build({"out": "out"}, model)
     z = mp.problem.sample_initial(np.random.default_rng(1), n)
     mp.problem.evaluate(z[:10])
     start = time.perf_counter()
@@ -32,7 +33,7 @@ def main():
 
     logp = model.compile_logp()
     out = model.compile_fn(model.replace_rvs_by_values([model["out"]])[0], inputs=model.value_vars)
-    blocks = mp.blocks
+    blocks = mp.laws.blocks
     points = [{b.value_name: z[i, b.start : b.stop].reshape(b.shape) for b in blocks} for i in range(n)]
     start = time.perf_counter()
     looped = np.array([logp(p) for p in points])

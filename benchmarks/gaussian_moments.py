@@ -44,9 +44,11 @@ def main():
         return np.array([np.mean(draws ** (2 * k)) for k in j])
 
     def ours(**options):
-        return lambda seed: pa.estimate(
-            exprs, model=model, draws=args.draws, random_seed=seed, progressbar=False, **options
-        )["estimates"]["mean"].values
+        return lambda seed: (
+            pa.estimate(exprs, model=model, draws=args.draws, random_seed=seed, progressbar=False, **options)[
+                "estimates"
+            ]["mean"].values
+        )
 
     variants = {
         "plain Monte Carlo": mc,
@@ -73,7 +75,10 @@ def main():
     for name, (score, _) in results.items():
         print(f"{name:42s} variance ratio MC-theory/this = {theory / score:10.1f}")
     for name, (score, seconds) in results.items():
-        print(f"{name:42s} variance ratio MC/this = {base_score / score:10.1f}   wall-time ratio this/MC = {seconds / base_time:8.1f}")
+        print(
+            f"{name:42s} variance ratio MC/this = {base_score / score:10.1f}   "
+            f"wall-time ratio this/MC = {seconds / base_time:8.1f}"
+        )
 
 
 if __name__ == "__main__":

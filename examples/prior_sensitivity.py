@@ -43,7 +43,9 @@ def main(draws: int, plot: str | None) -> None:
     score = base["score_new"]
     idata = pa.estimate(
         {"P(score > 80)": score > 80, "P(score < 40)": score < 40, "P(score > 95)": score > 95},
-        models=priors, draws=draws, random_seed=7,
+        models=priors,
+        draws=draws,
+        random_seed=7,
     )
     print(pa.summary(idata)[["mean", "mcse", "ci_2.5%", "ci_97.5%"]].to_string(float_format=lambda v: f"{v:.4g}"))
     if plot:

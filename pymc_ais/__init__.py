@@ -4,16 +4,19 @@ Adaptive importance sampling with control variates (aISCV) over the input law gi
 a PyMC model; results as an ``xarray.DataTree`` in the ArviZ group schema.
 """
 
-__version__ = "0.1.0"
-
-from .api import estimate
+from ._version import __version__
 from .core.problem import EvaluationError
-from .plots import plot_adaptation, plot_estimates, plot_sensitivity, plot_weights
-from .pymc.grid import grid, sample_grid
-from .pymc.priors import swap_priors
-from .reliability import ReliabilityWarning
-from .sensitivity import sobol
-from .summary import summary
+from .estimate import estimate
+from .laws import grid, sample_grid, swap_priors
+from .results import (
+    ReliabilityWarning,
+    plot_adaptation,
+    plot_estimates,
+    plot_sensitivity,
+    plot_weights,
+    summary,
+)
+from .sobol import sobol
 
 __all__ = [
     "EvaluationError",

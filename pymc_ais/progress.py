@@ -29,21 +29,24 @@ class ProgressReporter:
             )
 
             self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[info]}"),
+                TimeElapsedColumn(),
             )
             self._progress.start()
             self._task = self._progress.add_task("adaptive", total=self.settings.budget, info="")
         return self
 
-    def update(self, state) -> None:
+    def update(self, state, info=None) -> None:
+        """After a block: evaluations used and the newest proposal's predicted variance."""
         if self._progress is not None:
             variance = float(state.weights @ state.proposals[-1].sigma2)
-            self._progress.update(
-                self._task, completed=state.evaluations, info=f"predicted w.var/pt {variance:.3g}"
-            )
+            self._progress.update(self._task, completed=state.evaluations, info=f"predicted w.var/pt {variance:.3g}")
 
     def finish(self, result) -> None:
+        """The final phase is done."""
         if self._progress is not None:
             self._progress.update(self._task, description="final", completed=self.settings.budget)
 

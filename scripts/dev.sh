@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up a virtual environment (Python >= 3.12) in .venv and run a task in it.
 #   bash scripts/dev.sh demo    -> runs examples/quickstart.py
-#   bash scripts/dev.sh test    -> runs the test suite
+#   bash scripts/dev.sh test    -> lint and type check, then the test suite
+#   bash scripts/dev.sh lint    -> ruff (lint + format check) and mypy on the core
 #   bash scripts/dev.sh bench   -> runs the benchmarks
 #   bash scripts/dev.sh docs    -> builds the documentation site (warnings are errors)
 set -euo pipefail
@@ -40,12 +41,21 @@ setup() {
   echo "$want" > "$stamp"
 }
 
+lint() {
+  .venv/bin/python -m ruff check .
+  .venv/bin/python -m ruff format --check .
+  .venv/bin/python -m mypy
+}
+
 task=${1:-test}
 shift || true
 setup
 case "$task" in
   demo) exec .venv/bin/python examples/quickstart.py "$@" ;;
-  test) exec .venv/bin/python -m pytest -q "$@" ;;
+  lint) lint ;;
+  test)
+    lint
+    exec .venv/bin/python -m pytest -q "$@" ;;
   bench)
     .venv/bin/python -m pip install --quiet -e ".[bench]" >&2  # SALib, a baseline only
     .venv/bin/python benchmarks/compile_throughput.py
@@ -55,5 +65,5 @@ case "$task" in
   docs)
     .venv/bin/python -m pip install --quiet -e ".[docs]" >&2
     exec .venv/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html "$@" ;;
-  *) echo "unknown task '$task' (demo, test, bench, docs)" >&2; exit 2 ;;
+  *) echo "unknown task '$task' (demo, test, lint, bench, docs)" >&2; exit 2 ;;
 esac

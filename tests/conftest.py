@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 from scipy.special import factorial2
-from scipy.stats import norm, t as student_t
+from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from pymc_ais.core import Problem
 

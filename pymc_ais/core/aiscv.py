@@ -16,8 +16,11 @@ new block from ``g_alpha``, and the regression update of ``beta``. It stops when
 block no longer pays for the budget it uses. The final phase draws the remaining budget
 fresh from the best proposal found, so the final estimates are unbiased.
 
-The algorithm is written as ``init`` + ``step`` over a plain state, a ``stop_reason``
-test, and ``final_phase``; :func:`run` assembles them.
+The algorithm is written as blackjax writes one: ``init`` builds a plain state,
+``step`` returns ``(state, info)``, ``stop_reason`` tests it and ``finalize`` draws the
+final phase and forms the estimates; :func:`run` assembles them. Every evaluation goes
+through an :class:`~pymc_ais.core.evaluator.Evaluator`; the starting law ``h0`` and its
+log-density are the problem's (:meth:`Problem.initial_log_density`).
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ import numpy as np
 
 from . import gaussian_mixture as gm
 from .control_variates import control_variate_coef, crossfit, regression_beta
-from .diagnostics import pareto_khat
-from .final_sampling import draw_replicates, replicate_means, scrambled_uniform
+from .diagnostics import LIGHT_TAIL_KHAT, MIN_TAIL_POINTS, diagnostics, pareto_khat
+from .evaluator import evaluator_for
 from .gaussian_mixture import logsumexp
+from .mixture_sampling import draw_replicates, replicate_means, sample_mixture
 from .mixture_weights import optimise_alpha
-from .problem import EvaluationError, Problem, checked_evaluate
-from .settings import Settings, alpha_lower_bounds
+from .problem import Problem
+from .settings import FIT_FLOOR, Settings, alpha_lower_bounds
 from .targets import Targets, integrand_log_abs, make_targets, ratio
 
 
@@ -67,9 +71,11 @@ class State(NamedTuple):
     weights: np.ndarray  # (T,) criterion weights (sum to one)
     reference_cov: np.ndarray  # (d, d) covariance of the initial block
     floor: np.ndarray  # (d,) diagonal regulariser of every fit
+    weight_scale: np.ndarray | None  # (pairs,) known scale of each expectation, or None
 
     @property
     def evaluations(self) -> int:
+        """Points evaluated so far."""
         return int(self.counts.sum())
 
     @property
@@ -78,34 +84,40 @@ class State(NamedTuple):
         return logsumexp(self.log_q + np.log(self.counts / self.counts.sum()), axis=1)
 
 
-def _evaluate(problem: Problem, x: np.ndarray, state: State | None) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        return checked_evaluate(problem, x)
-    except EvaluationError as err:
-        if state is not None:
-            err.completed = {"x": state.x, "log_f": state.log_f, "phi": state.phi}
-        raise
+class StepInfo(NamedTuple):
+    """What one adaptive step did: the proposal it drew from and the block's size."""
+
+    proposal: Proposal
+    block: int
+    predicted_variance: float  # sum_t w_t sigma2_t of the new proposal, per point
 
 
-def initial_log_density(log_f: np.ndarray) -> np.ndarray:
-    """Log density of the initial law, the equal mixture of the input laws."""
-    return logsumexp(log_f, axis=1) - np.log(log_f.shape[1])
+def criterion_weights(
+    settings: Settings, targets: Targets, estimates: np.ndarray, weight_scale: np.ndarray | None = None
+) -> np.ndarray:
+    """Weights w_t of the criterion, normalised to sum to one.
 
-
-def criterion_weights(settings: Settings, targets: Targets, estimates: np.ndarray) -> np.ndarray:
-    """Weights w_t of the criterion, normalised to sum to one."""
+    ``weight_scale`` (one number per expectation) replaces the running estimate of
+    "relative" weights where it is nonzero: when the sampled outputs are residuals of a
+    surrogate their means are near zero, and their own relative weight would swamp
+    every other output.
+    """
     if isinstance(settings.weights, str):
         if settings.weights == "absolute":
             w = np.ones(targets.size)
         else:
             reference = estimates
-            if settings.weight_scale is not None:
-                scale = np.asarray(settings.weight_scale, dtype=np.float64)[targets.pair]
+            if weight_scale is not None:
+                scale = np.asarray(weight_scale, dtype=np.float64)[targets.pair]
                 reference = np.where(scale != 0, scale, estimates)
             with np.errstate(divide="ignore"):
                 w = np.where(reference != 0, 1.0 / np.square(reference), 0.0)
     else:
-        w = np.asarray(settings.weights, dtype=np.float64)[targets.pair]
+        given = np.asarray(settings.weights, dtype=np.float64)
+        n_pairs = int(targets.pair.max()) + 1 if targets.size else 0
+        if given.shape[0] != n_pairs:
+            raise ValueError(f"weights has {given.shape[0]} entries but there are {n_pairs} expectations")
+        w = given[targets.pair]
     total = w.sum()
     return w / total if total > 0 else np.full(targets.size, 1.0 / targets.size)
 
@@ -118,19 +130,28 @@ def _project(alpha: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return lower + free * alpha
 
 
-def init(problem: Problem, settings: Settings, rng: np.random.Generator) -> State:
-    """Draw the first block from the initial law and set up targets and weights."""
+def init(problem: Problem, settings: Settings, rng: np.random.Generator, evaluate=None, weight_scale=None) -> State:
+    """Draw the first block from the initial law and set up targets and weights.
+
+    ``evaluate`` (default: an :class:`~pymc_ais.core.evaluator.Evaluator` of the
+    problem) is called on every batch; ``weight_scale`` see :func:`criterion_weights`.
+    """
+    evaluate = evaluate or evaluator_for(problem)
     n = settings.block
     x = np.asarray(problem.sample_initial(rng, n), dtype=np.float64)
     if x.shape != (n, problem.dim):
         raise ValueError(f"initial sampler returned shape {x.shape}, expected {(n, problem.dim)}")
-    log_f, phi = _evaluate(problem, x, None)
+    log_f, phi = evaluate(x)
     targets = make_targets(phi, problem.n_laws)
-    log_h0 = initial_log_density(log_f)
+    log_h0 = problem.initial_log_density(x, log_f)
     y = ratio(*integrand_log_abs(targets, log_f, phi), log_h0)
     estimates = y.mean(axis=0)
     sigma2 = y.var(axis=0, ddof=1)
-    weights = criterion_weights(settings, targets, estimates)
+    if weight_scale is not None:
+        weight_scale = np.asarray(weight_scale, dtype=np.float64)
+        if not np.all(np.isfinite(weight_scale)):
+            raise ValueError("weight_scale must hold finite numbers")
+    weights = criterion_weights(settings, targets, estimates, weight_scale)
     alpha = np.zeros(targets.size + 1)
     alpha[0] = 1.0
     reference_cov = np.atleast_2d(np.cov(x, rowvar=False))
@@ -139,8 +160,18 @@ def init(problem: Problem, settings: Settings, rng: np.random.Generator) -> Stat
         raise ValueError("the initial sample has a coordinate with zero variance; the input law is degenerate")
     initial = Proposal(alpha, None, np.zeros(targets.size), np.zeros((targets.size + 1, targets.size)), sigma2, np.nan)
     return State(
-        targets, x, log_f, phi, log_h0[:, None], np.array([n]), (initial,), estimates, weights,
-        reference_cov, 1e-6 * variances,
+        targets,
+        x,
+        log_f,
+        phi,
+        log_h0[:, None],
+        np.array([n]),
+        (initial,),
+        estimates,
+        weights,
+        reference_cov,
+        FIT_FLOOR * variances,
+        weight_scale,
     )
 
 
@@ -153,8 +184,12 @@ def _fit_components(state: State, settings: Settings) -> tuple:
     for t in range(state.targets.size):
         if settings.family == "mixture":
             g = gm.fit_mixture(
-                state.x, log_omega[:, t], state.reference_cov, settings.n_components,
-                settings.covariance, floor=state.floor,
+                state.x,
+                log_omega[:, t],
+                state.reference_cov,
+                settings.n_components,
+                settings.covariance,
+                floor=state.floor,
             )
         else:
             g = gm.fit_gaussian(state.x, log_omega[:, t], state.reference_cov, settings.covariance, floor=state.floor)
@@ -164,30 +199,28 @@ def _fit_components(state: State, settings: Settings) -> tuple:
     return tuple(fitted)
 
 
-def component_matrix(components: tuple | None, x: np.ndarray, log_f: np.ndarray) -> np.ndarray:
+def component_matrix(problem: Problem, components: tuple | None, x: np.ndarray, log_f: np.ndarray) -> np.ndarray:
     """``[log h0(x), log g_1(x), ..., log g_T(x)]``: (n, K); only h0 if no components."""
-    log_h0 = initial_log_density(log_f)[:, None]
+    log_h0 = problem.initial_log_density(x, log_f)[:, None]
     if components is None:
         return log_h0
     return np.concatenate([log_h0] + [gm.logpdf(g, x)[:, None] for g in components], axis=1)
 
 
-def proposal_logpdf(proposal: Proposal, x: np.ndarray, log_f: np.ndarray) -> np.ndarray:
+def proposal_logpdf(problem: Problem, proposal: Proposal, x: np.ndarray, log_f: np.ndarray) -> np.ndarray:
     """Log density of a proposal at ``x``."""
     if proposal.components is None:
-        return initial_log_density(log_f)
+        return problem.initial_log_density(x, log_f)
     with np.errstate(divide="ignore"):
-        return logsumexp(component_matrix(proposal.components, x, log_f) + np.log(proposal.alpha), axis=1)
+        return logsumexp(component_matrix(problem, proposal.components, x, log_f) + np.log(proposal.alpha), axis=1)
 
 
 def sample_proposal(proposal: Proposal, problem: Problem, rng: np.random.Generator, n: int) -> np.ndarray:
     """Draw ``n`` i.i.d. points from a proposal (a random component per point)."""
     if proposal.components is None:
-        return np.asarray(problem.sample_initial(rng, n), dtype=np.float64)
-    counts = rng.multinomial(n, proposal.alpha / proposal.alpha.sum())
-    parts = [np.asarray(problem.sample_initial(rng, counts[0]), dtype=np.float64)] if counts[0] else []
-    parts += [gm.sample(g, rng, c) for g, c in zip(proposal.components, counts[1:]) if c > 0]
-    return np.concatenate(parts, axis=0)[rng.permutation(n)]
+        return sample_mixture(np.ones(1), [problem.sample_initial], rng, n)
+    samplers = [problem.sample_initial] + [lambda r, m, g=g: gm.sample(g, r, m) for g in proposal.components]
+    return sample_mixture(proposal.alpha, samplers, rng, n)
 
 
 def summands(proposal: Proposal, targets: Targets, log_f, phi, log_components, log_q) -> np.ndarray:
@@ -199,14 +232,17 @@ def summands(proposal: Proposal, targets: Targets, log_f, phi, log_components, l
     return y - (c - 1.0) @ proposal.coef
 
 
-def step(problem: Problem, state: State, settings: Settings, rng: np.random.Generator) -> State:
+def step(
+    problem: Problem, state: State, settings: Settings, rng: np.random.Generator, evaluate=None
+) -> tuple[State, StepInfo]:
     """One adaptive iteration: fit, choose alpha, draw a block, update the coefficients."""
+    evaluate = evaluate or evaluator_for(problem)
     targets = state.targets
     last = state.proposals[-1]
     components = _fit_components(state, settings)
     beta = last.beta if last.components is not None else state.estimates
     log_h = state.log_h
-    log_c_pool = component_matrix(components, state.x, state.log_f)
+    log_c_pool = component_matrix(problem, components, state.x, state.log_f)
     y = ratio(*integrand_log_abs(targets, state.log_f, state.phi), log_h)
     B = np.exp(log_c_pool - log_h[:, None])
     a = np.square(y - beta * B[:, 1:]) @ state.weights
@@ -220,8 +256,8 @@ def step(problem: Problem, state: State, settings: Settings, rng: np.random.Gene
     draft = Proposal(alpha, components, beta, np.zeros((alpha.size, targets.size)), np.zeros(targets.size), value)
     n = settings.block
     x_new = sample_proposal(draft, problem, rng, n)
-    log_f_new, phi_new = _evaluate(problem, x_new, state)
-    log_c_new = component_matrix(components, x_new, log_f_new)
+    log_f_new, phi_new = evaluate(x_new)
+    log_c_new = component_matrix(problem, components, x_new, log_f_new)
     log_q_new = logsumexp(log_c_new + np.log(alpha), axis=1)
     y_new = ratio(*integrand_log_abs(targets, log_f_new, phi_new), log_q_new)
     c_new = np.exp(log_c_new - log_q_new[:, None])
@@ -234,7 +270,7 @@ def step(problem: Problem, state: State, settings: Settings, rng: np.random.Gene
     sigma2 = resid.var(axis=0) * n / max(n - 1 - n_cv, 1)
     proposal = proposal._replace(sigma2=sigma2)
 
-    old_at_new = np.stack([proposal_logpdf(p, x_new, log_f_new) for p in state.proposals], axis=1)
+    old_at_new = np.stack([proposal_logpdf(problem, p, x_new, log_f_new) for p in state.proposals], axis=1)
     new_at_old = logsumexp(log_c_pool + np.log(alpha), axis=1)
     pooled = state._replace(
         x=np.concatenate([state.x, x_new]),
@@ -245,7 +281,10 @@ def step(problem: Problem, state: State, settings: Settings, rng: np.random.Gene
         proposals=state.proposals + (proposal,),
     )
     estimates = ratio(*integrand_log_abs(targets, pooled.log_f, pooled.phi), pooled.log_h).mean(axis=0)
-    return pooled._replace(estimates=estimates, weights=criterion_weights(settings, targets, estimates))
+    new_state = pooled._replace(
+        estimates=estimates, weights=criterion_weights(settings, targets, estimates, state.weight_scale)
+    )
+    return new_state, StepInfo(proposal, n, float(new_state.weights @ sigma2))
 
 
 def predicted_variance(state: State, index: int = -1) -> float:
@@ -274,7 +313,7 @@ def stop_reason(state: State, settings: Settings) -> str | None:
     return None
 
 
-def initial_block_tails_are_light(state: State, threshold: float = 0.5) -> bool:
+def initial_block_tails_are_light(state: State, threshold: float = LIGHT_TAIL_KHAT) -> bool:
     """Whether every target's ``|phi f| / h0`` on the initial block has a light tail.
 
     Only then is the initial law's predicted variance (estimated on those draws)
@@ -304,7 +343,8 @@ def best_proposal(state: State, settings: Settings | None = None, quasi_initial:
     values = [predicted_variance(state, k) for k in range(1, len(state.proposals))]
     best = 1 + int(np.nanargmin(values))
     preference = settings.qmc_preference if quasi_initial and settings is not None else 1.0
-    if predicted_variance(state, 0) <= preference * predicted_variance(state, best) and initial_block_tails_are_light(state):
+    initial_wins = predicted_variance(state, 0) <= preference * predicted_variance(state, best)
+    if initial_wins and initial_block_tails_are_light(state):
         return 0
     return best
 
@@ -361,44 +401,50 @@ def replicate_layout(n: int, settings: Settings) -> tuple[int, int]:
     return per, n // per
 
 
-def final_phase(problem: Problem, state: State, settings: Settings, rng: np.random.Generator) -> FinalSample:
+def final_phase(
+    problem: Problem, state: State, settings: Settings, rng: np.random.Generator, evaluate=None
+) -> FinalSample:
     """Draw the remaining budget fresh from the best proposal and form the summands.
 
-    With a stratified sampler the remaining budget is split into ``replicates`` equal
-    replicates (up to ``replicates - 1`` evaluations are left unused), and the realised
-    allocation replaces alpha in the estimator.
+    With a stratified sampler the remaining budget is split into replicates (up to one
+    replicate's worth of evaluations is left unused), and the realised allocation
+    replaces alpha in the estimator; the initial law alone is the one-component case.
     """
+    evaluate = evaluate or evaluator_for(problem)
     quasi_initial = settings.sampler == "rqmc" and problem.initial_quantile is not None
     index = best_proposal(state, settings, quasi_initial)
     proposal = state.proposals[index]
     n = settings.budget - state.evaluations
     replicate = None
-    if proposal.components is None and quasi_initial:
-        per, reps = replicate_layout(n, settings)
-        x = np.concatenate([problem.initial_quantile(scrambled_uniform(rng, per, problem.dim)) for _ in range(reps)])
-        replicate = np.repeat(np.arange(reps), per)
-    elif settings.sampler == "mc" or proposal.components is None:
+    if settings.sampler == "mc":
         x = sample_proposal(proposal, problem, rng, n)
-        if settings.sampler != "mc":  # the initial law alone: i.i.d. draws, grouped in replicates
-            per = n // settings.replicates
-            x = x[: per * settings.replicates]
-            replicate = np.repeat(np.arange(settings.replicates), per)
     else:
         per, reps = replicate_layout(n, settings)
+        components = proposal.components or ()
+        alpha = proposal.alpha if proposal.components is not None else np.ones(1)
         x, replicate, weights = draw_replicates(
-            proposal.alpha, proposal.components, problem.sample_initial, problem.initial_quantile, rng, per, reps,
-            quasi=settings.sampler == "rqmc", trim_mass=settings.final_trim,
+            alpha,
+            components,
+            problem.sample_initial,
+            problem.initial_quantile,
+            rng,
+            per,
+            reps,
+            quasi=settings.sampler == "rqmc",
+            trim_mass=settings.final_trim,
+            dim=problem.dim,
         )
-        coef = np.where((weights > 0)[:, None], proposal.coef, 0.0)
-        proposal = proposal._replace(alpha=weights, coef=coef)
-    log_f, phi = _evaluate(problem, x, state)
-    log_c = component_matrix(proposal.components, x, log_f)
-    log_q = proposal_logpdf(proposal, x, log_f)
+        if proposal.components is not None:
+            coef = np.where((weights > 0)[:, None], proposal.coef, 0.0)
+            proposal = proposal._replace(alpha=weights, coef=coef)
+    log_f, phi = evaluate(x)
+    log_c = component_matrix(problem, proposal.components, x, log_f)
+    log_q = proposal_logpdf(problem, proposal, x, log_f)
     if settings.final_cv_fit == "crossfit" and proposal.components is not None:
         terms = crossfitted_summands(proposal, state, log_f, phi, log_c, log_q, replicate)
     else:
         terms = summands(proposal, state.targets, log_f, phi, log_c, log_q)
-    pairs = np.zeros((x.shape[0], problem.n_pairs))
+    pairs = np.zeros((x.shape[0], problem.n_laws * phi.shape[1]))
     np.add.at(pairs.T, state.targets.pair, (terms * state.targets.combine_sign).T)
     return FinalSample(index, x, log_f, phi, log_q, terms, pairs, replicate, proposal.alpha)
 
@@ -406,7 +452,7 @@ def final_phase(problem: Problem, state: State, settings: Settings, rng: np.rand
 POLYNOMIAL_TAIL = 0.3  # k-hat of |x - median|: a tail like |x|^(-1/k), heavier than Student-t(3.3)
 
 
-def input_tail_khat(state: State, final: FinalSample) -> np.ndarray:
+def input_tail_khat(problem: Problem, state: State, final: FinalSample) -> np.ndarray:
     """Pareto k-hat of ``|phi| f / h0`` on the i.i.d. initial block, where it matters.
 
     Far out, where no Gaussian component reaches, the final mixture is the defensive
@@ -423,13 +469,13 @@ def input_tail_khat(state: State, final: FinalSample) -> np.ndarray:
     """
     n0 = int(state.counts[0])
     log_f, phi = state.log_f[:n0], state.phi[:n0]
-    log_h0 = initial_log_density(log_f)
+    log_h0 = problem.initial_log_density(state.x[:n0], log_f)
     proposal = state.proposals[final.proposal_index]
     with np.errstate(divide="ignore"):
         if proposal.components is None:
             share = np.ones(n0)
         else:
-            log_c = component_matrix(proposal.components, state.x[:n0], log_f)
+            log_c = component_matrix(problem, proposal.components, state.x[:n0], log_f)
             log_q = logsumexp(log_c + np.log(final.alpha), axis=1)
             share = np.exp(np.log(final.alpha[0]) + log_h0 - log_q)
         log_abs_phi = np.log(np.abs(phi))
@@ -443,7 +489,7 @@ def input_tail_khat(state: State, final: FinalSample) -> np.ndarray:
         for m in range(phi.shape[1]):
             log_y = log_abs_phi[:, m] + log_f[:, law] - log_h0
             finite = np.isfinite(log_y)
-            if finite.sum() < 30:
+            if finite.sum() < MIN_TAIL_POINTS:
                 out.append(np.nan)
                 continue
             top = np.flatnonzero(finite)[np.argsort(log_y[finite])[-tail:]]
@@ -453,6 +499,8 @@ def input_tail_khat(state: State, final: FinalSample) -> np.ndarray:
 
 
 class Estimates(NamedTuple):
+    """Estimates of the expectations with standard errors and covariance."""
+
     mean: np.ndarray  # (J,)
     mcse: np.ndarray  # (J,)
     cov: np.ndarray  # (J, J)
@@ -478,22 +526,60 @@ def estimates_from_summands(pair_summands: np.ndarray, replicate: np.ndarray | N
 
 
 class RunResult(NamedTuple):
+    """Everything a run produced: the adaptive state, the final sample, estimates, diagnostics."""
+
     state: State
     stop_reason: str
     final: FinalSample
     estimates: Estimates
+    diagnostics: dict  # ess, ess_weights, pareto_k per expectation (law-major)
 
 
-def run(problem: Problem, settings: Settings, rng: np.random.Generator, callback=None) -> RunResult:
-    """Run the adaptive phase then the final phase; ``callback(state)`` after each block."""
-    state = init(problem, settings, rng)
+def finalize(
+    problem: Problem, state: State, settings: Settings, rng: np.random.Generator, stop: str, evaluate=None
+) -> RunResult:
+    """The final phase, its estimates and per-expectation diagnostics."""
+    final = final_phase(problem, state, settings, rng, evaluate)
+    estimates = estimates_from_summands(final.pair_summands, final.replicate)
+    log_h0 = problem.initial_log_density(final.x, final.log_f)
+    diag = diagnostics(final.log_f, final.phi, final.log_q, estimates.mcse, float(final.alpha[0]), log_h0)
+    diag["pareto_k"] = np.fmax(diag["pareto_k"], input_tail_khat(problem, state, final))
+    return RunResult(state, stop, final, estimates, diag)
+
+
+def run(
+    problem: Problem,
+    settings: Settings,
+    rng: np.random.Generator,
+    callback=None,
+    evaluate=None,
+    weight_scale=None,
+) -> RunResult:
+    """Run the adaptive phase then the final phase.
+
+    ``callback(state, info)`` is called after each block (``info`` None after the
+    first); ``evaluate`` defaults to an :class:`~pymc_ais.core.evaluator.Evaluator` of
+    the problem; ``weight_scale`` see :func:`criterion_weights`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.stats import norm
+    >>> from pymc_ais.core import Problem, Settings, run
+    >>> problem = Problem(1, lambda rng, n: rng.standard_normal((n, 1)),
+    ...                   lambda x: (norm.logpdf(x), x**2), ["m2"])
+    >>> result = run(problem, Settings(budget=4000), np.random.default_rng(0))
+    >>> bool(abs(result.estimates.mean[0] - 1.0) < 5 * result.estimates.mcse[0])
+    True
+    """
+    evaluate = evaluate or evaluator_for(problem)
+    state = init(problem, settings, rng, evaluate, weight_scale)
     if callback is not None:
-        callback(state)
+        callback(state, None)
     reason = stop_reason(state, settings)
     while reason is None:
-        state = step(problem, state, settings, rng)
+        state, info = step(problem, state, settings, rng, evaluate)
         if callback is not None:
-            callback(state)
+            callback(state, info)
         reason = stop_reason(state, settings)
-    final = final_phase(problem, state, settings, rng)
-    return RunResult(state, reason, final, estimates_from_summands(final.pair_summands, final.replicate))
+    return finalize(problem, state, settings, rng, reason, evaluate)

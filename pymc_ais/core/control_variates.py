@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .diagnostics import pareto_khat
-from .final_sampling import replicate_means
+from .diagnostics import LIGHT_TAIL_KHAT, pareto_khat
+from .mixture_sampling import replicate_means
+
+RCOND = 1e-3  # singular directions of a standardised design below this share of the largest are dropped
+REFIT_MARGIN = 2.0  # a refitted set of control variates must cut the held-out spread this much
 
 
 def regression_beta(y: np.ndarray, c: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -60,8 +63,7 @@ def _least_squares(c: np.ndarray, y: np.ndarray) -> np.ndarray:
     centred = c - c.mean(axis=0)
     scale = centred.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
-    # standardised columns, singular directions below 1e-3 of the largest dropped
-    coef, *_ = np.linalg.lstsq(centred / scale, y - y.mean(axis=0), rcond=1e-3)
+    coef, *_ = np.linalg.lstsq(centred / scale, y - y.mean(axis=0), rcond=RCOND)
     return coef / scale[:, None]
 
 
@@ -96,7 +98,7 @@ def _choose_columns(
     weights: np.ndarray,
     default_coef: np.ndarray,
     groups: np.ndarray | None = None,
-    margin: float = 2.0,
+    margin: float = REFIT_MARGIN,
 ):
     """Control variates for one fold: the adaptive coefficients, or a refitted set.
 
@@ -107,7 +109,7 @@ def _choose_columns(
     replaces the current choice only if it cuts the variance by ``margin``. With
     ``groups`` (replicate labels of a randomized-QMC sample) the halves are alternate
     replicates and the score is the spread of replicate means. Sets containing a
-    heavy-tailed control variate (Pareto k-hat of ``g_k / g_alpha`` above 0.5) are not
+    heavy-tailed control variate (Pareto k-hat of ``g_k / g_alpha`` above ``LIGHT_TAIL_KHAT``) are not
     refitted: such columns can look good on one half and do harm on the other, and the
     error of their coefficients is shared by all replicates of a fold, where the
     replicate spread cannot see it.
@@ -116,8 +118,9 @@ def _choose_columns(
     every = np.arange(c.shape[1])
     with np.errstate(divide="ignore"):
         log_c = np.log(c + 1.0)
-    light = np.array([not (pareto_khat(log_c[:, k]) > 0.5) for k in every])
+    light = np.array([not (pareto_khat(log_c[:, k]) > LIGHT_TAIL_KHAT) for k in every])
     best, best_coef = every, default_coef
+    refit = False
     best_score = _spread(y - c @ default_coef, weights, groups) * 2
     for cols in candidates:
         if not light[cols].all():  # a heavy-tailed control variate: refitting is unsafe
@@ -125,7 +128,7 @@ def _choose_columns(
         if cols.size == 0:  # nothing to fit: scored on all the data, like the default
             score = _spread(y, weights, groups) * 2
             if score * margin < best_score or not np.isfinite(best_score):
-                best, best_score, best_coef = cols, score, np.zeros((0, y.shape[1]))
+                best, best_score, best_coef, refit = cols, score, np.zeros((0, y.shape[1])), False
             continue
         score = 0.0
         for fit in (half, ~half):
@@ -133,8 +136,8 @@ def _choose_columns(
             resid = y[~fit] - c[~fit][:, cols] @ coef
             score += _spread(resid, weights, None if groups is None else groups[~fit])
         if score * margin < best_score or not np.isfinite(best_score):
-            best, best_score, best_coef = cols, score, None
-    if best_coef is None:
+            best, best_score, refit = cols, score, True
+    if refit:
         best_coef = _least_squares(c[:, best], y)
     return best, best_coef
 

@@ -21,11 +21,18 @@ from arviz_stats.base.array import array_stats
 
 from .gaussian_mixture import kish_ess, normalised_weights
 
+MIN_TAIL_POINTS = 30  # fewer finite values than this: no k-hat (NaN)
+LIGHT_TAIL_KHAT = 0.5  # k-hat below which a sample variance is trusted (finite variance)
+DOMINANT_SHARE = 0.5  # a draw belongs to the defensive component where it carries this share
+
 
 def pareto_khat(log_ratios: np.ndarray) -> float:
-    """Pareto k-hat of the right tail of ``exp(log_ratios)`` (finite entries only)."""
+    """Pareto k-hat of the right tail of ``exp(log_ratios)`` (finite entries only).
+
+    NaN when fewer than ``MIN_TAIL_POINTS`` values are finite or all are equal.
+    """
     finite = log_ratios[np.isfinite(log_ratios)]
-    if finite.size < 30 or np.ptp(finite) == 0:
+    if finite.size < MIN_TAIL_POINTS or np.ptp(finite) == 0:
         return np.nan
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -38,18 +45,26 @@ def pareto_khat(log_ratios: np.ndarray) -> float:
 
 
 def diagnostics(
-    log_f: np.ndarray, phi: np.ndarray, log_q: np.ndarray, mcse: np.ndarray, defensive_weight: float = 0.0
+    log_f: np.ndarray,
+    phi: np.ndarray,
+    log_q: np.ndarray,
+    mcse: np.ndarray,
+    defensive_weight: float = 0.0,
+    log_h0: np.ndarray | None = None,
 ) -> dict:
     """ESS, weight ESS and k-hat for every (law, output) pair, law-major order.
 
-    ``defensive_weight`` is the initial law's weight in the final mixture.
+    ``defensive_weight`` is the initial law's weight in the final mixture and
+    ``log_h0`` its log-density at the draws (default: the equal mixture of the laws).
     """
     n_laws, n_outputs = log_f.shape[1], phi.shape[1]
     ess, ess_w, khat = [], [], []
+    if log_h0 is None:
+        log_h0 = np.logaddexp.reduce(log_f, axis=1) - np.log(n_laws)
     with np.errstate(divide="ignore"):
         log_abs_phi = np.log(np.abs(phi))
-        log_h0 = np.logaddexp.reduce(log_f, axis=1) - np.log(n_laws)
-        defensive = np.log(defensive_weight) + log_h0 - log_q > np.log(0.5) if defensive_weight > 0 else None
+        dominated = np.log(defensive_weight) + log_h0 - log_q > np.log(DOMINANT_SHARE)
+        defensive = dominated if defensive_weight > 0 else None
     for law in range(n_laws):
         log_w = log_f[:, law] - log_q
         w = normalised_weights(log_w)
@@ -62,7 +77,7 @@ def diagnostics(
             ess_w.append(kish)
             log_ratio = log_abs_phi[:, m] + log_w
             k = pareto_khat(log_ratio)
-            if defensive is not None and defensive.sum() >= 30:
+            if defensive is not None and defensive.sum() >= MIN_TAIL_POINTS:
                 k = np.fmax(k, pareto_khat(log_ratio[defensive]))
             khat.append(k)
     return {"ess": np.array(ess), "ess_weights": np.array(ess_w), "pareto_k": np.array(khat)}

@@ -47,10 +47,12 @@ class GaussianMixture(NamedTuple):
 
     @property
     def dim(self) -> int:
+        """Dimension d."""
         return self.means.shape[1]
 
     @property
     def n_components(self) -> int:
+        """Number of components K."""
         return self.means.shape[0]
 
 
@@ -213,7 +215,7 @@ def fit_mixture(
         if not alive.all():
             resp, mass = resp[:, alive], mass[alive]
         means = (resp.T @ x) / mass[:, None]
-        covs = []
+        cov_list = []
         for k in range(means.shape[0]):
             rk = resp[:, k] / mass[k]
             _, cov_k = _weighted_moments(x, rk, covariance)
@@ -222,8 +224,8 @@ def fit_mixture(
             cov_k = (1.0 - lam) * cov_k + lam * reference_cov
             if floor is not None:
                 cov_k = cov_k + np.diag(floor)
-            covs.append(cov_k)
-        covs = np.stack(covs)
+            cov_list.append(cov_k)
+        covs = np.stack(cov_list)
         log_pi = np.log(mass / mass.sum())
         if abs(objective - previous) <= tol * (1.0 + abs(objective)):
             break

@@ -47,9 +47,7 @@ def _multiplicative(alpha, a, B, lower, n_iter=500, tol=1e-10):
     return alpha
 
 
-def optimise_alpha(
-    a: np.ndarray, B: np.ndarray, alpha0: np.ndarray, lower: np.ndarray
-) -> tuple[np.ndarray, float]:
+def optimise_alpha(a: np.ndarray, B: np.ndarray, alpha0: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, float]:
     """Minimise ``C`` over the simplex with ``alpha >= lower``, warm-started at ``alpha0``.
 
     Uses SLSQP with the analytic gradient for up to 100 components, and the

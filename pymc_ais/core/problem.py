@@ -1,25 +1,27 @@
-"""The plain problem object the core works on, and evaluation with checks.
+"""The plain problem object the core works on.
 
-A problem is: a dimension, a sampler of the initial law (the equal mixture of the input
-laws), and one batched function returning, at points ``x`` (n, dim) of flat
-coordinates, every log-density ``log f_l(x)`` (n, L) and every output ``phi_m(x)``
-(n, M). The expectations are all pairs ``I_{l,m} = E_{f_l}[phi_m]``, flattened law-major
-(pair ``l * M + m``).
+A problem is: a dimension, a sampler of the starting law ``h0``, its log-density, and one
+batched function returning, at points ``x`` (n, dim) of flat coordinates, every
+log-density ``log f_l(x)`` (n, L) and every output ``phi_m(x)`` (n, M). The expectations
+are all pairs ``I_{l,m} = E_{f_l}[phi_m]``, flattened law-major (pair ``l * M + m``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 
+from .gaussian_mixture import logsumexp
+
 
 class EvaluationError(ValueError):
-    """A batch of model evaluations failed a check (NaN, inf, wrong shape).
+    """A batch of model evaluations failed (NaN, inf, wrong shape, an exception).
 
-    The evaluations completed before the failure are kept in ``completed``: a dict with
-    ``x`` (flat coordinates), ``log_f`` and ``phi``, so a long run loses nothing.
+    The evaluations finished before the failure are kept in ``completed``: a dict with
+    ``x`` (flat coordinates), ``log_f`` and ``phi`` and, for a PyMC model, ``draws``
+    (natural values per free variable), so a long run loses nothing.
     """
 
     def __init__(self, message: str, completed: dict | None = None):
@@ -34,13 +36,16 @@ class Problem:
     Parameters
     ----------
     dim : number of flat coordinates.
-    sample_initial : ``(rng, n) -> x`` draws n points (n, dim) from the initial law.
+    sample_initial : ``(rng, n) -> x`` draws n points (n, dim) from the starting law h0.
     evaluate : ``x -> (log_f, phi)`` with ``log_f`` (n, L) and ``phi`` (n, M).
-    output_names : names of the M outputs (used in error messages and results).
+    output_names : names of the M outputs, or None when they are only known once the
+        first batch is evaluated (a black-box output of unknown shape).
     law_names : names of the L input laws.
-    initial_quantile : optional ``u -> x`` mapping points of (0, 1)^dim to the initial
-        law (inverse CDFs); with it the quasi-Monte Carlo sampler draws the initial law's
-        share of the points quasi-randomly too, otherwise with ``sample_initial``.
+    initial_quantile : optional ``u -> x`` mapping points of (0, 1)^dim to h0 (inverse
+        CDFs); with it the quasi-Monte Carlo sampler draws h0's share of the points
+        quasi-randomly too, otherwise with ``sample_initial``.
+    log_initial : optional ``(x, log_f) -> log h0(x)``; by default h0 is the equal
+        mixture of the input laws, ``logsumexp(log_f) - log L``.
 
     Examples
     --------
@@ -54,53 +59,30 @@ class Problem:
     ...     evaluate=lambda x: (norm.logpdf(x), np.hstack([x**2, x**4])),
     ...     output_names=["m2", "m4"],
     ... )
+    >>> problem.n_laws
+    1
     """
 
     dim: int
     sample_initial: Callable[[np.random.Generator, int], np.ndarray]
     evaluate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-    output_names: Sequence[str]
+    output_names: Sequence[str] | None = None
     law_names: Sequence[str] = field(default=("f",))
     initial_quantile: Callable[[np.ndarray], np.ndarray] | None = None
+    log_initial: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
     @property
     def n_laws(self) -> int:
+        """Number of input laws L."""
         return len(self.law_names)
 
-    @property
-    def n_outputs(self) -> int:
-        return len(self.output_names)
-
-    @property
-    def n_pairs(self) -> int:
-        return self.n_laws * self.n_outputs
+    def initial_log_density(self, x: np.ndarray, log_f: np.ndarray) -> np.ndarray:
+        """``log h0`` at points ``x`` where the laws' log-densities are ``log_f`` (n, L)."""
+        if self.log_initial is not None:
+            return np.asarray(self.log_initial(x, log_f), dtype=np.float64)
+        return equal_mixture_log_density(log_f)
 
 
-def checked_evaluate(problem: Problem, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Evaluate ``problem`` at ``x`` and check shapes and finiteness.
-
-    ``log f = -inf`` is allowed (a point outside a law's support); NaN or ``+inf`` are
-    not, nor are non-finite outputs. Errors name the law or output at fault.
-    """
-    n = x.shape[0]
-    log_f, phi = problem.evaluate(x)
-    log_f = np.asarray(log_f, dtype=np.float64).reshape(n, -1) if np.ndim(log_f) == 1 else np.asarray(log_f, dtype=np.float64)
-    phi = np.asarray(phi, dtype=np.float64)
-    if phi.ndim == 1:
-        phi = phi[:, None]
-    if log_f.shape != (n, problem.n_laws):
-        raise EvaluationError(f"log-densities have shape {log_f.shape}, expected {(n, problem.n_laws)}")
-    if phi.shape != (n, problem.n_outputs):
-        raise EvaluationError(f"outputs have shape {phi.shape}, expected {(n, problem.n_outputs)}")
-    bad_f = np.isnan(log_f) | (log_f == np.inf)
-    if bad_f.any():
-        law = problem.law_names[int(np.argmax(bad_f.any(axis=0)))]
-        raise EvaluationError(f"log-density of input law {law!r} is NaN or +inf at {int(bad_f.sum())} point(s)")
-    bad_phi = ~np.isfinite(phi)
-    if bad_phi.any():
-        cols = np.flatnonzero(bad_phi.any(axis=0))
-        names = ", ".join(repr(problem.output_names[c]) for c in cols[:5])
-        raise EvaluationError(
-            f"output {names} is NaN or infinite at {int(bad_phi[:, cols[0]].sum())} of {n} point(s)"
-        )
-    return log_f, phi
+def equal_mixture_log_density(log_f: np.ndarray) -> np.ndarray:
+    """Log density of the equal mixture of the laws whose log-densities are ``log_f`` (n, L)."""
+    return logsumexp(log_f, axis=1) - np.log(log_f.shape[1])

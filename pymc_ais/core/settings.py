@@ -11,6 +11,8 @@ FAMILIES = ("gaussian", "mixture")
 COVARIANCES = ("full", "diag")
 SAMPLERS = ("rqmc", "stratified", "mc")
 CONTROL_VARIATES = ("full", "single")
+CV_FITS = ("auto", "adaptive", "crossfit")
+FIT_FLOOR = 1e-6  # diagonal added to every fitted covariance, relative to the initial block's variances
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,6 @@ class Settings:
     min_cv_points
         a component is a control variate in "full" mode only if its weight
         times the block size reaches this count.
-    weight_scale
-        optional known scale of each expectation, used by "relative" weights instead
-        of the running estimate where it is nonzero. Set when the sampled outputs are
-        residuals of a surrogate (:mod:`pymc_ais.core.output_control`): a residual's
-        mean is near zero, and its own relative weight would swamp every other output.
     """
 
     budget: int
@@ -104,14 +101,13 @@ class Settings:
     defensive: float = 0.01
     max_control_variates: int | None = None
     min_cv_points: float = 30.0
-    weight_scale: object = None
 
     def __post_init__(self):
         _check_choice("family", self.family, FAMILIES)
         _check_choice("covariance", self.covariance, COVARIANCES)
         _check_choice("sampler", self.sampler, SAMPLERS)
         _check_choice("control_variates", self.control_variates, CONTROL_VARIATES)
-        _check_choice("cv_fit", self.cv_fit, ("auto", "adaptive", "crossfit"))
+        _check_choice("cv_fit", self.cv_fit, CV_FITS)
         if not (0 <= self.defensive < 1):
             raise ValueError("defensive must be in [0, 1)")
         if isinstance(self.weights, str):
@@ -120,8 +116,6 @@ class Settings:
             w = np.asarray(self.weights, dtype=np.float64)
             if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w <= 0):
                 raise ValueError("weights must be 'relative', 'absolute' or a 1-d array of positive finite numbers")
-        if self.weight_scale is not None and not np.all(np.isfinite(np.asarray(self.weight_scale, dtype=np.float64))):
-            raise ValueError("weight_scale must hold finite numbers")
         if not (0 < self.block_fraction <= self.adaptive_fraction < 1):
             raise ValueError("need 0 < block_fraction <= adaptive_fraction < 1")
         if not 0 <= self.final_trim < 1:
@@ -130,14 +124,28 @@ class Settings:
             raise ValueError("replicates must be at least 2 (the standard error comes from their spread)")
         if int(self.n_components) < 1:
             raise ValueError("n_components must be at least 1")
-        final_minimum = 2 if self.sampler == "mc" else 2 * int(self.replicates)
-        if self.block < 2 or self.budget - self.adaptive_cap < final_minimum:
+        if self.budget < self.minimum_budget:
             raise ValueError(
                 f"draws={self.budget} is too small: the adaptive phase needs blocks of at least 2 "
                 f"points (block = {self.block_fraction:g} x draws) and the final phase at least "
-                f"{final_minimum}; use draws >= "
-                f"{max(int(np.ceil(2 / self.block_fraction)), int(np.ceil(final_minimum / (1 - self.adaptive_fraction))))}"
+                f"{self.final_minimum}; use draws >= {self.minimum_budget}"
             )
+
+    @property
+    def final_minimum(self) -> int:
+        """Fewest final-phase points: two per replicate (two in all for i.i.d. draws)."""
+        return 2 if self.sampler == "mc" else 2 * int(self.replicates)
+
+    @property
+    def minimum_budget(self) -> int:
+        """The smallest budget these settings can run with."""
+        final_share = 1 - self.adaptive_fraction
+        budget = max(int(np.ceil(2 / self.block_fraction)), int(np.ceil(self.final_minimum / final_share)))
+        while (
+            int(budget * self.block_fraction) < 2 or budget - int(budget * self.adaptive_fraction) < self.final_minimum
+        ):
+            budget += 1
+        return budget
 
     @property
     def final_cv_fit(self) -> str:
@@ -148,19 +156,23 @@ class Settings:
 
     @property
     def block(self) -> int:
+        """Points per adaptive block."""
         return int(self.budget * self.block_fraction)
 
     @property
     def adaptive_cap(self) -> int:
+        """Most points the adaptive phase may use."""
         return int(self.budget * self.adaptive_fraction)
 
     def floor_for(self, n_components: int) -> float:
+        """Lower bound of every mixture weight with ``n_components`` components."""
         if self.alpha_floor is not None:
             return float(self.alpha_floor)
         return min(1e-3, 0.1 / n_components)
 
     @property
     def cv_cap(self) -> int:
+        """Most control variates per target in "full" mode."""
         if self.max_control_variates is not None:
             return int(self.max_control_variates)
         return max(1, self.block // 20)

@@ -120,6 +120,7 @@ class Surrogate(NamedTuple):
     bounds: tuple[float, float]  # clip of the polynomial's value (of its exponent in log space)
 
     def __call__(self, x: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
+        """The surrogate at points ``x`` (n, d), computed in chunks of ``chunk`` points."""
         z = (np.asarray(x, dtype=np.float64) - self.center) / self.scale
         value = np.concatenate(
             [polynomial_features(z[i : i + chunk], self.degree) @ self.coef for i in range(0, max(len(z), 1), chunk)]
@@ -128,6 +129,7 @@ class Surrogate(NamedTuple):
         return np.exp(value) if self.log_space else value
 
     def describe(self) -> str:
+        """A one-line description: degree, terms, space."""
         space = "log of the output" if self.log_space else "output"
         return f"polynomial of degree {self.degree} ({len(self.coef)} terms) fitted to the {space}"
 

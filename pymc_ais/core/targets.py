@@ -32,6 +32,7 @@ class Targets(NamedTuple):
 
     @property
     def size(self) -> int:
+        """Number of targets T."""
         return self.pair.shape[0]
 
     @property
@@ -40,6 +41,7 @@ class Targets(NamedTuple):
         return np.where(self.part == -1, -1.0, 1.0)
 
     def labels(self, pair_names) -> list[str]:
+        """Labels of the targets: the pair's name, with (+) or (-) for a signed part."""
         suffix = {0: "", 1: "(+)", -1: "(-)"}
         return [f"{pair_names[p]}{suffix[int(s)]}" for p, s in zip(self.pair, self.part)]
 
@@ -51,7 +53,7 @@ def make_targets(phi: np.ndarray, n_laws: int) -> Targets:
     pair, law, output, part = [], [], [], []
     for l in range(n_laws):
         for m in range(n_outputs):
-            for s in ((1, -1) if signed[m] else (0,)):
+            for s in (1, -1) if signed[m] else (0,):
                 pair.append(l * n_outputs + m)
                 law.append(l)
                 output.append(m)

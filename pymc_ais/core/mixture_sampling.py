@@ -1,0 +1,170 @@
+"""Sampling a mixture: i.i.d., stratified, or stratified randomized QMC.
+
+Every mixture the method draws from goes through here: the equal mixture of several
+input laws, the adaptive proposals ``g_alpha`` and the final phase.
+
+- "mc": a random component per point (plain i.i.d. draws from ``g_alpha``,
+  :func:`sample_mixture`).
+- "stratified": every replicate gives each component a deterministic number of points,
+  ``c_k ≈ m alpha_k`` (largest remainders), drawn i.i.d. inside the component; the
+  estimator keeps the *realised* mixture ``g_alpha' = sum_k (c_k / m) g_k`` in its
+  denominator (the deterministic-mixture estimator), so it stays unbiased.
+- "rqmc": one scrambled Sobol' net in dimension d per replicate, whose first coordinate
+  both picks the component (strips of width ``alpha_k``, so the counts are ``m alpha_k``
+  up to one point) and, rescaled within its strip, drives the component's Gaussian with
+  the other coordinates (inverse normal CDF, then the Cholesky factor). Every point
+  follows ``g_alpha`` exactly, so the estimator is unbiased; see :func:`_quasi_mixture`.
+
+Error bars come from R independent replicates (independent scramblings and draws),
+never from the i.i.d. formula. Points of the initial law (component 0) go through its
+quantile map when there is one, else its own sampler draws them.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.special import ndtri
+from scipy.stats import qmc
+
+from . import gaussian_mixture as gm
+
+
+def sample_mixture(weights: np.ndarray, samplers: list, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` i.i.d. points of the mixture ``sum_k weights_k q_k``, shuffled.
+
+    ``samplers[k](rng, m)`` draws m points of component k. The component counts are
+    multinomial; a single component is sampled directly.
+    """
+    if len(samplers) == 1:
+        return np.asarray(samplers[0](rng, n), dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    counts = rng.multinomial(n, weights / weights.sum())
+    parts = [np.asarray(s(rng, int(c)), dtype=np.float64) for s, c in zip(samplers, counts) if c]
+    return np.concatenate(parts, axis=0)[rng.permutation(n)]
+
+
+def replicate_means(values: np.ndarray, replicate: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` (n, k) within each replicate label (any integers): (R, k)."""
+    _, index = np.unique(replicate, return_inverse=True)
+    r = int(index.max()) + 1
+    sums = np.zeros((r, values.shape[1]))
+    np.add.at(sums, index, values)
+    return sums / np.bincount(index, minlength=r)[:, None]
+
+
+def allocate(alpha: np.ndarray, m: int) -> np.ndarray:
+    """Integer counts summing to ``m`` closest to ``m * alpha`` (largest remainders)."""
+    target = m * np.asarray(alpha, dtype=np.float64) / np.sum(alpha)
+    counts = np.floor(target).astype(np.int64)
+    short = m - counts.sum()
+    if short > 0:
+        counts[np.argsort(target - counts)[::-1][:short]] += 1
+    return counts
+
+
+def trim_small(alpha: np.ndarray, mass: float) -> np.ndarray:
+    """Drop the smallest components whose weights add up to at most ``mass``; renormalise.
+
+    Component 0, the defensive initial law, is never dropped: without it a proposal
+    that missed a mode of an integrand would give a confidently wrong answer.
+
+    In a quasi-random sample every component boundary is a discontinuity and a
+    component with a handful of points is plain Monte Carlo noise; the estimator keeps
+    the trimmed mixture in its denominator, so it stays unbiased.
+    """
+    alpha = np.asarray(alpha, dtype=np.float64) / np.sum(alpha)
+    order = np.argsort(alpha[1:]) + 1
+    dropped = order[np.cumsum(alpha[order]) <= mass]
+    trimmed = alpha.copy()
+    trimmed[dropped] = 0.0
+    return trimmed / trimmed.sum()
+
+
+def scrambled_uniform(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
+    """``n`` points of a freshly scrambled Sobol' sequence in (0, 1)^dim."""
+    sobol = qmc.Sobol(dim, scramble=True, seed=rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # balance warning for non powers of two
+        u = sobol.random(n)
+    return np.clip(u, 1e-16, 1 - 1e-16)
+
+
+def _quasi_mixture(alpha, components, sample_initial, initial_quantile, rng, m, dim):
+    """``m`` points of the mixture from one scrambled Sobol' net in dimension d.
+
+    The first coordinate ``u_1`` both picks the component, by the strip
+    ``[A_{k-1}, A_k)`` of cumulative weights it falls in, and, rescaled to
+    ``(u_1 - A_{k-1}) / alpha_k``, serves as the first coordinate of that component's
+    point. Given its strip a scrambled-net point is uniform on the strip times the
+    cube, so the rescaled point is uniform on the cube and every point's marginal law is
+    exactly ``g_alpha``. The points of one component are those of the net in a slab,
+    themselves close to a net: the mixture keeps the quasi-random structure up to the
+    K - 1 strip boundaries, without an extra dimension. Points of the initial law
+    (component 0) go through its quantile map if there is one, else they are drawn by
+    its own sampler.
+    """
+    u = scrambled_uniform(rng, m, dim)
+    edges = np.concatenate([[0.0], np.cumsum(alpha / alpha.sum())])
+    edges[-1] = 1.0
+    which = np.clip(np.searchsorted(edges, u[:, 0], side="right") - 1, 0, alpha.size - 1)
+    width = np.where(alpha > 0, alpha / alpha.sum(), 1.0)
+    u[:, 0] = np.clip((u[:, 0] - edges[which]) / width[which], 1e-16, 1 - 1e-16)
+    normal = ndtri(u)
+    x = np.empty((m, dim))
+    for k in np.unique(which):
+        sel = which == k
+        if k == 0 and initial_quantile is not None:
+            x[sel] = np.asarray(initial_quantile(u[sel]), dtype=np.float64)
+        elif k == 0:
+            x[sel] = np.asarray(sample_initial(rng, int(sel.sum())), dtype=np.float64)
+        else:
+            x[sel] = gm.transform(components[k - 1], rng, normal[sel])
+    return x
+
+
+def draw_replicates(
+    alpha: np.ndarray,
+    components: tuple,
+    sample_initial,
+    initial_quantile,
+    rng: np.random.Generator,
+    per_replicate: int,
+    replicates: int,
+    quasi: bool,
+    trim_mass: float = 0.0,
+    dim: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stratified draws for every replicate.
+
+    ``components`` may be empty (the initial law alone, ``alpha = [1]``); ``dim`` is then
+    needed.
+
+    Returns the points (R * m, d), their replicate index (R * m,), and the mixture
+    weights the points follow (K,): the realised allocation ``c_k / m`` for
+    "stratified", the weights trimmed by ``trim_mass`` for "rqmc".
+    """
+    if components:
+        dim = components[0].dim
+    elif dim is None:
+        raise ValueError("dim is needed to sample the initial law alone")
+    if quasi:
+        weights = trim_small(alpha, trim_mass)
+    else:
+        counts = allocate(alpha, per_replicate)
+        weights = counts / per_replicate
+    parts = []
+    for _ in range(replicates):
+        if quasi:
+            parts.append(_quasi_mixture(weights, components, sample_initial, initial_quantile, rng, per_replicate, dim))
+            continue
+        block = []
+        if counts[0]:
+            block.append(np.asarray(sample_initial(rng, int(counts[0])), dtype=np.float64))
+        block += [
+            gm.transform(g, rng, rng.standard_normal((int(c), g.dim))) for g, c in zip(components, counts[1:]) if c
+        ]
+        parts.append(np.concatenate(block, axis=0))
+    ids = np.repeat(np.arange(replicates), per_replicate)
+    return np.concatenate(parts, axis=0), ids, weights

@@ -1,0 +1,155 @@
+"""Compiled, vectorised PyTensor functions of an input law, in flat coordinates.
+
+A point ``z`` (d,) holds every free variable's value in the unconstrained space of
+PyMC's value transforms, laid out in blocks (:func:`flat_layout`). Compiled here:
+
+- the sampler ``n -> z (n, d)``: ancestral draws of every free variable at once (each
+  root variable resized to ``n`` draws, each dependent one vectorised over its batched
+  parents), pushed through the forward value transforms;
+- the quantile map ``u (n, d) -> z (n, d)`` from the unit cube (inverse CDFs);
+- log-density graphs of a law in another model's value variables (:func:`law_logp`),
+  which :mod:`pymc_ais.model.evaluation` compiles with the outputs into one function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+from pymc.distributions.shape_utils import change_dist_size
+from pymc.pytensorf import reseed_rngs
+from pytensor.compile.ops import ViewOp
+from pytensor.graph.replace import graph_replace, vectorize_graph
+from pytensor.graph.traversal import ancestors, io_toposort
+from pytensor.tensor.random.basic import MvNormalRV
+from pytensor.tensor.random.type import RandomGeneratorType
+
+
+@dataclass(frozen=True)
+class Block:
+    """Where one free variable lives in the flat coordinates."""
+
+    name: str  # the random variable's name
+    value_name: str  # its value variable's name (e.g. "s_log__")
+    shape: tuple
+    start: int
+    stop: int
+
+
+def flat_layout(model: pm.Model) -> list[Block]:
+    """Blocks of the flat coordinates, one per free variable, in model order."""
+    point = model.initial_point()
+    blocks, start = [], 0
+    for rv in model.free_RVs:
+        value = model.rvs_to_values[rv]
+        shape = tuple(np.shape(point[value.name]))
+        size = int(np.prod(shape, dtype=int))
+        blocks.append(Block(rv.name, value.name, shape, start, start + size))
+        start += size
+    return blocks
+
+
+def strip_view_ops(outputs: list) -> list:
+    """Replace every ViewOp (how Deterministics are wrapped) by its input."""
+    views = [v for v in ancestors(outputs) if v.owner is not None and isinstance(v.owner.op, ViewOp)]
+    if not views:
+        return outputs
+    return graph_replace(outputs, {v: v.owner.inputs[0] for v in views}, strict=False)
+
+
+def batched_values(model: pm.Model, blocks: list[Block], z):
+    """Each value variable of ``model`` replaced by its batched slice of the matrix ``z``."""
+    n = z.shape[0]
+    values = {v.name: v for v in model.value_vars}
+    return {values[b.value_name]: z[:, b.start : b.stop].reshape((n, *b.shape)) for b in blocks}
+
+
+def law_logp(law: pm.Model, reference: pm.Model):
+    """``law``'s log-density (unconstrained space) written in ``reference``'s value variables."""
+    values = {v.name: v for v in reference.value_vars}
+    logp = law.logp(jacobian=True, sum=True)
+    if law is reference:
+        return logp
+    return graph_replace(logp, {v: values[v.name] for v in law.value_vars}, strict=False)
+
+
+def compile_sampler(model: pm.Model, blocks: list[Block]):
+    """Compile ``n -> z (n, d)``: n ancestral draws of the free variables, transformed."""
+    n = pt.lscalar("n")
+    free = set(model.free_RVs)
+    order = [out for node in io_toposort([], model.free_RVs) for out in node.outputs if out in free]
+    batched = {}
+    for rv in order:
+        parents = [p for p in ancestors([rv], blockers=list(batched)) if p in batched and p is not rv]
+        if parents:
+            batched[rv] = vectorize_graph(rv, replace={p: batched[p] for p in parents})
+        else:
+            batched[rv] = change_dist_size(rv, (n,), expand=True)
+    by_name = {rv.name: rv for rv in model.free_RVs}
+    columns = []
+    for b in blocks:
+        rv = by_name[b.name]
+        draw = batched[rv]
+        transform = model.rvs_to_transforms.get(rv)
+        value = transform.forward(draw, *draw.owner.inputs) if transform is not None else draw
+        columns.append(pt.reshape(pt.cast(value, "float64"), (n, b.stop - b.start)))
+    fn = pm.pytensorf.compile([n], pt.concatenate(columns, axis=1), random_seed=0)
+    rngs = [s for s in fn.get_shared() if isinstance(s.type, RandomGeneratorType)]
+
+    def sample(rng: np.random.Generator, size: int) -> np.ndarray:
+        reseed_rngs(rngs, rng.integers(2**63))
+        return fn(size)
+
+    return sample
+
+
+def _mvnormal_quantile(rv, u):
+    """``mu + chol(cov) Phi^-1(u)``: a multivariate normal from independent uniforms.
+
+    Not a Rosenblatt transform in the strict sense, but the same thing for quasi-Monte
+    Carlo: an exact map from the uniform cube onto the law, smooth in ``u``.
+    """
+    mu, cov = rv.owner.inputs[2:4]
+    if rv.ndim != 1 or mu.ndim != 1 or cov.ndim != 2:
+        raise NotImplementedError("batched multivariate normal")
+    normal = -np.sqrt(2.0) * pt.erfcinv(2.0 * u)
+    return mu + pt.dot(pt.linalg.cholesky(cov), normal)
+
+
+def compile_quantile_map(model: pm.Model, blocks: list[Block]):
+    """Compile ``u (n, d) -> z (n, d)``: uniforms to the input law through inverse CDFs.
+
+    Each free variable's coordinates take one uniform each, pushed through its
+    distribution's inverse CDF (``pm.icdf``) given its batched parents (ancestral), then
+    the forward value transform; a multivariate normal takes ``mu + chol(cov) Phi^-1(u)``.
+    Returns ``None`` when some distribution has no inverse CDF (other multivariate
+    ones such as Dirichlet): the quasi-random sampler then draws the input law's share
+    with the ordinary sampler.
+    """
+    u = pt.matrix("u", dtype="float64")
+    n = u.shape[0]
+    free = set(model.free_RVs)
+    order = [out for node in io_toposort([], model.free_RVs) for out in node.outputs if out in free]
+    by_name = {b.name: b for b in blocks}
+    natural, columns = {}, {}
+    try:
+        for rv in order:
+            b = by_name[rv.name]
+            u_rv = u[:, b.start : b.stop].reshape((n, *b.shape))
+            parents = [p for p in ancestors([rv], blockers=list(natural)) if p in natural and p is not rv]
+            u_core = pt.tensor(dtype="float64", shape=b.shape)
+            x_core = _mvnormal_quantile(rv, u_core) if isinstance(rv.owner.op, MvNormalRV) else pm.icdf(rv, u_core)
+            transform = model.rvs_to_transforms.get(rv)
+            z_core = transform.forward(x_core, *rv.owner.inputs) if transform is not None else x_core
+            x, z = vectorize_graph([x_core, z_core], replace={u_core: u_rv, **{p: natural[p] for p in parents}})
+            natural[rv] = x
+            columns[rv.name] = pt.reshape(pt.cast(z, "float64"), (n, b.stop - b.start))
+        # C code: bitwise the same results from a cold or a cached compile (see model.evaluation)
+        fn = pytensor.function([u], pt.concatenate([columns[b.name] for b in blocks], axis=1), mode="CVM")
+    except (NotImplementedError, TypeError, ValueError, KeyError):
+        return None
+    fn.trust_input = True
+    return lambda points: fn(np.ascontiguousarray(points, dtype=np.float64))

@@ -1,0 +1,204 @@
+"""The input laws of a run, however the user gave them: one model, a dict of models, or a grid.
+
+:class:`LawSet` is the one place that knows the difference. It checks the models,
+holds a float64 working clone, the flat layout of the free variables, the law names and
+coordinates, and gives the rest of the package what it needs whatever the case:
+
+- ``logp_graph()``: every law's log-density at one point, an (L,) graph in the working
+  clone's value variables (compiled with the outputs by :mod:`pymc_ais.model`);
+- ``loglik_graph()``: every law's log-likelihood, for laws that are posteriors (None
+  while every law is an input law without observations);
+- ``sample``: draws of the equal mixture of the laws (the starting law of a run);
+- ``law_quantile()``: ``(l, u) -> z``, uniforms to law l, or None;
+- ``law_data(l)``: a context in which the working clone's ``pm.Data`` hold law l's values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from ..core.mixture_sampling import sample_mixture
+from .checks import check_input_model, check_same_inputs, float64_clone
+from .compile import Block, compile_quantile_map, compile_sampler, flat_layout, law_logp
+from .grid import LawGrid, grid_logp
+
+
+@dataclass
+class LawSet:
+    """L input laws over the same free variables (see the module docstring).
+
+    Build it with :meth:`from_arguments`; ``model`` is the model expressions are
+    written in, ``work`` its float64 clone, ``law_models`` the working model of each law
+    (a grid has one model whose data change per law).
+    """
+
+    model: pm.Model
+    work: pm.Model
+    names: tuple[str, ...]
+    blocks: list[Block]
+    law_models: list[pm.Model]
+    grid: LawGrid | None = None
+    _compiled: dict = field(default_factory=dict, repr=False)
+
+    @staticmethod
+    def user_model(model: pm.Model | None, models) -> pm.Model:
+        """The model expressions are written in.
+
+        ``model``, else the grid's or the first law's, else the context model. Checks the
+        form of ``models`` on the way.
+        """
+        if isinstance(models, LawGrid):
+            model = models.model if model is None else model
+            if models.model is not model:
+                raise ValueError("the grid's model must be the model the expectations are written in")
+        elif models is not None:
+            if not isinstance(models, Mapping) or not models:
+                raise ValueError("models must be a non-empty mapping name -> pm.Model (the alternative input laws)")
+            for name, law in models.items():
+                if not isinstance(law, pm.Model):
+                    raise TypeError(f"input law {name!r} must be a pm.Model, got {type(law).__name__}")
+            if model is None:
+                model = next(iter(models.values()))
+        return pm.modelcontext(model)
+
+    @classmethod
+    def from_arguments(cls, model: pm.Model | None, models) -> LawSet:
+        """The laws of ``pa.estimate(model=..., models=...)``: one model, a mapping, or a grid."""
+        model = cls.user_model(model, models)
+        check_input_model(model)
+        work = float64_clone(model)
+        blocks = flat_layout(work)
+        if isinstance(models, LawGrid):
+            return cls(model, work, models.names, blocks, [work], grid=models)
+        if models is None:
+            return cls(model, work, ("f",), blocks, [work])
+        law_models = []
+        for name, law in models.items():
+            check_input_model(law)
+            check_same_inputs(model, law, name)
+            law_models.append(work if law is model else float64_clone(law))
+        return cls(model, work, tuple(str(n) for n in models), blocks, law_models)
+
+    # ---- description -------------------------------------------------------------
+    @property
+    def n_laws(self) -> int:
+        """Number of laws L."""
+        return len(self.names)
+
+    @property
+    def several(self) -> bool:
+        """Whether results carry a ``model`` dimension (more than one law)."""
+        return self.n_laws > 1
+
+    @property
+    def dim(self) -> int:
+        """Number of flat coordinates."""
+        return self.blocks[-1].stop
+
+    @property
+    def coords(self) -> dict:
+        """Law parameters as coordinates along ``model`` (a grid's one-dimensional columns)."""
+        if self.grid is None:
+            return {}
+        return {k: v for k, v in self.grid.table.items() if v.ndim == 1}
+
+    @property
+    def free_dims(self) -> dict:
+        """Free variable name -> its dims in the user's model."""
+        return {b.name: self.model.named_vars_to_dims.get(b.name) for b in self.blocks}
+
+    @property
+    def model_coords(self) -> dict:
+        """The user's model coordinates."""
+        return dict(self.model.coords)
+
+    # ---- densities ---------------------------------------------------------------
+    def logp_graph(self):
+        """Every law's log-density (unconstrained space, Jacobians included): an (L,) graph."""
+        if self.grid is not None:
+            return grid_logp(self.work, self.grid)
+        return pt.stack([law_logp(law, self.work) for law in self.law_models])
+
+    def loglik_graph(self):
+        """Every law's log-likelihood, or None: these laws have no observed data."""
+        return None
+
+    # ---- sampling ----------------------------------------------------------------
+    @contextmanager
+    def law_data(self, law: int) -> Iterator[None]:
+        """Within this context the working clone's data containers hold law ``law``'s values."""
+        if self.grid is None:
+            yield
+            return
+        containers = {v.name: v for v in self.work.data_vars}
+        saved = {k: containers[k].get_value() for k in self.grid.table}
+        try:
+            for k, v in self.grid.row(law).items():
+                containers[k].set_value(np.asarray(v, dtype=containers[k].dtype))
+            yield
+        finally:
+            for k, v in saved.items():
+                containers[k].set_value(v)
+
+    def sync_data(self) -> None:
+        """Give the working clone's data containers the user's current values."""
+        clones = {v.name: v for v in self.work.data_vars}
+        for v in self.model.data_vars:
+            if v.name in clones:
+                clones[v.name].set_value(v.get_value())
+
+    def _samplers(self) -> list:
+        if "samplers" not in self._compiled:
+            if self.grid is not None:
+                one = compile_sampler(self.work, self.blocks)
+
+                def law_sampler(law):
+                    def sample(rng, n):
+                        with self.law_data(law):
+                            return one(rng, n)
+
+                    return sample
+
+                samplers = [law_sampler(law) for law in range(self.n_laws)]
+            else:
+                samplers = [compile_sampler(law, self.blocks) for law in self.law_models]
+            self._compiled["samplers"] = samplers
+        return self._compiled["samplers"]
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws (n, d) of the equal mixture of the laws."""
+        samplers = self._samplers()
+        return sample_mixture(np.ones(len(samplers)), samplers, rng, n)
+
+    def initial_quantile(self):
+        """``u -> z`` onto the single law, or None (several laws, or no inverse CDF)."""
+        if self.n_laws != 1:
+            return None
+        law_quantile = self.law_quantile()
+        return None if law_quantile is None else (lambda u: law_quantile(0, u))
+
+    def law_quantile(self):
+        """``(l, u) -> z``: uniforms (n, d) to law l through inverse CDFs.
+
+        None if some law has a distribution without one. Compiled on first use.
+        """
+        if "quantile" not in self._compiled:
+            if self.grid is not None:
+                one = compile_quantile_map(self.work, self.blocks)
+
+                def maps(law, u):
+                    with self.law_data(law):
+                        return one(u)
+
+                self._compiled["quantile"] = None if one is None else maps
+            else:
+                each = [compile_quantile_map(law, self.blocks) for law in self.law_models]
+                ok = all(q is not None for q in each)
+                self._compiled["quantile"] = (lambda law, u: each[law](u)) if ok else None
+        return self._compiled["quantile"]

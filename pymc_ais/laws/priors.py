@@ -1,0 +1,64 @@
+"""Alternative priors: a copy of a model with some free variables' distributions swapped."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pymc as pm
+from pymc.distributions.transforms import _default_transform
+from pymc.model.fgraph import (
+    ModelFreeRV,
+    fgraph_from_model,
+    model_free_rv,
+    model_from_fgraph,
+)
+from pytensor.graph.basic import Variable
+
+
+def swap_priors(model: pm.Model, priors: Mapping) -> pm.Model:
+    """A new model where each named free variable gets a new distribution.
+
+    ``priors`` maps a free variable's name to an unregistered distribution
+    (``pm.StudentT.dist(nu=3, mu=0, sigma=2.5)``) or to a callable returning one. The new
+    distribution must have the same shape; its default value transform is used, so a
+    prior with another support (e.g. HalfNormal for a Normal) is allowed. Everything
+    else, including the variables that depend on the swapped ones, is kept.
+
+    Examples
+    --------
+    >>> robust = pa.swap_priors(model, {"beta": pm.StudentT.dist(nu=3, mu=0, sigma=2.5)})  # doctest: +SKIP
+    >>> pa.estimate({"y_new": "y_new"}, models={"normal": model, "student-t": robust})      # doctest: +SKIP
+    """
+    fgraph, _ = fgraph_from_model(model)
+    free = {
+        out.owner.op.name: out
+        for out in fgraph.outputs
+        if out.owner is not None and isinstance(out.owner.op, ModelFreeRV)
+    }
+    for name, dist in priors.items():
+        if name not in free:
+            raise ValueError(f"{name!r} is not a free variable of the model ({', '.join(sorted(free))})")
+        new_rv = dist() if callable(dist) and not isinstance(dist, Variable) else dist
+        if not isinstance(new_rv, Variable) or new_rv.owner is None:
+            raise TypeError(f"the new prior of {name!r} must be a distribution made with .dist(...)")
+        if new_rv in set(model.basic_RVs) or new_rv.name is not None:
+            raise TypeError(
+                f"the new prior of {name!r} is the model variable {new_rv.name!r}; pass an unregistered "
+                "distribution made with .dist(...), e.g. pm.StudentT.dist(nu=3, mu=0, sigma=1)"
+            )
+        old = free[name]
+        old_rv = old.owner.inputs[0]
+        old_shape = tuple(int(v) for v in old_rv.shape.eval()) if old_rv.ndim else ()
+        new_shape = tuple(int(v) for v in new_rv.shape.eval()) if new_rv.ndim else ()
+        if new_shape != old_shape:
+            if new_shape == ():
+                new_rv = pm.distributions.shape_utils.change_dist_size(new_rv, old_shape)
+            else:
+                raise ValueError(f"the new prior of {name!r} has shape {new_shape}, the variable has shape {old_shape}")
+        if new_rv.dtype != old_rv.dtype:
+            raise ValueError(f"the new prior of {name!r} has dtype {new_rv.dtype}, the variable has {old_rv.dtype}")
+        transform = _default_transform(new_rv.owner.op, new_rv)
+        value = new_rv.type(name=f"{name}_{transform.name}__" if transform is not None else name)
+        replacement = model_free_rv(new_rv, value, transform, name, *old.owner.op.dims)
+        fgraph.replace(old, replacement, import_missing=True)
+    return model_from_fgraph(fgraph, mutate_fgraph=True)

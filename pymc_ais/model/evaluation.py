@@ -1,0 +1,45 @@
+"""One compiled function for a batch of points: every law's log-density and every graph output.
+
+``z (n, d) -> [log f (n, L), *natural values, *outputs]``: ``z`` holds flat coordinates
+in the unconstrained space of PyMC's value transforms (see
+:mod:`pymc_ais.laws.compile`), ``log f`` every input law's log-density there (Jacobian
+included), the natural (constrained) values feed black-box callables and the results,
+and every graph output comes last. The value variables are replaced by batched slices
+of ``z`` with ``vectorize_graph``, so one call evaluates a whole batch.
+"""
+
+from __future__ import annotations
+
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+from pytensor.graph.replace import vectorize_graph
+
+from ..laws.compile import Block, batched_values, strip_view_ops
+
+DEFAULT_MODE = "CVM"
+"""Compile mode when the user gives none. PyTensor's default ("auto", numba where it can)
+gave log-densities that differ by one ulp between a cold compile and a cached one, so a
+seed's result depended on the compile cache; C code (with Python fallbacks) is bitwise
+the same either way, and measured 2x faster on a batch of 1e5 points."""
+
+
+def compile_evaluator(model: pm.Model, blocks: list[Block], logp, outputs: list, compile_kwargs: dict | None):
+    """Compile the batched function of the log-densities, natural values and outputs.
+
+    ``logp`` is an (L,) graph in ``model``'s value variables, the natural values come
+    in the order of ``model.free_RVs`` and ``outputs`` are expressions of the model's
+    random variables; every result has the batch as leading axis.
+    """
+    z = pt.matrix("z", dtype="float64")
+    n = z.shape[0]
+    natural = model.replace_rvs_by_values(model.free_RVs)
+    phis = [pt.cast(e, "float64") for e in model.replace_rvs_by_values(outputs)] if outputs else []
+    graphs = strip_view_ops([logp, *natural, *phis])
+    batched = vectorize_graph(graphs, replace=batched_values(model, blocks, z))
+    logp_b = pt.cast(batched[0], "float64") + pt.zeros((n, 1), dtype="float64")
+    rest = [b + pt.zeros((n,) + (1,) * (b.ndim - 1), dtype=b.dtype) if b.ndim else b for b in batched[1:]]
+    kwargs = {"mode": DEFAULT_MODE, **(compile_kwargs or {})}
+    fn = pytensor.function([z], [logp_b, *rest], on_unused_input="ignore", **kwargs)
+    fn.trust_input = True
+    return fn

@@ -1,0 +1,102 @@
+"""Turn input laws and the user's outputs into the core's plain problem object.
+
+:func:`build` checks and compiles (once per laws, outputs and compile options: a
+cache), and returns a :class:`ModelProblem`: the core :class:`~pymc_ais.core.Problem`
+plus what the results need to name and shape things (labels, natural values, laws).
+Building draws no random number and evaluates nothing, so a cached and a fresh build
+give the same run for the same seed.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+
+from ..core.problem import Problem
+from ..laws.lawset import LawSet
+from .evaluation import compile_evaluator
+from .outputs import OutputLayout, as_mapping, parse
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 16
+
+
+@dataclass
+class ModelProblem:
+    """Compiled laws and outputs; ``problem`` is what the core runs on."""
+
+    problem: Problem
+    laws: LawSet
+    layout: OutputLayout
+    _evaluator: object
+
+    @property
+    def labels(self) -> list[str] | None:
+        """One label per flat output column (None until a callable's first batch)."""
+        return self.layout.labels
+
+    def _run(self, z: np.ndarray):
+        logp, *rest = self._evaluator(np.ascontiguousarray(z, dtype=np.float64))
+        n_free = len(self.laws.work.free_RVs)
+        named = {rv.name: v for rv, v in zip(self.laws.work.free_RVs, rest[:n_free])}
+        return logp, named, iter(rest[n_free:])
+
+    def natural(self, z: np.ndarray) -> dict:
+        """Natural (constrained) values of every free variable at flat points ``z``."""
+        return self._run(z)[1]
+
+    def evaluate(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every law's log-density (n, L) and every output (n, M) at flat points ``z``."""
+        logp, named, graph_values = self._run(z)
+        return logp, self.layout.columns(named, graph_values, z.shape[0])
+
+
+def _cache_key(model, models, spec, compile_kwargs):
+    ids = tuple((name, phi if isinstance(phi, str) else id(phi)) for name, phi in spec.items())
+    if models is None or not hasattr(models, "items"):
+        law_ids = (id(models),)
+    else:
+        law_ids = tuple((name, id(m)) for name, m in models.items())
+    return (id(model), ids, repr(sorted((compile_kwargs or {}).items())), law_ids)
+
+
+def build(expectations, model: pm.Model | None, models=None, compile_kwargs: dict | None = None) -> ModelProblem:
+    """Check the laws and outputs, compile their function (cached) and return the problem.
+
+    ``model`` is the model the expressions are written in (default: the first law, or
+    the context model); ``models`` alternative input laws (a mapping or a grid).
+    """
+    spec = as_mapping(expectations)
+    model = LawSet.user_model(model, models)
+    key = _cache_key(model, models, spec, compile_kwargs)
+    cached = _CACHE.get(key)
+    if (
+        cached is not None
+        and cached[0] is model
+        and cached[1] is models
+        and all(cached[2][k] is v for k, v in spec.items())
+    ):
+        _CACHE.move_to_end(key)
+        cached[3].laws.sync_data()
+        return cached[3]
+    laws = LawSet.from_arguments(model, models)
+    outputs = parse(spec, laws.model, laws.work)
+    layout = OutputLayout(outputs, laws.work)
+    graphs = [o.graph for o in outputs if o.graph is not None]
+    evaluator = compile_evaluator(laws.work, laws.blocks, laws.logp_graph(), graphs, compile_kwargs)
+    result = ModelProblem(None, laws, layout, evaluator)  # type: ignore[arg-type]
+    result.problem = Problem(
+        dim=laws.dim,
+        sample_initial=laws.sample,
+        evaluate=result.evaluate,
+        output_names=layout.labels,
+        law_names=laws.names,
+        initial_quantile=laws.initial_quantile(),
+    )
+    _CACHE[key] = (model, models, spec, result)
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return result

@@ -1,0 +1,221 @@
+"""The user's outputs phi: PyTensor expressions, variable names or black-box callables.
+
+:func:`parse` turns each into an :class:`Output` in the working model's variables, with
+clear errors for anything unusable; :class:`OutputLayout` knows every output's shape per
+draw and its flat column labels. Graph outputs take their shape from the graph (at the
+model's initial point, no random draw); a callable's shape is fixed by the first real
+batch it is called on, so no evaluation is ever spent outside the budget.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Constant, Variable
+from pytensor.graph.replace import graph_replace
+from pytensor.graph.traversal import ancestors, graph_inputs
+from pytensor.tensor.random.op import RandomVariable
+
+from ..core.problem import EvaluationError
+
+
+@dataclass(frozen=True)
+class Output:
+    """One named output phi: a graph (in the working model's variables) or a callable."""
+
+    name: str
+    graph: Variable | None = None
+    function: Callable | None = None
+
+
+def as_mapping(expectations) -> dict:
+    """A mapping name -> phi; a single phi is named after itself."""
+    if isinstance(expectations, Mapping):
+        if not expectations:
+            raise ValueError("no expectation given: pass a mapping name -> phi with at least one entry")
+        for key in expectations:
+            if not isinstance(key, str):
+                raise TypeError(f"expectation names must be strings, got {key!r}")
+        return dict(expectations)
+    if isinstance(expectations, str):
+        return {expectations: expectations}
+    if isinstance(expectations, Variable):
+        return {expectations.name or "phi": expectations}
+    if callable(expectations):
+        return {getattr(expectations, "__name__", "phi"): expectations}
+    raise TypeError(
+        "expectations must be a mapping name -> phi or a single phi (a PyTensor expression, "
+        f"a model variable name or a callable), got {type(expectations).__name__}"
+    )
+
+
+def _translate(name: str, expr: Variable, user_model: pm.Model, work_model: pm.Model) -> Variable:
+    """Re-express ``expr`` (in ``user_model``'s variables) in ``work_model``'s free variables."""
+    replace = {user_model[rv.name]: work_model[rv.name] for rv in user_model.free_RVs}
+    replace = {k: v for k, v in replace.items() if k in set(ancestors([expr]))}
+    out = graph_replace(expr, replace, strict=False) if replace else expr
+    free = set(work_model.free_RVs)
+    allowed = free | set(work_model.value_vars)
+    for var in ancestors([out], blockers=list(free)):
+        if var in allowed:
+            continue
+        if var.owner is not None and isinstance(var.owner.op, RandomVariable):
+            rv = var.owner.outputs[1] if len(var.owner.outputs) > 1 else var
+            label = rv.name or var.name or str(var)
+            raise ValueError(
+                f"expectation {name!r} uses the random variable {label!r}, which is not a free "
+                "variable of the model; write expressions with the model's own variables"
+            )
+    inputs = list(graph_inputs([out], blockers=list(allowed)))
+    for var in inputs:
+        if var in allowed or isinstance(var, (Constant, SharedVariable)):
+            continue
+        raise ValueError(
+            f"expectation {name!r} depends on the symbolic input {var.name or str(var)!r}, which "
+            "is not a variable of the model"
+        )
+    if not any(var in allowed for var in ancestors([out], blockers=list(allowed))):
+        raise ValueError(
+            f"expectation {name!r} depends on no free variable of the model: it is a constant, whose "
+            "expectation needs no sampling"
+        )
+    return out
+
+
+def parse(expectations, user_model: pm.Model, work_model: pm.Model) -> list[Output]:
+    """Outputs in ``work_model``'s variables, with clear errors for anything unusable."""
+    outputs = []
+    for name, phi in as_mapping(expectations).items():
+        if isinstance(phi, str):
+            if phi not in user_model.named_vars:
+                valid = ", ".join(sorted(v for v in user_model.named_vars if v in work_model.named_vars))
+                raise ValueError(f"expectation {name!r}: the model has no variable named {phi!r}; valid names: {valid}")
+            outputs.append(Output(name, graph=_translate(name, user_model[phi], user_model, work_model)))
+        elif isinstance(phi, Variable):
+            if phi.dtype not in ("bool",) and not phi.dtype.startswith(("float", "int", "uint")):
+                raise TypeError(f"expectation {name!r} has dtype {phi.dtype}; expected a numeric or boolean expression")
+            outputs.append(Output(name, graph=_translate(name, phi, user_model, work_model)))
+        elif callable(phi):
+            outputs.append(Output(name, function=phi))
+        elif np.isscalar(phi):
+            raise TypeError(f"expectation {name!r} is the constant {phi!r}; a constant's expectation needs no sampling")
+        else:
+            raise TypeError(
+                f"expectation {name!r} must be a PyTensor expression, a model variable name or a "
+                f"callable, got {type(phi).__name__}"
+            )
+    return outputs
+
+
+def labels(name: str, shape: tuple) -> list[str]:
+    """Flat column labels of an output: ``name`` or ``name[i,j]``."""
+    if shape == ():
+        return [name]
+    return [f"{name}[{','.join(map(str, idx))}]" for idx in itertools.product(*map(range, shape))]
+
+
+def graph_shape(work: pm.Model, name: str, graph) -> tuple:
+    """Shape per draw of a graph output, from the graph at the model's initial point.
+
+    No random draw is made and no output is computed: only the shape graph runs. An
+    expression whose parts do not broadcast fails here, with the expectation named.
+    """
+    if all(s is not None for s in graph.type.shape):
+        return tuple(int(s) for s in graph.type.shape)
+    [value_graph] = work.replace_rvs_by_values([graph])
+    point = work.initial_point()
+    inputs = [v for v in work.value_vars if v in set(graph_inputs([value_graph]))]
+    try:
+        fn = pytensor.function(inputs, value_graph.shape, on_unused_input="ignore", mode="FAST_COMPILE")
+        return tuple(int(s) for s in fn(*[point[v.name] for v in inputs]))
+    except Exception as err:  # noqa: BLE001 - re-raised with the expectation's name
+        raise ValueError(f"expectation {name!r} cannot be computed: {type(err).__name__}: {err}") from err
+
+
+class OutputLayout:
+    """Shapes per draw and flat labels of the outputs; callables' shapes fixed by their first batch."""
+
+    def __init__(self, outputs: list[Output], work: pm.Model):
+        self.outputs = outputs
+        self.shapes: dict = {
+            o.name: (graph_shape(work, o.name, o.graph) if o.graph is not None else None) for o in outputs
+        }
+
+    @property
+    def known(self) -> bool:
+        """Whether every output's shape is known."""
+        return all(shape is not None for shape in self.shapes.values())
+
+    @property
+    def labels(self) -> list[str] | None:
+        """One label per flat column, or None until every shape is known."""
+        if not self.known:
+            return None
+        return [lab for o in self.outputs for lab in labels(o.name, self.shapes[o.name])]
+
+    def columns(self, named: dict, graph_values, n: int) -> np.ndarray:
+        """The (n, M) outputs at a batch: graph values in order, callables called on ``named``."""
+        columns = []
+        for o in self.outputs:
+            if o.graph is not None:
+                value = np.asarray(next(graph_values))
+            else:
+                value = call(o, named, n, self.shapes[o.name])
+                self.shapes[o.name] = value.shape[1:]
+            if value.shape[:1] != (n,):
+                value = np.broadcast_to(value, (n, *self.shapes[o.name]))
+            columns.append(np.reshape(value, (n, -1)))
+        return np.concatenate(columns, axis=1)
+
+    def split(self, phi: np.ndarray) -> dict:
+        """Flat columns (n, M) back to one array (n, *shape) per output."""
+        out, start = {}, 0
+        for o in self.outputs:
+            shape = self.shapes[o.name]
+            size = int(np.prod(shape, dtype=int))
+            out[o.name] = phi[:, start : start + size].reshape((phi.shape[0], *shape))
+            start += size
+        return out
+
+
+def call(out: Output, named: dict, n: int, shape: tuple | None) -> np.ndarray:
+    """Call a black-box output on a batch and check what it returns (shape (n, *shape))."""
+    try:
+        value = np.asarray(out.function(dict(named)))
+    except EvaluationError:
+        raise
+    except Exception as err:  # noqa: BLE001 - re-raised with the expectation's name
+        raise EvaluationError(f"callable of expectation {out.name!r} raised {type(err).__name__}: {err}") from err
+    if np.iscomplexobj(value):
+        raise EvaluationError(
+            f"callable of expectation {out.name!r} returned complex values; expectations need real "
+            "outputs (return value.real, or abs(value), as you mean)"
+        )
+    try:
+        value = value.astype(np.float64)
+    except (TypeError, ValueError) as err:
+        raise EvaluationError(
+            f"callable of expectation {out.name!r} returned {value.dtype} values, not numbers"
+        ) from err
+    if value.ndim == 0 or value.shape[0] != n:
+        raise EvaluationError(
+            f"callable of expectation {out.name!r} returned shape {value.shape} for a batch of {n} "
+            f"points; it must return an array with leading axis {n} (one value per point)"
+        )
+    if shape is not None and value.shape[1:] != shape:
+        raise EvaluationError(
+            f"callable of expectation {out.name!r} returned shape {value.shape[1:]} per point, expected {shape}"
+        )
+    bad = ~np.isfinite(value)
+    if bad.any():
+        raise EvaluationError(
+            f"callable of expectation {out.name!r} returned NaN or inf at "
+            f"{int(bad.reshape(n, -1).any(axis=1).sum())} of {n} point(s)"
+        )
+    return value

@@ -1,0 +1,129 @@
+"""Plots of results: adaptation, weights, estimates across laws, Sobol' indices.
+
+Each function returns the matplotlib ``Axes`` (or array of Axes) it drew on, so
+figures can be adjusted and saved by the caller.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+
+def _axes(ax, ncols=1, figsize=None):
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots(1, ncols, figsize=figsize or (5 * ncols, 3.5), layout="constrained")
+    return ax
+
+
+def plot_adaptation(idata: xr.DataTree, ax=None):
+    """Predicted weighted variance per point and the mixture weights α, per iteration."""
+    ad = idata["adaptation"].to_dataset()
+    axes = _axes(ax, 2)
+    it = ad["iteration"].values
+    axes[0].semilogy(it, ad["predicted_variance"].values, "o-")
+    axes[0].set_xlabel("iteration (0 = input law)")
+    axes[0].set_ylabel("predicted weighted variance per point")
+    axes[0].set_title(f"adaptation (stopped: {ad.attrs.get('stop_reason')})")
+    alpha = ad["alpha"].values
+    bottom = np.zeros(len(it))
+    for k, label in enumerate(ad["component"].values):
+        axes[1].bar(it, alpha[:, k], bottom=bottom, label=str(label))
+        bottom += alpha[:, k]
+    axes[1].set_xlabel("iteration")
+    axes[1].set_ylabel("mixture weight α")
+    axes[1].set_ylim(0, 1)
+    if alpha.shape[1] <= 12:
+        axes[1].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return axes
+
+
+def plot_weights(idata: xr.DataTree, ax=None):
+    """Sorted normalised importance weights f/g of the final draws (one line per law)."""
+    lw = idata["log_weights"]["log_weight"]
+    ax = _axes(ax)
+    laws = lw["model"].values if "model" in lw.dims else [None]
+    for law in laws:
+        values = (lw.sel(model=law) if law is not None else lw).values.ravel()
+        w = np.exp(values - values.max())
+        w = np.sort(w / w.sum())[::-1]
+        ax.loglog(np.arange(1, w.size + 1), w, label=str(law) if law is not None else None)
+    ax.set_xlabel("rank")
+    ax.set_ylabel("normalised weight f/g")
+    ax.set_title("importance weights of the final draws")
+    if laws[0] is not None and len(laws) <= 10:
+        ax.legend(fontsize="small")
+    return ax
+
+
+def plot_estimates(idata: xr.DataTree, expectation: str | None = None, against: str | None = None, ax=None):
+    """Estimates with their confidence intervals.
+
+    With several laws: one point per law for ``expectation`` (default: the first), on the
+    x axis the law parameter ``against`` (a coordinate of a grid) or the law names.
+    With one law: one point per expectation.
+    """
+    est = idata["estimates"].to_dataset()
+    ax = _axes(ax)
+    if "model" in est.dims:
+        expectation = expectation or str(est["expectation"].values[0])
+        sel = est.sel(expectation=expectation)
+        if against is not None:
+            if against not in sel.coords:
+                raise ValueError(f"{against!r} is not a law parameter; available: {', '.join(map(str, sel.coords))}")
+            x = sel[against].values
+            order = np.argsort(x)
+            x = x[order]
+            ax.set_xlabel(against)
+        else:
+            order = np.arange(sel.sizes["model"])
+            x = order
+            ax.set_xticks(x, sel["model"].values, rotation=30, ha="right")
+            ax.set_xlabel("input law")
+        mean = sel["mean"].values[order]
+        ax.errorbar(
+            x,
+            mean,
+            yerr=[mean - sel["ci_lower"].values[order], sel["ci_upper"].values[order] - mean],
+            fmt="o",
+            capsize=3,
+        )
+        ax.set_ylabel(expectation)
+    else:
+        labels = est["expectation"].values
+        mean = est["mean"].values
+        x = np.arange(labels.size)
+        ax.errorbar(x, mean, yerr=[mean - est["ci_lower"].values, est["ci_upper"].values - mean], fmt="o", capsize=3)
+        ax.set_xticks(x, labels, rotation=30, ha="right")
+        ax.set_ylabel("estimate")
+    ax.set_title(f"estimates with {100 * est.attrs.get('ci_prob', 0.95):g} % intervals")
+    return ax
+
+
+def plot_sensitivity(idata: xr.DataTree, ax=None):
+    """Bar chart of Sobol' indices per input with their confidence intervals."""
+    sens = idata["sensitivity"].to_dataset()
+    ax = _axes(ax)
+    variables = sens["variable"].values
+    kinds = sens["index"].values
+    width = 0.8 / len(kinds)
+    x = np.arange(variables.size)
+    for i, kind in enumerate(kinds):
+        s = sens.sel(index=kind)
+        mean = s["mean"].values
+        ax.bar(
+            x + (i - (len(kinds) - 1) / 2) * width,
+            mean,
+            width,
+            yerr=[mean - s["ci_lower"].values, s["ci_upper"].values - mean],
+            capsize=3,
+            label=str(kind),
+        )
+    ax.set_xticks(x, variables)
+    ax.set_ylabel("Sobol' index")
+    ax.set_title(f"Sobol' indices, {100 * sens.attrs.get('ci_prob', 0.95):g} % intervals")
+    ax.legend()
+    return ax

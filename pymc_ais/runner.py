@@ -1,0 +1,130 @@
+"""What :func:`pymc_ais.estimate` and :func:`pymc_ais.sobol` share.
+
+Keyword checks, the budget ledger (pilot / adaptive / final, in model runs, read off
+the one :class:`~pymc_ais.core.evaluator.Evaluator` of the run), the surrogate pilot's
+place in the budget, the core run with its progress bar and surrogate control, and the
+last steps of every result (attrs, reliability warnings).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+
+import numpy as np
+import xarray as xr
+
+from .core.aiscv import RunResult, run
+from .core.settings import Settings
+from .core.surrogate_control import (
+    MAX_PILOT_SHARE,
+    MEANS_REPLICATES,
+    MEANS_SHARE,
+    MIN_GAIN,
+    SurrogateControl,
+    add_back,
+    residual_problem,
+)
+from .progress import ProgressReporter
+from .results.attrs import write_attrs
+from .results.reliability import check_result
+
+TUNING_OPTIONS = tuple(f.name for f in dataclasses.fields(Settings) if f.name not in ("budget", "weights", "family"))
+
+
+def check_options(options: dict) -> None:
+    """Refuse unknown tuning options, listing the valid ones."""
+    unknown = sorted(set(options) - set(TUNING_OPTIONS))
+    if unknown:
+        raise TypeError(f"unknown option(s) {', '.join(unknown)}; valid options are {', '.join(TUNING_OPTIONS)}")
+
+
+def check_draws(draws, minimum: int = 1, unit: str = "model evaluations") -> int:
+    """``draws`` as an int: integers and integral floats (``1e6``) are accepted."""
+    integral = isinstance(draws, numbers.Integral) or (isinstance(draws, numbers.Real) and float(draws).is_integer())
+    if isinstance(draws, bool) or not integral or not np.isfinite(float(draws)) or int(draws) < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"draws must be {kind} (the total budget of {unit}), got {draws!r}")
+    return int(draws)
+
+
+def check_ci_prob(ci_prob) -> float:
+    """The interval probability, in (0, 1)."""
+    if not isinstance(ci_prob, numbers.Real) or not 0 < ci_prob < 1:
+        raise ValueError(f"ci_prob must be in (0, 1), got {ci_prob!r}")
+    return float(ci_prob)
+
+
+def check_weights(weights):
+    """The criterion weights: "relative", "absolute", or a 1-d float64 array (checked by Settings)."""
+    if isinstance(weights, str):
+        return weights
+    return np.asarray(weights, dtype=np.float64).ravel()
+
+
+def run_sampler(
+    problem,
+    settings: Settings,
+    rng: np.random.Generator,
+    progressbar: bool,
+    control: SurrogateControl | None = None,
+) -> RunResult:
+    """The core run with its progress bar.
+
+    With a surrogate control the run samples the residual outputs and the control's
+    means are added back after.
+    """
+    weight_scale = None
+    if control is not None:
+        problem = residual_problem(problem, control)
+        weight_scale = control.mean  # relative weights from the outputs' scale, not the residuals'
+    with ProgressReporter(settings, enabled=progressbar) as progress:
+        result = run(problem, settings, rng, callback=progress.update, weight_scale=weight_scale)
+        progress.finish(result)
+    return add_back(result, control) if control is not None else result
+
+
+def ledger(budget: int, evaluator, pilot_points: int, result: RunResult, runs_per_point: int = 1) -> dict:
+    """The budget ledger in model runs.
+
+    Budget, evaluations (the model evaluator's count) and their split by phase, with
+    ``runs_per_point`` model runs per sampled point.
+    """
+    per = runs_per_point
+    adaptive = result.state.evaluations * per
+    final = result.final.x.shape[0] * per
+    pilot = pilot_points * per
+    if pilot + adaptive + final != evaluator.runs:
+        raise RuntimeError(f"ledger mismatch: {pilot} + {adaptive} + {final} model runs counted, {evaluator.runs} made")
+    return {
+        "budget": budget,
+        "evaluations": evaluator.runs,
+        "evaluations_pilot": pilot,
+        "evaluations_adaptive": adaptive,
+        "evaluations_final": final,
+    }
+
+
+def settings_record(settings: Settings, surrogate: str | None, surrogate_pilot: float) -> dict:
+    """Every setting of the run, surrogate tuning included, for ``attrs["settings"]``."""
+    record = {k: v for k, v in dataclasses.asdict(settings).items()}
+    record.update(surrogate=surrogate, surrogate_pilot=surrogate_pilot)
+    if surrogate is not None:
+        record.update(
+            surrogate_min_gain=MIN_GAIN,
+            surrogate_means_share=MEANS_SHARE,
+            surrogate_means_replicates=MEANS_REPLICATES,
+            surrogate_max_pilot_share=MAX_PILOT_SHARE,
+        )
+    return record
+
+
+def finish(
+    tree: xr.DataTree, *, method: str, ledger: dict, random_seed, result: RunResult, settings: dict
+) -> xr.DataTree:
+    """Write the attrs and emit the reliability warnings of a result."""
+    write_attrs(
+        tree, method=method, ledger=ledger, random_seed=random_seed, stop_reason=result.stop_reason, settings=settings
+    )
+    check_result(tree)
+    return tree

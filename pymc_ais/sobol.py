@@ -1,0 +1,205 @@
+"""Public entry point :func:`sobol`: Sobol' indices from one shared adaptive sample."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+from pytensor.graph.traversal import ancestors
+
+from .core.estimands import sobol_indices
+from .core.evaluator import Evaluator
+from .core.pick_freeze import INDICES, pick_freeze_problem
+from .core.settings import Settings
+from .core.surrogate import surrogate_requested
+from .core.surrogate_control import pick_freeze_control, pilot_fits, pilot_size
+from .model import build
+from .results.datatree import adaptation_dataset, estimates_dataset, interval_quantile
+from .runner import (
+    check_ci_prob,
+    check_draws,
+    check_options,
+    check_weights,
+    finish,
+    ledger,
+    run_sampler,
+    settings_record,
+)
+
+
+def _check_independent(model: pm.Model) -> None:
+    free = set(model.free_RVs)
+    for rv in model.free_RVs:
+        parents = [p.name for p in ancestors([rv]) if p in free and p is not rv]
+        if parents:
+            raise ValueError(
+                f"input {rv.name!r} depends on {', '.join(map(repr, parents))}: Sobol' indices are "
+                "defined for independent inputs only (group dependent variables in one variable, "
+                "e.g. an MvNormal, to treat them as one input)"
+            )
+
+
+def _groups(model, blocks, groups) -> tuple[list[str], list[np.ndarray]]:
+    by_name = {b.name: np.arange(b.start, b.stop) for b in blocks}
+    columns = {rv.name: by_name[rv.name] for rv in model.free_RVs}  # the user's order
+    if groups is None:
+        return list(columns), list(columns.values())
+    names, cols = [], []
+    for name, members in groups.items():
+        members = [members] if isinstance(members, str) else list(members)
+        unknown = [m for m in members if m not in columns]
+        if unknown:
+            raise ValueError(
+                f"group {name!r} names {unknown[0]!r}, which is not a free variable ({', '.join(columns)})"
+            )
+        names.append(str(name))
+        cols.append(np.concatenate([columns[m] for m in members]))
+    return names, cols
+
+
+def sobol(
+    output,
+    *,
+    model: pm.Model | None = None,
+    draws: int = 140_000,
+    indices=("first", "total"),
+    groups: dict | None = None,
+    weights="absolute",
+    family: str = "gaussian",
+    surrogate: str | None = "polynomial",
+    surrogate_pilot: float = 0.03,
+    random_seed=None,
+    progressbar: bool = True,
+    compile_kwargs: dict | None = None,
+    ci_prob: float = 0.95,
+    **options,
+) -> xr.DataTree:
+    """First-order and total Sobol' indices of a scalar model output.
+
+    The variance and the pick-freeze numerators (first order from squared differences,
+    Jansen's total; see :mod:`pymc_ais.core.pick_freeze`) are expectations under the
+    product law of two independent copies of the inputs; all of them are estimated
+    with ONE adaptive importance sample (aISCV) and the indices get delta-method
+    standard errors from the joint covariance.
+
+    Parameters
+    ----------
+    output : a scalar phi as in :func:`pymc_ais.estimate` (expression, name or callable).
+    model : the input model (independent free variables); the context model by default.
+    draws : budget in MODEL RUNS (an integral float such as ``1e6`` is accepted). One
+        point of the product law costs G + 2 runs (G groups), as one row of a Saltelli
+        design, so comparisons with other estimators are fair.
+    indices : any of "first", "total".
+    groups : optional mapping group name -> free variable name(s); default one group per
+        free variable.
+    surrogate : "polynomial" (default) or None. With "polynomial", a pilot of the
+        product law fits a polynomial surrogate of the output (degree and log or
+        linear space chosen by held-out error), and each integrand gets the same
+        integrand computed on the surrogate as a control variate; its mean costs no
+        model run (randomized QMC on the surrogate alone). Unbiased whatever the fit;
+        a poor surrogate is simply not used. See :func:`pymc_ais.core.surrogate_control.pick_freeze_control`.
+    surrogate_pilot : fraction of the budget spent on the pilot (i.i.d. points of the
+        product law); a budget too small for a linear fit skips the surrogate (said in
+        ``attrs["surrogate"]``).
+    weights, family, random_seed, progressbar, compile_kwargs, ci_prob, **options :
+        as in :func:`pymc_ais.estimate` (weights default to "absolute": the numerators
+        share the output's scale).
+
+    Warns
+    -----
+    ReliabilityWarning
+        As :func:`pymc_ais.estimate`, for the underlying expectations.
+
+    Returns
+    -------
+    xarray.DataTree
+        ``sensitivity`` (dims ``index``, ``variable``: mean, mcse, ci_lower, ci_upper),
+        ``estimates`` (the underlying expectations and their covariance), ``adaptation``;
+        attrs with the budget ledger in model runs (``evaluations``, ...).
+
+    Examples
+    --------
+    >>> idata = pa.sobol(beam["D"], model=beam, draws=14_000)        # doctest: +SKIP
+    >>> idata["sensitivity"]["mean"].sel(index="first")               # doctest: +SKIP
+    """
+    indices = (indices,) if isinstance(indices, str) else tuple(indices)
+    unknown = [k for k in indices if k not in INDICES]
+    if unknown or not indices:
+        raise ValueError(
+            f"unknown index {unknown[0] if unknown else indices!r}; valid options are {', '.join(map(repr, INDICES))}"
+        )
+    ci_prob = check_ci_prob(ci_prob)
+    check_options(options)
+    weights = check_weights(weights)
+    use_surrogate = surrogate_requested(surrogate, surrogate_pilot)
+    mp = build({"phi": output}, model, None, compile_kwargs)
+    if mp.labels is not None and len(mp.labels) != 1:
+        raise ValueError(f"Sobol' indices need a scalar output; this one has {len(mp.labels)} elements")
+    laws = mp.laws
+    _check_independent(laws.model)
+    names, cols = _groups(laws.model, laws.blocks, groups)
+    runs_per_point = len(cols) + 2
+    smallest = Settings(budget=1 << 40, weights=weights, family=family, **options).minimum_budget
+    draws = check_draws(
+        draws,
+        minimum=smallest * runs_per_point,
+        unit=f"model runs; one point of the pick-freeze design costs {runs_per_point}",
+    )
+    points = draws // runs_per_point
+    settings = Settings(budget=points, weights=weights, family=family, **options)
+    rng = np.random.default_rng(random_seed)
+    evaluator = Evaluator(mp.evaluate, law_names=laws.names, output_names=lambda: mp.labels, natural=mp.natural)
+    base = dataclasses.replace(mp.problem, evaluate=evaluator)
+    problem = pick_freeze_problem(base, cols, indices)
+    control, pilot, note = None, 0, "none"
+    if use_surrogate:
+        pilot = pilot_size(surrogate_pilot, points, base.dim, values_per_point=runs_per_point)
+        if pilot_fits(pilot, points):
+            control = pick_freeze_control(problem, evaluator, base.dim, cols, indices, pilot, rng, points - pilot)
+            settings = dataclasses.replace(settings, budget=points - pilot)
+            note = control.description
+        else:
+            note = f"not used: its pilot would need {pilot * runs_per_point} of the {draws} model runs"
+            pilot = 0
+    result = run_sampler(problem, settings, rng, progressbar, control)
+    est = result.estimates
+    found = sobol_indices(est.mean, est.cov, len(cols), indices)
+    tree = xr.DataTree.from_dict(
+        {
+            "sensitivity": sensitivity_dataset(found, names, ci_prob, est.df),
+            "estimates": estimates_dataset(result, list(problem.output_names), ci_prob, ["f"]),
+            "adaptation": adaptation_dataset(result, list(problem.output_names), ["f"]),
+        }
+    )
+    tree.attrs.update(surrogate=note, runs_per_point=runs_per_point)
+    return finish(
+        tree,
+        method="Sobol' indices by aISCV on the pick-freeze product law",
+        ledger=ledger(draws, evaluator, pilot, result, runs_per_point),
+        random_seed=random_seed,
+        result=result,
+        settings=settings_record(settings, surrogate, surrogate_pilot),
+    )
+
+
+def sensitivity_dataset(found, names: list[str], ci_prob: float, df: float) -> xr.Dataset:
+    """The ``sensitivity`` group: indices with errors and intervals, dims (index, variable)."""
+    z = interval_quantile(ci_prob, df)
+    dims = ("index", "variable")
+    return xr.Dataset(
+        {
+            "mean": (dims, found.mean),
+            "mcse": (dims, found.mcse),
+            "ci_lower": (dims, found.mean - z * found.mcse),
+            "ci_upper": (dims, found.mean + z * found.mcse),
+        },
+        coords={"index": list(found.kinds), "variable": names},
+        attrs={
+            "ci_prob": ci_prob,
+            "output_variance": found.variance,
+            "output_variance_mcse": found.variance_mcse,
+            "method": "pick-freeze (first order from squared differences, Jansen total), delta-method errors",
+        },
+    )

@@ -1,0 +1,177 @@
+"""Bad input gets a clear error naming what is at fault."""
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+import pytest
+
+import pymc_ais as pa
+
+
+def _normal_model():
+    with pm.Model() as model:
+        pm.Normal("x", 0.0, 1.0)
+    return model
+
+
+def test_discrete_free_variable():
+    with pm.Model() as model:
+        pm.Normal("x", 0.0, 1.0)
+        pm.Poisson("count", 3.0)
+    with pytest.raises(ValueError, match="'count' is discrete"):
+        pa.estimate("x", model=model, draws=1_000, progressbar=False)
+
+
+def test_observed_variable():
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 1.0)
+        pm.Normal("y", mu, 1.0, observed=[0.1, 0.2])
+    with pytest.raises(ValueError, match="observed variable 'y'"):
+        pa.estimate("mu", model=model, draws=1_000, progressbar=False)
+
+
+def test_potential():
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0)
+        pm.Potential("penalty", -(x**2))
+    with pytest.raises(ValueError, match="Potential 'penalty'"):
+        pa.estimate("x", model=model, draws=1_000, progressbar=False)
+
+
+def test_no_free_variables():
+    with pm.Model() as model:
+        pm.Data("a", np.array(1.0))
+    with pytest.raises(ValueError, match="no free random variables"):
+        pa.estimate(lambda d: np.ones(1), model=model, draws=1_000, progressbar=False)
+
+
+def test_expression_with_foreign_variable():
+    model = _normal_model()
+    with pm.Model():
+        other = pm.Normal("other", 0.0, 1.0)
+    with pytest.raises(ValueError, match="'bad' uses the random variable 'other'"):
+        pa.estimate({"bad": model["x"] + other}, model=model, draws=1_000, progressbar=False)
+
+
+def test_expression_with_free_symbolic_input():
+    model = _normal_model()
+    a = pt.scalar("a")
+    with pytest.raises(ValueError, match="'bad' depends on the symbolic input 'a'"):
+        pa.estimate({"bad": model["x"] * a}, model=model, draws=1_000, progressbar=False)
+
+
+def test_unknown_variable_name():
+    model = _normal_model()
+    with pytest.raises(ValueError, match="no variable named 'y'"):
+        pa.estimate({"e": "y"}, model=model, draws=1_000, progressbar=False)
+
+
+def test_callable_wrong_shape():
+    model = _normal_model()
+    with pytest.raises(pa.EvaluationError, match="'sim' returned shape"):
+        pa.estimate({"sim": lambda d: np.ones(3)}, model=model, draws=1_000, progressbar=False)
+
+
+def test_callable_nan_and_nothing_lost():
+    model = _normal_model()
+    calls = {"n": 0}
+
+    def simulator(d):
+        calls["n"] += 1
+        out = d["x"] ** 2
+        if calls["n"] == 4:  # the probe, the first block, one adaptive block (1,000 each), then NaN
+            out[3] = np.nan
+        return out
+
+    with pytest.raises(pa.EvaluationError, match="'sim' returned NaN or inf at 1 of") as info:
+        pa.estimate({"sim": simulator}, model=model, draws=10_000, progressbar=False, random_seed=1)
+    completed = info.value.completed
+    assert completed["x"].shape == (3_000, 1)
+    np.testing.assert_allclose(completed["phi"][:, 0], completed["draws"]["x"] ** 2)
+
+
+def test_callable_inf():
+    model = _normal_model()
+    with pytest.raises(pa.EvaluationError, match="'sim' returned NaN or inf"):
+        pa.estimate(
+            {"sim": lambda d: np.where(d["x"] > 0, np.inf, d["x"])}, model=model, draws=1_000, progressbar=False
+        )
+
+
+def test_nan_in_graph_output():
+    model = _normal_model()
+    x = model["x"]
+    with pytest.raises(pa.EvaluationError, match="'logx' is NaN"):
+        pa.estimate({"logx": pt.log(x)}, model=model, draws=1_000, progressbar=False, random_seed=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"draws": 15}, ValueError, "draws=15 is too small"),
+        ({"draws": 0}, ValueError, "positive integer"),
+        ({"draws": 2.5}, ValueError, "positive integer"),
+        ({"weights": "relativ"}, ValueError, "unknown weights='relativ'; valid options are 'relative', 'absolute'"),
+        ({"family": "gauss"}, ValueError, "unknown family='gauss'; valid options are 'gaussian', 'mixture'"),
+        ({"weights": [1.0, 2.0]}, ValueError, "weights has 2 entries but there are 1 expectations"),
+        ({"colour": "red"}, TypeError, "unknown option"),
+        ({"models": {}}, ValueError, "non-empty mapping"),
+        ({"models": {"a": None}}, TypeError, "input law .a. must be a pm.Model"),
+    ],
+)
+def test_argument_errors(kwargs, error, message):
+    model = _normal_model()
+    kwargs = {"draws": 1_000, **kwargs}
+    with pytest.raises(error, match=message):
+        pa.estimate({"x": "x"}, model=model, progressbar=False, **kwargs)
+
+
+def test_empty_expectations():
+    with pytest.raises(ValueError, match="no expectation given"):
+        pa.estimate({}, model=_normal_model(), draws=1_000, progressbar=False)
+
+
+def test_constant_expectations_are_refused_by_name():
+    with pm.Model() as model:
+        pm.Normal("x", 0.0, 1.0)
+        pm.Deterministic("c", pt.constant(3.0))
+    for phi in (pt.constant(3.0), "c"):
+        with pytest.raises(ValueError, match="expectation 'c' depends on no free variable"):
+            pa.estimate({"c": phi}, model=model, draws=1_000, progressbar=False)
+
+
+def test_non_broadcasting_expression_names_the_expectation():
+    with pm.Model() as model:
+        x = pm.Normal("x", pm.Data("mu", np.zeros(3)), 1.0)
+        y = pm.Normal("y", pm.Data("nu", np.zeros(2)), 1.0)
+    with pytest.raises(ValueError, match="expectation 'bad' cannot be computed"):
+        pa.estimate({"bad": x + y}, model=model, draws=1_000, progressbar=False)
+
+
+def test_complex_callable_output_is_refused():
+    model = _normal_model()
+    with pytest.raises(pa.EvaluationError, match="'z' returned complex values"):
+        pa.estimate({"z": lambda d: d["x"] + 1j}, model=model, draws=1_000, progressbar=False)
+
+
+def test_swap_priors_refuses_a_registered_variable():
+    model = _normal_model()
+    with pytest.raises(TypeError, match="is the model variable 'x'.*dist"):
+        pa.swap_priors(model, {"x": model["x"]})
+
+
+def test_integral_float_draws_are_accepted():
+    model = _normal_model()
+    idata = pa.estimate({"x": "x"}, model=model, draws=2e3, random_seed=3, progressbar=False)
+    assert idata.attrs["budget"] == 2_000 and idata.attrs["evaluations"] <= 2_000
+
+
+def test_sobol_budget_and_index_errors_speak_of_runs_and_indices():
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0, shape=3)
+    with pytest.raises(ValueError, match=r"draws must be an integer >= \d+ \(the total budget of model runs"):
+        pa.sobol(x.sum(), model=model, draws=3, progressbar=False)
+    with pytest.raises(ValueError, match="unknown index 'second'"):
+        pa.sobol(x.sum(), model=model, indices="second", progressbar=False)
+    with pytest.raises(ValueError, match="ci_prob must be in"):
+        pa.sobol(x.sum(), model=model, ci_prob=95, progressbar=False)

@@ -1,0 +1,125 @@
+"""The numpy core on hand-written problems (no PyMC)."""
+
+import numpy as np
+import pytest
+from conftest import within
+from scipy.stats import norm
+
+from pymc_ais.core import EvaluationError, Problem, Settings, run
+from pymc_ais.core import gaussian_mixture as gm
+from pymc_ais.core.mixture_weights import criterion, optimise_alpha
+
+
+def test_gaussian_moments_core(gaussian_moments_problem):
+    problem, truth = gaussian_moments_problem
+    result = run(problem, Settings(20_000), np.random.default_rng(3))
+    within(result.estimates.mean, result.estimates.mcse, truth)
+    # the method must beat plain Monte Carlo by orders of magnitude on this case
+    relative_var = np.sum(result.estimates.mcse**2 / truth**2)
+    fourth = np.array([norm.moment(4 * k) for k in range(1, 11)])  # E[X^(4j)]
+    mc_relative_var = np.sum((fourth - truth**2) / truth**2) / 20_000
+    assert relative_var < mc_relative_var / 100
+
+
+@pytest.mark.parametrize("family", ["gaussian", "mixture"])
+@pytest.mark.parametrize("control_variates", ["full", "single"])
+def test_options_stay_unbiased(gaussian_moments_problem, family, control_variates):
+    problem, truth = gaussian_moments_problem
+    settings = Settings(8_000, family=family, control_variates=control_variates, weights="absolute")
+    result = run(problem, settings, np.random.default_rng(11))
+    within(result.estimates.mean[:4], result.estimates.mcse[:4], truth[:4])
+
+
+def test_logpdf_matches_scipy():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 3))
+    cov = a @ a.T + np.eye(3)
+    g = gm.gaussian(np.arange(3.0), cov)
+    x = rng.standard_normal((50, 3))
+    from scipy.stats import multivariate_normal
+
+    np.testing.assert_allclose(gm.logpdf(g, x), multivariate_normal(np.arange(3.0), cov).logpdf(x), rtol=1e-12)
+
+
+def test_weighted_fit_recovers_moments():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((200_000, 2))
+    # weights exp(x . m - |m|^2/2) tilt N(0, I) to N(m, I)
+    m = np.array([1.0, -0.5])
+    g = gm.fit_gaussian(x, x @ m, np.eye(2), floor=np.zeros(2))
+    np.testing.assert_allclose(g.means[0], m, atol=0.03)
+    np.testing.assert_allclose(g.chols[0] @ g.chols[0].T, np.eye(2), atol=0.05)
+
+
+def test_alpha_gradient_and_optimum():
+    rng = np.random.default_rng(2)
+    B = rng.uniform(0.1, 2.0, size=(300, 4))
+    a = rng.uniform(0.0, 1.0, size=300)
+    alpha = np.array([0.1, 0.2, 0.3, 0.4])
+    value, grad = criterion(alpha, a, B)
+    eps = 1e-7
+    numeric = [(criterion(alpha + eps * np.eye(4)[k], a, B)[0] - value) / eps for k in range(4)]
+    np.testing.assert_allclose(grad, numeric, rtol=1e-4)
+    lower = np.full(4, 1e-6)
+    best, best_value = optimise_alpha(a, B, alpha, lower)
+    assert best.sum() == pytest.approx(1.0) and np.all(best >= lower * (1 - 1e-12))
+    for _ in range(200):  # no random point of the simplex does better
+        other = rng.dirichlet(np.ones(4))
+        assert criterion(other, a, B)[0] >= best_value * (1 - 1e-6)
+
+
+def test_signed_output_with_zero_mean():
+    problem = Problem(
+        dim=2,
+        sample_initial=lambda rng, n: rng.standard_normal((n, 2)),
+        evaluate=lambda x: (norm.logpdf(x).sum(axis=1), np.stack([x[:, 0], x[:, 0] * x[:, 1] + x[:, 0] ** 2], axis=1)),
+        output_names=["x0", "x0x1+x0^2"],
+    )
+    result = run(problem, Settings(10_000), np.random.default_rng(4))
+    within(result.estimates.mean, result.estimates.mcse, [0.0, 1.0])
+    assert set(result.state.targets.part.tolist()) == {1, -1}
+
+
+def test_zero_output_and_very_different_scales():
+    problem = Problem(
+        dim=1,
+        sample_initial=lambda rng, n: rng.standard_normal((n, 1)),
+        evaluate=lambda x: (norm.logpdf(x), np.hstack([x**2, 1e9 * x**2, (x > 40.0) * 1.0])),
+        output_names=["small", "large", "never"],
+    )
+    result = run(problem, Settings(6_000), np.random.default_rng(5))
+    est = result.estimates
+    within(est.mean[:2], est.mcse[:2], [1.0, 1e9])
+    np.testing.assert_allclose(est.mcse[0], est.mcse[1] / 1e9, rtol=1e-6)
+    assert est.mean[2] == 0.0
+
+
+def test_nan_output_keeps_completed_evaluations():
+    calls = {"n": 0}
+
+    def evaluate(x):
+        calls["n"] += 1
+        phi = x**2
+        if calls["n"] == 3:
+            phi[0] = np.nan
+        return norm.logpdf(x), phi
+
+    problem = Problem(1, lambda rng, n: rng.standard_normal((n, 1)), evaluate, ["sq"])
+    with pytest.raises(EvaluationError, match="'sq' is NaN") as info:
+        run(problem, Settings(10_000), np.random.default_rng(6))
+    assert info.value.completed["x"].shape == (2_000, 1)
+    assert np.all(np.isfinite(info.value.completed["phi"]))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"budget": 15}, "too small"),
+        ({"budget": 1000, "weights": "relativ"}, "unknown weights='relativ'"),
+        ({"budget": 1000, "family": "gauss"}, "unknown family='gauss'"),
+        ({"budget": 1000, "weights": [1.0, -1.0]}, "positive"),
+    ],
+)
+def test_settings_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Settings(**kwargs)

@@ -1,0 +1,111 @@
+"""The final-phase samplers and the choice of control variates on replicates."""
+
+import numpy as np
+from scipy.stats import norm
+
+from pymc_ais.core import gaussian_mixture as gm
+from pymc_ais.core import mixture_sampling as fs
+from pymc_ais.core.control_variates import crossfit
+
+ALPHA = np.array([0.05, 0.6, 0.35])
+COMPONENTS = (gm.gaussian(np.array([-1.0]), np.array([[4.0]])), gm.gaussian(np.array([2.0]), np.array([[0.25]])))
+
+
+def _mixture_cdf(t):
+    return ALPHA[0] * norm.cdf(t) + ALPHA[1] * norm.cdf(t, -1.0, 2.0) + ALPHA[2] * norm.cdf(t, 2.0, 0.5)
+
+
+def test_stacked_quasi_mixture_follows_the_mixture_exactly():
+    # each point of a replicate follows g_alpha: the fraction of points below t, averaged
+    # over independent replicates, matches the mixture CDF within 4 standard errors
+    rng = np.random.default_rng(5)
+    m, reps = 64, 2_000
+    thresholds = np.array([-3.0, -1.0, 0.0, 1.5, 2.0, 2.5])
+    fractions = np.empty((reps, thresholds.size))
+    for r in range(reps):
+        x = fs._quasi_mixture(ALPHA, COMPONENTS, lambda g, n: g.standard_normal((n, 1)), norm.ppf, rng, m, 1)
+        fractions[r] = (x[:, 0, None] <= thresholds).mean(axis=0)
+    se = fractions.std(axis=0, ddof=1) / np.sqrt(reps)
+    z = np.abs(fractions.mean(axis=0) - _mixture_cdf(thresholds)) / se
+    assert np.all(z < 4.0), z
+
+
+def test_stacked_quasi_mixture_counts_follow_alpha():
+    # the first Sobol' coordinate is balanced: each strip of width alpha_k holds
+    # m * alpha_k points up to one (the net's elementary intervals are exact)
+    rng = np.random.default_rng(6)
+    m = 1024
+    apart = (gm.gaussian(np.array([-10.0]), np.eye(1)), gm.gaussian(np.array([10.0]), np.eye(1)))
+    x = fs._quasi_mixture(ALPHA, apart, None, lambda u: np.full_like(u, 100.0), rng, m, 1)[:, 0]
+    counts = [(x == 100.0).sum(), (x < 0).sum(), ((x > 0) & (x < 100.0)).sum()]
+    assert abs(counts[0] - m * ALPHA[0]) <= 1
+    np.testing.assert_allclose(counts[1:], m * ALPHA[1:], atol=1.0)
+
+
+def test_rqmc_replicates_beat_iid_on_a_smooth_integrand():
+    # a smooth integrand under the mixture: the spread of rqmc replicate means is far
+    # below that of i.i.d. draws of the same size (the point of the sampler)
+    rng = np.random.default_rng(7)
+    m, reps = 256, 200
+    quasi = [fs._quasi_mixture(ALPHA, COMPONENTS, None, norm.ppf, rng, m, 1)[:, 0] for _ in range(reps)]
+    loc, scale = np.array([0.0, -1.0, 2.0]), np.array([1.0, 2.0, 0.5])
+    iid = []
+    for _ in range(reps):
+        k = rng.choice(3, size=m, p=ALPHA)
+        iid.append(loc[k] + scale[k] * rng.standard_normal(m))
+    spread_q = np.var([np.mean(np.sin(q)) for q in quasi])
+    spread_i = np.var([np.mean(np.sin(q)) for q in iid])
+    assert spread_q < spread_i / 10
+
+
+def test_trim_small_keeps_the_defensive_component():
+    alpha = np.array([0.01, 0.5, 0.02, 0.03, 0.44])
+    trimmed = fs.trim_small(alpha, 0.06)
+    assert trimmed[0] > 0 and trimmed[2] == 0 and trimmed[3] == 0
+    np.testing.assert_allclose(trimmed.sum(), 1.0)
+    np.testing.assert_allclose(trimmed[[1, 4]] / trimmed[[1, 4]].sum(), alpha[[1, 4]] / 0.94)
+
+
+def test_allocate_sums_to_m():
+    counts = fs.allocate(np.array([0.333, 0.333, 0.334]), 10)
+    assert counts.sum() == 10 and counts.max() - counts.min() <= 1
+
+
+CANDIDATES = [np.array([], dtype=int), np.array([0])]  # no control variate, or the one
+
+
+def _replicated_data(rng, reps=16, per=64):
+    """Summands whose replicate means are nearly exact while a control variate's are not.
+
+    Within a replicate y is a balanced pattern (means exactly 0.5, like a QMC integrand)
+    and c follows the same pattern plus a shift drawn per replicate: pointwise, c
+    explains y almost fully; on replicate means, subtracting it only adds the shifts.
+    """
+    pattern = np.tile(np.linspace(-0.5, 0.5, per), reps)
+    groups = np.repeat(np.arange(reps), per)
+    y = (0.5 + pattern + 1e-3 * rng.standard_normal(pattern.size))[:, None]
+    shift = np.repeat(rng.uniform(-0.3, 0.3, reps), per)
+    c = (pattern + shift)[:, None]
+    return y, c, groups
+
+
+def test_crossfit_on_replicates_drops_a_control_variate_that_hurts():
+    rng = np.random.default_rng(8)
+    y, c, groups = _replicated_data(rng)
+    default = np.array([[1.0]])  # the i.i.d.-fitted coefficient
+    out = crossfit(y, c, CANDIDATES, groups % 2, np.ones(1), default, groups)
+    np.testing.assert_array_equal(out, y)  # no control variate on either fold
+    # scored pointwise, as for i.i.d. draws, the same data keep it
+    pointwise = crossfit(y, c, CANDIDATES, groups % 2, np.ones(1), default)
+    assert not np.array_equal(pointwise, y)
+
+
+def test_crossfit_on_replicates_keeps_a_control_variate_that_helps():
+    rng = np.random.default_rng(9)
+    reps, per = 16, 64
+    groups = np.repeat(np.arange(reps), per)
+    c = rng.uniform(-1.0, 1.0, (reps * per, 1))
+    y = 1.0 + 2.0 * c + 0.01 * rng.standard_normal((reps * per, 1))
+    out = crossfit(y, c, CANDIDATES, groups % 2, np.ones(1), np.zeros((1, 1)), groups)
+    means = np.array([out[groups == g].mean() for g in range(reps)])
+    assert means.std() < 0.01
