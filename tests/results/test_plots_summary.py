@@ -76,9 +76,9 @@ def test_progressbar_on_and_off(monkeypatch, capsys):
     reporter_states = []
     original = ProgressReporter.update
 
-    def spy(self, state):
+    def spy(self, state, info=None):
         reporter_states.append(self._progress is not None)
-        return original(self, state)
+        return original(self, state, info)
 
     monkeypatch.setattr(ProgressReporter, "update", spy)
     pa.estimate({"x": x}, model=model, draws=2_000, random_seed=44, progressbar=True)

@@ -21,7 +21,7 @@ def test_output_constant_on_every_draw():
 def test_small_effective_sample_size():
     model = _normal()
     with pytest.warns(pa.ReliabilityWarning, match="effective sample size below 100 for 'm'"):
-        pa.estimate({"m": "x"}, model=model, draws=120, random_seed=2, progressbar=False, sampler="mc")
+        pa.estimate({"m": "x"}, model=model, draws=60, random_seed=2, progressbar=False, sampler="mc")
 
 
 def test_heavy_tailed_weights():
