@@ -23,7 +23,8 @@ def test_every_public_name_is_in_the_api_reference():
     listed = _listed("pymc_ais")
     missing = sorted(set(pa.__all__) - {"__version__"} - listed)
     assert not missing, f"not in docs/api.md: {missing}"
-    listed_core = _listed("pymc_ais.core")
+    # a core name also exported at the top (EvaluationError) is documented once, there
+    listed_core = _listed("pymc_ais.core") | {n for n in listed if getattr(pa, n, None) is not None}
     assert not sorted(set(core.__all__) - listed_core)
 
 
