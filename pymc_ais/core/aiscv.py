@@ -452,20 +452,26 @@ def final_phase(
 POLYNOMIAL_TAIL = 0.3  # k-hat of |x - median|: a tail like |x|^(-1/k), heavier than Student-t(3.3)
 
 
-def input_tail_khat(problem: Problem, state: State, final: FinalSample) -> np.ndarray:
-    """Pareto k-hat of ``|phi| f / h0`` on the i.i.d. initial block, where it matters.
+class InputTail(NamedTuple):
+    """Tail of every (law, output) pair's terms ``|phi| f / h0`` on the i.i.d. initial block."""
+
+    khat: np.ndarray  # (pairs,) Pareto k-hat (NaN with too few finite nonzero terms)
+    dominated: np.ndarray  # (pairs,) bool: the input-law component carries the pair's far tail
+
+
+def input_tail(problem: Problem, state: State, final: FinalSample) -> InputTail:
+    """Pareto k-hat of ``|phi| f / h0`` on the i.i.d. initial block, and where it matters.
 
     Far out, where no Gaussian component reaches, the final mixture is the defensive
     input law alone and each estimate's terms behave like ``|phi| f / h0`` under the
     input law: a heavy tail there (an output with infinite variance under a Student-t
     prior, say) makes the error bar meaningless, yet a finite final sample, and a
     quasi-random one even more, may never show it. The initial block's draws are
-    i.i.d. from the input law, so their k-hat is honest. It is returned for every
-    (law, output) pair when an input coordinate has a polynomial tail (k-hat of its
-    spread above ``POLYNOMIAL_TAIL``: far enough out such a law outweighs every
-    Gaussian component, however wide), or else when the pair's largest initial-block
-    terms lie mostly where the input-law component carries more than half of the
-    final mixture; NaN otherwise.
+    i.i.d. from the input law, so their k-hat is honest. A pair is ``dominated`` when an
+    input coordinate has a polynomial tail (k-hat of its spread above
+    ``POLYNOMIAL_TAIL``: far enough out such a law outweighs every Gaussian component,
+    however wide), or when the pair's largest initial-block terms lie mostly where the
+    input-law component carries more than half of the final mixture.
     """
     n0 = int(state.counts[0])
     log_f, phi = state.log_f[:n0], state.phi[:n0]
@@ -484,18 +490,50 @@ def input_tail_khat(problem: Problem, state: State, final: FinalSample) -> np.nd
     with np.errstate(divide="ignore"):
         spread = np.log(np.abs(x0 - np.median(x0, axis=0)))
     polynomial = any(pareto_khat(spread[:, i]) > POLYNOMIAL_TAIL for i in range(x0.shape[1]))
-    out = []
+    khat, dominated = [], []
     for law in range(log_f.shape[1]):
         for m in range(phi.shape[1]):
             log_y = log_abs_phi[:, m] + log_f[:, law] - log_h0
             finite = np.isfinite(log_y)
             if finite.sum() < MIN_TAIL_POINTS:
-                out.append(np.nan)
+                khat.append(np.nan)
+                dominated.append(False)
                 continue
             top = np.flatnonzero(finite)[np.argsort(log_y[finite])[-tail:]]
-            dominated = polynomial or np.mean(share[top] > 0.5) >= 0.5
-            out.append(pareto_khat(log_y[finite]) if dominated else np.nan)
-    return np.array(out)
+            dominated.append(bool(polynomial or np.mean(share[top] > 0.5) >= 0.5))
+            khat.append(pareto_khat(log_y[finite]))
+    return InputTail(np.array(khat), np.array(dominated, dtype=bool))
+
+
+def weight_bound(problem: Problem, alpha0: float) -> float:
+    """An upper bound of every law's weights ``f_l / g_alpha`` over the whole space.
+
+    The defensive component gives ``g_alpha >= alpha_0 h0``; when ``h0`` is the equal
+    mixture of the L laws (the default), ``h0 >= f_l / L``, so ``f_l / g_alpha <= L /
+    alpha_0``. Infinite otherwise (no bound known).
+    """
+    if problem.log_initial is not None or alpha0 <= 0:
+        return np.inf
+    return problem.n_laws / alpha0
+
+
+def tail_khat(k_final: np.ndarray, tail: InputTail, bound: float, n: int) -> np.ndarray:
+    """The k-hat that says whether each estimate's error bar can be trusted.
+
+    The larger of the k-hat over the final draws and, where the input law carries the
+    far tail, the initial block's. When the weights are bounded by at most ``sqrt(n)``
+    (a single final draw then carries at most a ``1 / sqrt(n)`` share of the estimate)
+    and the output's own tail under the input law is light (initial-block k-hat below
+    ``LIGHT_TAIL_KHAT``), the estimator's terms are bounded by a light-tailed variable:
+    the variance is finite and a high k-hat over the final draws is only the plateau
+    of the bounded weights, so the initial block's k-hat is reported instead.
+    """
+    reported = np.fmax(k_final, np.where(tail.dominated, tail.khat, np.nan))
+    bounded = bound <= np.sqrt(n) and bool(np.isfinite(bound))
+    if bounded:
+        light = np.nan_to_num(tail.khat, nan=np.inf) < LIGHT_TAIL_KHAT
+        reported = np.where(light, tail.khat, reported)
+    return reported
 
 
 class Estimates(NamedTuple):
@@ -508,21 +546,36 @@ class Estimates(NamedTuple):
     df: float  # degrees of freedom of the error estimate (inf: normal intervals)
 
 
+# Relative precision of the estimates: scrambled Sobol' points lie on a 2^-30 grid
+# (scipy's digits), so an integrand the net integrates exactly (a linear one) still
+# shows an error of this relative size while its replicates agree to the last digit.
+SUMMAND_PRECISION = 2.0**-30
+
+
 def estimates_from_summands(pair_summands: np.ndarray, replicate: np.ndarray | None = None) -> Estimates:
     """Means, standard errors and covariance of the estimates.
 
     I.i.d. summands: the usual formula. Replicates: the spread of the R replicate means
-    (``cov / R``, R - 1 degrees of freedom).
+    (``cov / R``, R - 1 degrees of freedom). No error bar falls below the numerical
+    precision of the summands (``SUMMAND_PRECISION`` times their root mean square): an
+    integrand that a quasi-random net integrates exactly gives identical replicates, yet
+    its estimate is not exact. The same floor applies to i.i.d. draws, where it is far
+    below any statistical error.
     """
     n = pair_summands.shape[0]
     if replicate is None:
         mean = pair_summands.mean(axis=0)
         cov = np.atleast_2d(np.cov(pair_summands, rowvar=False)) / n
-        return Estimates(mean, np.sqrt(np.diag(cov)), cov, n, np.inf)
-    means = replicate_means(pair_summands, replicate)
-    r = means.shape[0]
-    cov = np.atleast_2d(np.cov(means, rowvar=False)) / r
-    return Estimates(means.mean(axis=0), np.sqrt(np.diag(cov)), cov, n, float(r - 1))
+        df = np.inf
+    else:
+        means = replicate_means(pair_summands, replicate)
+        r = means.shape[0]
+        mean = means.mean(axis=0)
+        cov = np.atleast_2d(np.cov(means, rowvar=False)) / r
+        df = float(r - 1)
+    floor = SUMMAND_PRECISION * np.sqrt(np.mean(np.square(pair_summands), axis=0))
+    cov = cov + np.diag(np.square(floor))
+    return Estimates(mean, np.sqrt(np.diag(cov)), cov, n, df)
 
 
 class RunResult(NamedTuple):
@@ -543,7 +596,8 @@ def finalize(
     estimates = estimates_from_summands(final.pair_summands, final.replicate)
     log_h0 = problem.initial_log_density(final.x, final.log_f)
     diag = diagnostics(final.log_f, final.phi, final.log_q, estimates.mcse, float(final.alpha[0]), log_h0)
-    diag["pareto_k"] = np.fmax(diag["pareto_k"], input_tail_khat(problem, state, final))
+    bound = weight_bound(problem, float(final.alpha[0]))
+    diag["pareto_k"] = tail_khat(diag["pareto_k"], input_tail(problem, state, final), bound, final.x.shape[0])
     return RunResult(state, stop, final, estimates, diag)
 
 

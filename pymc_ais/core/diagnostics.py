@@ -5,6 +5,9 @@
   estimated by self-normalised importance sampling. It can exceed the number of draws:
   that is the gain of the method.
 - ``ess_weights``: Kish's effective sample size of the importance weights ``f / g``.
+- ``ess_integrand``: Kish's effective sample size of the terms ``|phi| f / g``: how many
+  draws the estimate rests on (for an event, about the number of final draws in it; 0
+  when no final draw reached it).
 - ``pareto_k``: Pareto k-hat of the tail of ``|phi| f / g`` (PSIS, Vehtari et al. 2024);
   above 0.7 the estimate's variance may be infinite or its error bar unreliable. It is
   the larger of the k-hat over all draws and over the draws the defensive component
@@ -52,7 +55,7 @@ def diagnostics(
     defensive_weight: float = 0.0,
     log_h0: np.ndarray | None = None,
 ) -> dict:
-    """ESS, weight ESS and k-hat for every (law, output) pair, law-major order.
+    """ESS, weight and integrand ESS and k-hat for every (law, output) pair, law-major order.
 
     ``defensive_weight`` is the initial law's weight in the final mixture and
     ``log_h0`` its log-density at the draws (default: the equal mixture of the laws).
@@ -65,6 +68,7 @@ def diagnostics(
         log_abs_phi = np.log(np.abs(phi))
         dominated = np.log(defensive_weight) + log_h0 - log_q > np.log(DOMINANT_SHARE)
         defensive = dominated if defensive_weight > 0 else None
+    ess_phi = []
     for law in range(n_laws):
         log_w = log_f[:, law] - log_q
         w = normalised_weights(log_w)
@@ -76,8 +80,14 @@ def diagnostics(
             ess.append(var_f[m] / se**2 if se > 0 else np.nan)
             ess_w.append(kish)
             log_ratio = log_abs_phi[:, m] + log_w
+            ess_phi.append(kish_ess(normalised_weights(log_ratio)))
             k = pareto_khat(log_ratio)
             if defensive is not None and defensive.sum() >= MIN_TAIL_POINTS:
                 k = np.fmax(k, pareto_khat(log_ratio[defensive]))
             khat.append(k)
-    return {"ess": np.array(ess), "ess_weights": np.array(ess_w), "pareto_k": np.array(khat)}
+    return {
+        "ess": np.array(ess),
+        "ess_weights": np.array(ess_w),
+        "ess_integrand": np.array(ess_phi),
+        "pareto_k": np.array(khat),
+    }

@@ -45,6 +45,7 @@ def estimates_dataset(
         "ci_upper": est.mean + z * est.mcse,
         "ess": result.diagnostics["ess"],
         "ess_weights": result.diagnostics["ess_weights"],
+        "ess_integrand": result.diagnostics["ess_integrand"],
         "pareto_k": result.diagnostics["pareto_k"],
     }
     ds = xr.Dataset({k: (dims, np.asarray(v).reshape(shape)) for k, v in values.items()}, coords={**coords, **bis})
@@ -61,9 +62,13 @@ def estimates_dataset(
     ds["mcse"].attrs["description"] = "Monte Carlo standard error of the estimate"
     ds["ess"].attrs["description"] = "Var_f(phi) / mcse^2: i.i.d. draws from f giving the same error"
     ds["ess_weights"].attrs["description"] = "Kish effective sample size of the weights f/g"
+    ds["ess_integrand"].attrs["description"] = (
+        "Kish effective sample size of |phi| f/g: the final draws the estimate rests on (0: never reached)"
+    )
     ds["pareto_k"].attrs["description"] = (
         "Pareto k-hat of |phi| f / g (and of |phi| f / h0 on the i.i.d. initial draws where the "
-        "input law dominates the final mixture); above 0.7 the error bar is unreliable"
+        "input law dominates the final mixture, or alone where the weights are bounded); above 0.7 "
+        "the error bar is unreliable"
     )
     return ds
 

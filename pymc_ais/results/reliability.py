@@ -8,7 +8,9 @@ import numpy as np
 import xarray as xr
 
 PARETO_K_THRESHOLD = 0.7
-MIN_ESS = 100.0
+# Fewer effective draws than this under an estimate (Kish ESS of |phi| f / g): its error
+# bar rests on too few terms for the central limit theorem to be trusted.
+MIN_EFFECTIVE_DRAWS = 30.0
 
 
 class ReliabilityWarning(UserWarning):
@@ -40,25 +42,20 @@ def check_result(idata: xr.DataTree) -> list[str]:
             "weights have a heavy tail, so the estimate may be far off and its error bar too small. "
             "Use more draws, and check for heavy tails in the output or in an input law (a Student-t prior, say)."
         )
-    zero = ds["mcse"].values == 0
-    if zero.any():
+    carried = ds["ess_integrand"].values
+    unseen = carried == 0
+    if unseen.any():
         messages.append(
-            f"{_listing(_labels(ds, zero))}: the output is the same on every final draw (often zero: an "
-            "event never seen), so its error bar is 0 and says nothing. Use more draws; for a rare "
-            "event, check that the budget can reach its probability."
+            f"{_listing(_labels(ds, unseen))}: the output is zero on every final draw (an event never "
+            "reached), so the estimate is 0 and its error bar says nothing. The event may still have a "
+            "positive probability: use more draws, or check that the budget can reach its probability."
         )
-    ess = ds["ess"].values
-    small = np.nan_to_num(ess, nan=np.inf) < MIN_ESS
-    small &= ~zero
-    if small.any():
+    few = (carried > 0) & (carried < MIN_EFFECTIVE_DRAWS)
+    if few.any():
         messages.append(
-            f"effective sample size below {MIN_ESS:g} for {_listing(_labels(ds, small))}: the standard "
-            "error rests on few effective draws. Use more draws."
-        )
-    if idata.attrs.get("stop_reason") == "budget":
-        messages.append(
-            "the adaptive phase used its whole share of the budget (half) before its stopping rule "
-            "was met: the proposals may still be improving. More draws would let it adapt further."
+            f"{_listing(_labels(ds, few))}: the estimate rests on fewer than {MIN_EFFECTIVE_DRAWS:g} "
+            "effective draws (see 'ess_integrand'; for an event, the final draws inside it), too few for "
+            "its error bar to be trusted. Use more draws."
         )
     for message in messages:
         warnings.warn(message, ReliabilityWarning, stacklevel=3)

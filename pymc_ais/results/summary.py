@@ -21,7 +21,7 @@ def summary(idata: xr.DataTree, round_to: int | None = None) -> pd.DataFrame:
     """A table of the estimates, in the spirit of ``az.summary``.
 
     One row per expectation (per input law and expectation with several laws): mean,
-    mcse, interval bounds, ess, ess_weights, k-hat. For a :func:`pymc_ais.sobol` result,
+    mcse, interval bounds, ess, ess_weights, ess_integrand, k-hat. For a :func:`pymc_ais.sobol` result,
     one row per (index, variable): mean, mcse and interval bounds.
 
     Examples
@@ -44,6 +44,7 @@ def summary(idata: xr.DataTree, round_to: int | None = None) -> pd.DataFrame:
         "ci_upper": f"ci_{hi:g}%",
         "ess": "ess",
         "ess_weights": "ess_weights",
+        "ess_integrand": "ess_integrand",
         "pareto_k": "pareto_k",
     }
     if "model" in ds.dims:

@@ -1,0 +1,73 @@
+"""Diagnostics of the final sample on plain numpy problems: error-bar floor, weight bound, k-hat choice."""
+
+import numpy as np
+from scipy.stats import norm
+
+from pymc_ais.core import Problem
+from pymc_ais.core.aiscv import (
+    SUMMAND_PRECISION,
+    InputTail,
+    estimates_from_summands,
+    tail_khat,
+    weight_bound,
+)
+from pymc_ais.core.diagnostics import diagnostics
+
+
+def _problem(log_initial=None):
+    return Problem(
+        1,
+        lambda rng, n: rng.standard_normal((n, 1)),
+        lambda x: (norm.logpdf(x), x),
+        ["m"],
+        log_initial=log_initial,
+    )
+
+
+def test_identical_replicates_keep_a_positive_error_bar():
+    # every replicate integrates the output exactly: the spread is 0, the estimate is not exact
+    summands = np.tile(np.array([0.5, 1.5]), 8)[:, None] * np.ones((1, 2))
+    replicate = np.repeat(np.arange(8), 2)
+    est = estimates_from_summands(summands, replicate)
+    rms = np.sqrt(np.mean(summands**2, axis=0))
+    np.testing.assert_allclose(est.mcse, SUMMAND_PRECISION * rms)
+    assert np.all(est.mcse > 0)
+
+
+def test_the_floor_is_invisible_next_to_a_statistical_error():
+    rng = np.random.default_rng(0)
+    summands = rng.standard_normal((4000, 1))
+    est = estimates_from_summands(summands)
+    np.testing.assert_allclose(est.mcse, summands.std(ddof=1) / np.sqrt(4000), rtol=1e-9)
+
+
+def test_weight_bound_from_the_defensive_component():
+    assert weight_bound(_problem(), 0.25) == 4.0
+    assert weight_bound(_problem(), 0.0) == np.inf
+    # a starting law other than the mixture of the laws: no bound is known
+    assert weight_bound(_problem(log_initial=lambda x, log_f: log_f[:, 0]), 0.25) == np.inf
+
+
+def test_tail_khat_trusts_bounded_weights_only_with_a_light_input_tail():
+    k_final = np.array([1.2, 1.2, 0.3])
+    tail = InputTail(khat=np.array([0.1, 0.9, np.nan]), dominated=np.array([False, True, False]))
+    # bounded weights (4 <= sqrt(400)): the light-tailed output reports its input-law k-hat
+    np.testing.assert_array_equal(tail_khat(k_final, tail, 4.0, 400), [0.1, 1.2, 0.3])
+    # weights bounded far above sqrt(n): the final draws' k-hat stands
+    np.testing.assert_array_equal(tail_khat(k_final, tail, 1e3, 400), [1.2, 1.2, 0.3])
+    # the input-law k-hat counts where the input law carries the far tail
+    tail = InputTail(khat=np.array([0.1, 1.5, np.nan]), dominated=np.array([False, True, False]))
+    np.testing.assert_array_equal(tail_khat(k_final, tail, np.inf, 400), [1.2, 1.5, 0.3])
+
+
+def test_integrand_ess_counts_the_draws_an_event_rests_on():
+    rng = np.random.default_rng(1)
+    n = 1000
+    log_f = norm.logpdf(rng.standard_normal((n, 1)))
+    log_q = log_f[:, 0].copy()  # weights one
+    phi = np.zeros((n, 3))
+    phi[:40, 0] = 1.0  # an event reached by 40 draws
+    phi[0, 1] = 1.0  # an event reached by one draw
+    phi[:, 2] = 0.0  # never reached
+    diag = diagnostics(log_f, phi, log_q, mcse=np.ones(3))
+    np.testing.assert_allclose(diag["ess_integrand"], [40.0, 1.0, 0.0])
