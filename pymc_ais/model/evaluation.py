@@ -16,6 +16,7 @@ import pytensor.tensor as pt
 from pytensor.graph.replace import vectorize_graph
 
 from ..laws.compile import Block, batched_values, strip_view_ops
+from .rewrites import keep_solves_compiled
 
 DEFAULT_MODE = "CVM"
 """Compile mode when the user gives none. PyTensor's default ("auto", numba where it can)
@@ -36,10 +37,27 @@ def compile_evaluator(model: pm.Model, blocks: list[Block], logp, outputs: list,
     natural = model.replace_rvs_by_values(model.free_RVs)
     phis = [pt.cast(e, "float64") for e in model.replace_rvs_by_values(outputs)] if outputs else []
     graphs = strip_view_ops([logp, *natural, *phis])
-    batched = vectorize_graph(graphs, replace=batched_values(model, blocks, z))
+    batched = keep_solves_compiled(vectorize_graph(graphs, replace=batched_values(model, blocks, z)))
     logp_b = pt.cast(batched[0], "float64") + pt.zeros((n, 1), dtype="float64")
     rest = [b + pt.zeros((n,) + (1,) * (b.ndim - 1), dtype=b.dtype) if b.ndim else b for b in batched[1:]]
     kwargs = {"mode": DEFAULT_MODE, **(compile_kwargs or {})}
     fn = pytensor.function([z], [logp_b, *rest], on_unused_input="ignore", **kwargs)
+    fn.trust_input = True
+    return fn
+
+
+def compile_natural(model: pm.Model, blocks: list[Block], compile_kwargs: dict | None):
+    """Compile ``z (n, d) -> natural values of every free variable``: the value transforms only.
+
+    The results need the draws in the model's own space; the full evaluator would
+    recompute every log-density and output to give them.
+    """
+    z = pt.matrix("z", dtype="float64")
+    n = z.shape[0]
+    natural = strip_view_ops(model.replace_rvs_by_values(model.free_RVs))
+    batched = vectorize_graph(natural, replace=batched_values(model, blocks, z))
+    batched = [b + pt.zeros((n,) + (1,) * (b.ndim - 1), dtype=b.dtype) if b.ndim else b for b in batched]
+    kwargs = {"mode": DEFAULT_MODE, **(compile_kwargs or {})}
+    fn = pytensor.function([z], batched, on_unused_input="ignore", **kwargs)
     fn.trust_input = True
     return fn

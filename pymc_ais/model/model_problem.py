@@ -17,7 +17,7 @@ import pymc as pm
 
 from ..core.problem import Problem
 from ..laws.lawset import LawSet
-from .evaluation import compile_evaluator
+from .evaluation import compile_evaluator, compile_natural
 from .outputs import OutputLayout, as_mapping, parse
 
 _CACHE: OrderedDict = OrderedDict()
@@ -32,6 +32,8 @@ class ModelProblem:
     laws: LawSet
     layout: OutputLayout
     _evaluator: object
+    _compile_kwargs: dict | None = None
+    _natural: object = None
 
     @property
     def labels(self) -> list[str] | None:
@@ -45,8 +47,15 @@ class ModelProblem:
         return logp, named, iter(rest[n_free:])
 
     def natural(self, z: np.ndarray) -> dict:
-        """Natural (constrained) values of every free variable at flat points ``z``."""
-        return self._run(z)[1]
+        """Natural (constrained) values of every free variable at flat points ``z``.
+
+        A function of the value transforms alone, compiled on first use: no
+        log-density or output is recomputed.
+        """
+        if self._natural is None:
+            self._natural = compile_natural(self.laws.work, self.laws.blocks, self._compile_kwargs)
+        values = self._natural(np.ascontiguousarray(z, dtype=np.float64))  # type: ignore[operator]
+        return {rv.name: v for rv, v in zip(self.laws.work.free_RVs, values)}
 
     def evaluate(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every law's log-density (n, L) and every output (n, M) at flat points ``z``."""
@@ -87,7 +96,7 @@ def build(expectations, model: pm.Model | None, models=None, compile_kwargs: dic
     layout = OutputLayout(outputs, laws.work)
     graphs = [o.graph for o in outputs if o.graph is not None]
     evaluator = compile_evaluator(laws.work, laws.blocks, laws.logp_graph(), graphs, compile_kwargs)
-    result = ModelProblem(None, laws, layout, evaluator)  # type: ignore[arg-type]
+    result = ModelProblem(None, laws, layout, evaluator, compile_kwargs)  # type: ignore[arg-type]
     result.problem = Problem(
         dim=laws.dim,
         sample_initial=laws.sample,
