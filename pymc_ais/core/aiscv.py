@@ -97,19 +97,25 @@ def criterion_weights(
 ) -> np.ndarray:
     """Weights w_t of the criterion, normalised to sum to one.
 
-    ``weight_scale`` (one number per expectation) replaces the running estimate of
-    "relative" weights where it is nonzero: when the sampled outputs are residuals of a
-    surrogate their means are near zero, and their own relative weight would swamp
-    every other output.
+    "relative" weights are ``1 / scale^2`` with one scale per expectation, shared by
+    its targets: ``E|phi|`` (the sum of its parts' running estimates; ``|I|`` for an
+    output of constant sign). A signed output's error is relative to its whole mass,
+    not to each part: a near-zero negative part weighted by its own ``1 / I_-^2`` would
+    take the whole criterion and most of the mixture. ``weight_scale`` (one number per
+    expectation) replaces the running scale where it is nonzero: when the sampled
+    outputs are residuals of a surrogate their means are near zero, and their own
+    relative weight would swamp every other output.
     """
     if isinstance(settings.weights, str):
         if settings.weights == "absolute":
             w = np.ones(targets.size)
         else:
-            reference = estimates
+            mass = np.zeros(int(targets.pair.max()) + 1 if targets.size else 0)
+            np.add.at(mass, targets.pair, np.abs(estimates))
+            reference = mass[targets.pair]
             if weight_scale is not None:
                 scale = np.asarray(weight_scale, dtype=np.float64)[targets.pair]
-                reference = np.where(scale != 0, scale, estimates)
+                reference = np.where(scale != 0, scale, reference)
             with np.errstate(divide="ignore"):
                 w = np.where(reference != 0, 1.0 / np.square(reference), 0.0)
     else:

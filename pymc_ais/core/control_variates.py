@@ -16,6 +16,9 @@ from .mixture_sampling import replicate_means
 
 RCOND = 1e-3  # singular directions of a standardised design below this share of the largest are dropped
 REFIT_MARGIN = 2.0  # a refitted set of control variates must cut the held-out spread this much
+# Mixture weight left out of a regression below which its control variates are treated
+# as collinear: sum_k alpha_k (g_k / g_alpha - 1) = 0 exactly over all components.
+COLLINEAR_MASS = 0.05
 
 
 def regression_beta(y: np.ndarray, c: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -39,7 +42,8 @@ def control_variate_coef(
     variates of the components with the largest weights: at most ``cap`` of them,
     each expected to have drawn at least ``min_points`` of the block (a component
     sampled a handful of times would give an over-fitted coefficient), and each bounded
-    by ``1 / alpha_k``.
+    by ``1 / alpha_k``; the largest is left out when the rest of the mixture weighs
+    less than ``COLLINEAR_MASS`` (the chosen columns are then nearly collinear).
     """
     k, t = c.shape[1], y.shape[1]
     coef = np.zeros((k, t))
@@ -48,6 +52,13 @@ def control_variate_coef(
         return coef, 1
     eligible = np.flatnonzero(alpha * y.shape[0] >= min_points)
     chosen = eligible[np.argsort(alpha[eligible])[::-1][:cap]]
+    if alpha[chosen].sum() > 1.0 - COLLINEAR_MASS:
+        # The chosen control variates nearly sum to zero with weights alpha; the
+        # regression would put a huge coefficient on that combination, which only
+        # measures the noise of the few components left out (a component drawn a few
+        # times, with g_k / g_alpha up to 1 / alpha_k): rare final samples then land
+        # tens of standard errors off. Leaving out the largest loses nothing else.
+        chosen = chosen[1:]
     if chosen.size == 0:
         return coef, 0
     design = c[:, chosen] - c[:, chosen].mean(axis=0)
