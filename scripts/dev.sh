@@ -61,6 +61,7 @@ case "$task" in
     .venv/bin/python benchmarks/compile_throughput.py
     .venv/bin/python benchmarks/gaussian_moments.py "$@"
     .venv/bin/python benchmarks/cantilever_laws.py "$@"
+    .venv/bin/python benchmarks/warnings_panel.py
     exec .venv/bin/python benchmarks/cantilever_sobol.py "$@" ;;
   docs)
     .venv/bin/python -m pip install --quiet -e ".[docs]" >&2
