@@ -463,6 +463,12 @@ class InputTail(NamedTuple):
 
     khat: np.ndarray  # (pairs,) Pareto k-hat (NaN with too few finite nonzero terms)
     dominated: np.ndarray  # (pairs,) bool: the input-law component carries the pair's far tail
+    tail_points: int = 0  # draws in the fitted tail (PSIS: min(0.2 n, 3 sqrt(n)))
+
+    @property
+    def khat_upper(self) -> np.ndarray:
+        """k-hat plus one standard error, ``(1 + k) / sqrt(tail points)`` (Pareto fit)."""
+        return self.khat + (1.0 + self.khat) / np.sqrt(max(self.tail_points, 1))
 
 
 def input_tail(problem: Problem, state: State, final: FinalSample) -> InputTail:
@@ -508,7 +514,7 @@ def input_tail(problem: Problem, state: State, final: FinalSample) -> InputTail:
             top = np.flatnonzero(finite)[np.argsort(log_y[finite])[-tail:]]
             dominated.append(bool(polynomial or np.mean(share[top] > 0.5) >= 0.5))
             khat.append(pareto_khat(log_y[finite]))
-    return InputTail(np.array(khat), np.array(dominated, dtype=bool))
+    return InputTail(np.array(khat), np.array(dominated, dtype=bool), tail)
 
 
 def weight_bound(problem: Problem, alpha0: float) -> float:
@@ -530,14 +536,15 @@ def tail_khat(k_final: np.ndarray, tail: InputTail, bound: float, n: int) -> np.
     far tail, the initial block's. When the weights are bounded by at most ``sqrt(n)``
     (a single final draw then carries at most a ``1 / sqrt(n)`` share of the estimate)
     and the output's own tail under the input law is light (initial-block k-hat below
-    ``LIGHT_TAIL_KHAT``), the estimator's terms are bounded by a light-tailed variable:
-    the variance is finite and a high k-hat over the final draws is only the plateau
-    of the bounded weights, so the initial block's k-hat is reported instead.
+    ``LIGHT_TAIL_KHAT`` by one standard error: a k-hat from a few hundred draws is
+    uncertain by about 0.2), the estimator's terms are bounded by a light-tailed
+    variable: the variance is finite and a high k-hat over the final draws is only the
+    plateau of the bounded weights, so the initial block's k-hat is reported instead.
     """
     reported = np.fmax(k_final, np.where(tail.dominated, tail.khat, np.nan))
     bounded = bound <= np.sqrt(n) and bool(np.isfinite(bound))
     if bounded:
-        light = np.nan_to_num(tail.khat, nan=np.inf) < LIGHT_TAIL_KHAT
+        light = np.nan_to_num(tail.khat_upper, nan=np.inf) < LIGHT_TAIL_KHAT
         reported = np.where(light, tail.khat, reported)
     return reported
 

@@ -50,13 +50,17 @@ def test_weight_bound_from_the_defensive_component():
 
 def test_tail_khat_trusts_bounded_weights_only_with_a_light_input_tail():
     k_final = np.array([1.2, 1.2, 0.3])
-    tail = InputTail(khat=np.array([0.1, 0.9, np.nan]), dominated=np.array([False, True, False]))
+    tail = InputTail(khat=np.array([0.1, 0.9, np.nan]), dominated=np.array([False, True, False]), tail_points=64)
     # bounded weights (4 <= sqrt(400)): the light-tailed output reports its input-law k-hat
     np.testing.assert_array_equal(tail_khat(k_final, tail, 4.0, 400), [0.1, 1.2, 0.3])
+    # light by its estimate but not by one standard error (0.45 + 1.45 / 8 > 0.5): the
+    # final draws' k-hat stands (x^2 under a Student-t(2.5), k = 0.8, gave 0.48 on 500 draws)
+    unsure = InputTail(khat=np.array([0.45, 0.9, np.nan]), dominated=np.array([False, True, False]), tail_points=64)
+    np.testing.assert_array_equal(tail_khat(k_final, unsure, 4.0, 400), [1.2, 1.2, 0.3])
     # weights bounded far above sqrt(n): the final draws' k-hat stands
     np.testing.assert_array_equal(tail_khat(k_final, tail, 1e3, 400), [1.2, 1.2, 0.3])
     # the input-law k-hat counts where the input law carries the far tail
-    tail = InputTail(khat=np.array([0.1, 1.5, np.nan]), dominated=np.array([False, True, False]))
+    tail = InputTail(khat=np.array([0.1, 1.5, np.nan]), dominated=np.array([False, True, False]), tail_points=64)
     np.testing.assert_array_equal(tail_khat(k_final, tail, np.inf, 400), [1.2, 1.5, 0.3])
 
 
