@@ -118,7 +118,14 @@ def draws_dataset(values: dict, dims: dict, coords: dict) -> xr.Dataset:
         all_coords.update(extra_coords)
     n = next(iter(values.values())).shape[0]
     all_coords.update(chain=[0], draw=np.arange(n))
-    return xr.Dataset(data, coords=all_coords)
+    attrs = {
+        "weighted": 1,
+        "description": (
+            "final draws from the adaptive proposal g, NOT from the input law: statistics of these "
+            "draws describe g; weigh them by exp(log_weights.log_weight) to describe an input law"
+        ),
+    }
+    return xr.Dataset(data, coords=all_coords, attrs=attrs)
 
 
 def log_weights_dataset(result: RunResult, law_names: list[str]) -> xr.Dataset:

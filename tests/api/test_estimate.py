@@ -231,6 +231,15 @@ def test_datatree_groups_and_netcdf_round_trip(tmp_path):
     np.testing.assert_allclose(np.sqrt(np.diag(est["covariance"].values)), est["mcse"].values)
     samples = idata["samples"]
     assert samples["x"].dims == ("chain", "draw", "k") and list(samples["k"].values) == ["a", "b", "c"]
+    assert samples.attrs["weighted"] == 1 and "NOT from the input law" in samples.attrs["description"]
+    # the weights turn the proposal's draws into the input law's: E[s] = E|N(0, 1)| = sqrt(2/pi)
+    weights = np.exp(idata["log_weights"]["log_weight"].values[0])
+    w = weights / weights.sum()
+    s_values = samples["s"].values[0]
+    self_normalised = w @ s_values
+    # its standard error: the weighted spread over Kish's effective sample size
+    se = np.sqrt(w @ (s_values - self_normalised) ** 2 / (1 / np.sum(w**2)))
+    assert abs(self_normalised - np.sqrt(2 / np.pi)) < 4 * se
     n = samples.sizes["draw"]
     attrs = idata.attrs
     assert n == attrs["evaluations_final"] and attrs["evaluations"] == attrs["evaluations_adaptive"] + n
