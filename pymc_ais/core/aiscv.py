@@ -55,6 +55,7 @@ class Proposal(NamedTuple):
     coef: np.ndarray  # (K, T) control-variate coefficients of the estimator
     sigma2: np.ndarray  # (T,) per-point variance of the summands, measured on its own block
     criterion: float  # C(alpha) at the optimum (nan for the initial law)
+    climbing: bool = False  # fitted while an event was still unreached: never the final proposal
 
 
 class State(NamedTuple):
@@ -72,6 +73,7 @@ class State(NamedTuple):
     reference_cov: np.ndarray  # (d, d) covariance of the initial block
     floor: np.ndarray  # (d,) diagonal regulariser of every fit
     weight_scale: np.ndarray | None  # (pairs,) known scale of each expectation, or None
+    score: np.ndarray | None = None  # (N, M) event scores of indicator outputs (NaN: none), or None
 
     @property
     def evaluations(self) -> int:
@@ -148,6 +150,7 @@ def init(problem: Problem, settings: Settings, rng: np.random.Generator, evaluat
     if x.shape != (n, problem.dim):
         raise ValueError(f"initial sampler returned shape {x.shape}, expected {(n, problem.dim)}")
     log_f, phi = evaluate(x)
+    score = _scores(evaluate, phi)
     targets = make_targets(phi, problem.n_laws)
     log_h0 = problem.initial_log_density(x, log_f)
     y = ratio(*integrand_log_abs(targets, log_f, phi), log_h0)
@@ -165,7 +168,7 @@ def init(problem: Problem, settings: Settings, rng: np.random.Generator, evaluat
     if not np.all(variances > 0):
         raise ValueError("the initial sample has a coordinate with zero variance; the input law is degenerate")
     initial = Proposal(alpha, None, np.zeros(targets.size), np.zeros((targets.size + 1, targets.size)), sigma2, np.nan)
-    return State(
+    state = State(
         targets,
         x,
         log_f,
@@ -178,13 +181,62 @@ def init(problem: Problem, settings: Settings, rng: np.random.Generator, evaluat
         reference_cov,
         FIT_FLOOR * variances,
         weight_scale,
+        score,
     )
+    if np.isfinite(climbing_levels(state)).any():  # the initial block is blind to some event
+        state = state._replace(proposals=(initial._replace(climbing=True),))
+    return state
 
 
-def _fit_components(state: State, settings: Settings) -> tuple:
-    """Cross-entropy fit of every target's auxiliary density on all pooled points."""
+def _scores(evaluate, phi: np.ndarray) -> np.ndarray | None:
+    """The event scores of the batch just evaluated, if the evaluator has any."""
+    score = getattr(evaluate, "last_score", None)
+    if score is None or not np.isfinite(score).any():
+        return None
+    return np.asarray(score, dtype=np.float64).reshape(phi.shape)
+
+
+ELITE_SHARE = 0.02  # share of the pooled draws above each intermediate level of an unreached event
+CLIMB_SHARE = 0.5  # mixture weight given to the components climbing towards unreached events
+
+
+def climbing_levels(state: State) -> np.ndarray:
+    """Intermediate level of every target still climbing towards its event; NaN for the others.
+
+    A target climbs when its output is an event with a score (``score > 0`` inside it,
+    an indicator ``1{y > t}`` scoring ``y - t``) and fewer pooled draws reach it than
+    an elite set holds (``ELITE_SHARE`` of a block). Its level is the score's
+    ``1 - ELITE_SHARE`` quantile over the pooled draws, capped at 0 (the event itself),
+    as in the multilevel cross-entropy method. Thresholds of one output share their
+    elite draws: their levels differ by the thresholds only.
+    """
+    levels = np.full(state.targets.size, np.nan)
+    if state.score is None:
+        return levels
+    elite = max(int(np.ceil(ELITE_SHARE * state.counts[-1])), 2)
+    for t, m in enumerate(state.targets.output):
+        column = state.score[:, m]
+        if not np.isfinite(column).all():
+            continue
+        if np.count_nonzero(state.phi[:, m]) >= elite:
+            continue
+        levels[t] = min(0.0, float(np.quantile(column, 1.0 - elite / column.size)))
+    return levels
+
+
+def _fit_components(state: State, settings: Settings, levels: np.ndarray | None = None) -> tuple:
+    """Cross-entropy fit of every target's auxiliary density on all pooled points.
+
+    A target still climbing towards its event (a level in ``levels``) is fitted to
+    ``1{score >= level} f`` instead of ``|phi| f``, which no draw has reached yet.
+    """
     log_abs, _ = integrand_log_abs(state.targets, state.log_f, state.phi)
     log_omega = log_abs - state.log_h[:, None]
+    if levels is not None and state.score is not None:
+        for climbing in np.flatnonzero(np.isfinite(levels)):
+            above = state.score[:, state.targets.output[climbing]] >= levels[climbing]
+            law = state.targets.law[climbing]
+            log_omega[:, climbing] = np.where(above, state.log_f[:, law] - state.log_h, -np.inf)
     previous = state.proposals[-1].components
     fitted = []
     for t in range(state.targets.size):
@@ -245,24 +297,39 @@ def step(
     evaluate = evaluate or evaluator_for(problem)
     targets = state.targets
     last = state.proposals[-1]
-    components = _fit_components(state, settings)
-    beta = last.beta if last.components is not None else state.estimates
+    levels = climbing_levels(state)
+    climbing = np.isfinite(levels)
+    components = _fit_components(state, settings, levels)
+    fresh = last.components is None or last.climbing  # no adapted fit of the current targets yet
+    beta = state.estimates if fresh else last.beta
     log_h = state.log_h
     log_c_pool = component_matrix(problem, components, state.x, state.log_f)
     y = ratio(*integrand_log_abs(targets, state.log_f, state.phi), log_h)
     B = np.exp(log_c_pool - log_h[:, None])
     a = np.square(y - beta * B[:, 1:]) @ state.weights
     lower = alpha_lower_bounds(settings, targets.size)
-    if last.components is None:  # first fit: alpha_t ∝ sqrt(w_t) |I_t|
+    if climbing.any():  # the climbing components get enough of the block to reach a next level
+        lower = lower.copy()
+        lower[1:][climbing] = np.maximum(lower[1:][climbing], CLIMB_SHARE / climbing.sum())
+    if fresh:  # first fit: alpha_t ∝ sqrt(w_t) |I_t|
         start = np.concatenate([[0.0], np.sqrt(state.weights) * np.abs(state.estimates)])
     else:
         start = last.alpha
     alpha, value = optimise_alpha(a, B, _project(start, lower), lower)
 
-    draft = Proposal(alpha, components, beta, np.zeros((alpha.size, targets.size)), np.zeros(targets.size), value)
+    draft = Proposal(
+        alpha,
+        components,
+        beta,
+        np.zeros((alpha.size, targets.size)),
+        np.zeros(targets.size),
+        value,
+        bool(climbing.any()),
+    )
     n = settings.block
     x_new = sample_proposal(draft, problem, rng, n)
     log_f_new, phi_new = evaluate(x_new)
+    score_new = _scores(evaluate, phi_new) if state.score is not None else None
     log_c_new = component_matrix(problem, components, x_new, log_f_new)
     log_q_new = logsumexp(log_c_new + np.log(alpha), axis=1)
     y_new = ratio(*integrand_log_abs(targets, log_f_new, phi_new), log_q_new)
@@ -282,6 +349,7 @@ def step(
         x=np.concatenate([state.x, x_new]),
         log_f=np.concatenate([state.log_f, log_f_new]),
         phi=np.concatenate([state.phi, phi_new]),
+        score=None if score_new is None else np.concatenate([state.score, score_new]),
         log_q=np.block([[state.log_q, new_at_old[:, None]], [old_at_new, log_q_new[:, None]]]),
         counts=np.append(state.counts, n),
         proposals=state.proposals + (proposal,),
@@ -295,7 +363,10 @@ def step(
 
 def predicted_variance(state: State, index: int = -1) -> float:
     """``sum_t w_t sigma2_t`` of a proposal (per point), with the current weights."""
-    return float(state.weights @ state.proposals[index].sigma2)
+    proposal = state.proposals[index]
+    if proposal.climbing:  # its block could not see the events it was climbing to
+        return np.inf
+    return float(state.weights @ proposal.sigma2)
 
 
 def stop_reason(state: State, settings: Settings) -> str | None:
@@ -307,10 +378,11 @@ def stop_reason(state: State, settings: Settings) -> str | None:
     law's V_0, estimated on possibly heavy-tailed draws, is often far too small, and a
     first adapted proposal fitted on the initial block alone often looks worse than
     it; stopping there wasted the adaptation (on Sobol' indices of the cantilever, two
-    runs in a hundred ended 20 to 60 times less precise).
+    runs in a hundred ended 20 to 60 times less precise). While a proposal still climbs
+    towards an unreached event the rule waits: only the budget cap stops it.
     """
     used, n, budget = state.evaluations, settings.block, settings.budget
-    if len(state.proposals) >= 3:
+    if len(state.proposals) >= 3 and not state.proposals[-1].climbing:
         remaining = budget - used
         if predicted_variance(state, -2) / (remaining + n) <= predicted_variance(state, -1) / remaining:
             return "rule"

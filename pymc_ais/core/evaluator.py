@@ -19,6 +19,10 @@ from .problem import EvaluationError
 class Evaluator:
     """Batched evaluation ``x -> (log_f (n, L), phi (n, M))`` with checks, count and history.
 
+    The raw function may return a third array, the event scores ``(n, M)`` of indicator
+    outputs (``score > 0`` inside the event, NaN for other outputs): they are not
+    returned but kept as ``last_score`` for the multilevel start of the adaptive phase.
+
     Parameters
     ----------
     evaluate : the raw batched function.
@@ -57,6 +61,7 @@ class Evaluator:
         self._history: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._n_outputs: int | None = None
         self.points = 0
+        self.last_score: np.ndarray | None = None
 
     @property
     def runs(self) -> int:
@@ -91,11 +96,13 @@ class Evaluator:
         x = np.asarray(x, dtype=np.float64)
         n = x.shape[0]
         try:
-            log_f, phi = self._evaluate(x)
+            result = self._evaluate(x)
         except EvaluationError as err:
             if not err.completed:
                 err.completed = self.completed()
             raise
+        log_f, phi = result[0], result[1]
+        self.last_score = None if len(result) < 3 or result[2] is None else np.asarray(result[2], dtype=np.float64)
         log_f = np.asarray(log_f, dtype=np.float64)
         if log_f.ndim == 1:
             log_f = log_f[:, None]
@@ -128,5 +135,7 @@ class Evaluator:
 
 
 def evaluator_for(problem, keep: bool = True) -> Evaluator:
-    """An :class:`Evaluator` of a core problem's ``evaluate``."""
+    """An :class:`Evaluator` of a core problem's ``evaluate`` (itself, if it is one)."""
+    if isinstance(problem.evaluate, Evaluator):
+        return problem.evaluate
     return Evaluator(problem.evaluate, law_names=problem.law_names, output_names=problem.output_names, keep=keep)

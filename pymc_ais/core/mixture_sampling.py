@@ -64,7 +64,13 @@ def allocate(alpha: np.ndarray, m: int) -> np.ndarray:
     return counts
 
 
-def trim_small(alpha: np.ndarray, mass: float) -> np.ndarray:
+# Points per replicate below which a component is only noise in a quasi-random net.
+# Measured: at 16 the Gaussian moments' final phase kept components that cost it 2.3x
+# in variance; at 64 it is unchanged, and a rare event's 78-point component is kept.
+HANDFUL = 64
+
+
+def trim_small(alpha: np.ndarray, mass: float, per_replicate: int | None = None) -> np.ndarray:
     """Drop the smallest components whose weights add up to at most ``mass``; renormalise.
 
     Component 0, the defensive initial law, is never dropped: without it a proposal
@@ -72,11 +78,17 @@ def trim_small(alpha: np.ndarray, mass: float) -> np.ndarray:
 
     In a quasi-random sample every component boundary is a discontinuity and a
     component with a handful of points is plain Monte Carlo noise; the estimator keeps
-    the trimmed mixture in its denominator, so it stays unbiased.
+    the trimmed mixture in its denominator, so it stays unbiased. With
+    ``per_replicate`` only components that would get fewer than ``HANDFUL`` points in
+    a replicate are dropped: a component of a few percent may be the only one that
+    covers a rare event (dropping one with 80 points per replicate left an event of
+    1e-5 to the defensive draws, and its estimate at 0).
     """
     alpha = np.asarray(alpha, dtype=np.float64) / np.sum(alpha)
     order = np.argsort(alpha[1:]) + 1
     dropped = order[np.cumsum(alpha[order]) <= mass]
+    if per_replicate is not None:
+        dropped = dropped[alpha[dropped] * per_replicate < HANDFUL]
     trimmed = alpha.copy()
     trimmed[dropped] = 0.0
     return trimmed / trimmed.sum()
@@ -150,7 +162,7 @@ def draw_replicates(
     elif dim is None:
         raise ValueError("dim is needed to sample the initial law alone")
     if quasi:
-        weights = trim_small(alpha, trim_mass)
+        weights = trim_small(alpha, trim_mass, per_replicate)
     else:
         counts = allocate(alpha, per_replicate)
         weights = counts / per_replicate

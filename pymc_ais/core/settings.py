@@ -48,7 +48,7 @@ class Settings:
         "stratified"; the standard errors come from their spread (Student-t intervals).
     final_trim
         with "rqmc", the smallest components adding up to at most
-        this weight are left out of the final mixture (see ``final_sampling.trim_small``).
+        this weight are left out of the final mixture (see ``mixture_sampling.trim_small``).
     qmc_preference
         with "rqmc" and a quantile map of the initial law, the final phase samples the
         initial law alone when its predicted variance is at most this multiple of the

@@ -57,10 +57,16 @@ class ModelProblem:
         values = self._natural(np.ascontiguousarray(z, dtype=np.float64))  # type: ignore[operator]
         return {rv.name: v for rv, v in zip(self.laws.work.free_RVs, values)}
 
-    def evaluate(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every law's log-density (n, L) and every output (n, M) at flat points ``z``."""
+    def evaluate(self, z: np.ndarray) -> tuple:
+        """Every law's log-density (n, L) and every output (n, M) at flat points ``z``.
+
+        With indicator outputs, also their event scores (n, M) (NaN for other outputs).
+        """
         logp, named, graph_values = self._run(z)
-        return logp, self.layout.columns(named, graph_values, z.shape[0])
+        phi = self.layout.columns(named, graph_values, z.shape[0])
+        if not self.layout.has_scores:
+            return logp, phi
+        return logp, phi, self.layout.score_columns(graph_values, z.shape[0])
 
 
 def _cache_key(model, models, spec, compile_kwargs):
@@ -94,7 +100,7 @@ def build(expectations, model: pm.Model | None, models=None, compile_kwargs: dic
     laws = LawSet.from_arguments(model, models)
     outputs = parse(spec, laws.model, laws.work)
     layout = OutputLayout(outputs, laws.work)
-    graphs = [o.graph for o in outputs if o.graph is not None]
+    graphs = [o.graph for o in outputs if o.graph is not None] + [o.score for o in outputs if o.score is not None]
     evaluator = compile_evaluator(laws.work, laws.blocks, laws.logp_graph(), graphs, compile_kwargs)
     result = ModelProblem(None, laws, layout, evaluator, compile_kwargs)  # type: ignore[arg-type]
     result.problem = Problem(

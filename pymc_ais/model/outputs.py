@@ -23,6 +23,7 @@ from pytensor.graph.traversal import ancestors, graph_inputs
 from pytensor.tensor.random.op import RandomVariable
 
 from ..core.problem import EvaluationError
+from .events import event_score
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Output:
     name: str
     graph: Variable | None = None
     function: Callable | None = None
+    score: Variable | None = None  # event score of an indicator graph (see events.py)
 
 
 def as_mapping(expectations) -> dict:
@@ -96,11 +98,13 @@ def parse(expectations, user_model: pm.Model, work_model: pm.Model) -> list[Outp
             if phi not in user_model.named_vars:
                 valid = ", ".join(sorted(v for v in user_model.named_vars if v in work_model.named_vars))
                 raise ValueError(f"expectation {name!r}: the model has no variable named {phi!r}; valid names: {valid}")
-            outputs.append(Output(name, graph=_translate(name, user_model[phi], user_model, work_model)))
+            graph = _translate(name, user_model[phi], user_model, work_model)
+            outputs.append(Output(name, graph=graph, score=event_score(graph)))
         elif isinstance(phi, Variable):
             if phi.dtype not in ("bool",) and not phi.dtype.startswith(("float", "int", "uint")):
                 raise TypeError(f"expectation {name!r} has dtype {phi.dtype}; expected a numeric or boolean expression")
-            outputs.append(Output(name, graph=_translate(name, phi, user_model, work_model)))
+            graph = _translate(name, phi, user_model, work_model)
+            outputs.append(Output(name, graph=graph, score=event_score(graph)))
         elif callable(phi):
             outputs.append(Output(name, function=phi))
         elif np.isscalar(phi):
@@ -170,6 +174,23 @@ class OutputLayout:
                 self.shapes[o.name] = value.shape[1:]
             if value.shape[:1] != (n,):
                 value = np.broadcast_to(value, (n, *self.shapes[o.name]))
+            columns.append(np.reshape(value, (n, -1)))
+        return np.concatenate(columns, axis=1)
+
+    @property
+    def has_scores(self) -> bool:
+        """Whether some output is an event with a score."""
+        return any(o.score is not None for o in self.outputs)
+
+    def score_columns(self, score_values, n: int) -> np.ndarray:
+        """The (n, M) event scores at a batch, in the outputs' column layout (NaN: no score)."""
+        columns = []
+        for o in self.outputs:
+            shape = self.shapes[o.name]
+            if o.score is None:
+                columns.append(np.full((n, int(np.prod(shape, dtype=int))), np.nan))
+                continue
+            value = np.broadcast_to(np.asarray(next(score_values), dtype=np.float64), (n, *shape))
             columns.append(np.reshape(value, (n, -1)))
         return np.concatenate(columns, axis=1)
 

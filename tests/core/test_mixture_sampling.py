@@ -64,6 +64,11 @@ def test_trim_small_keeps_the_defensive_component():
     assert trimmed[0] > 0 and trimmed[2] == 0 and trimmed[3] == 0
     np.testing.assert_allclose(trimmed.sum(), 1.0)
     np.testing.assert_allclose(trimmed[[1, 4]] / trimmed[[1, 4]].sum(), alpha[[1, 4]] / 0.94)
+    # with 4096 points per replicate, 0.02 and 0.03 give 82 and 123 points: kept
+    np.testing.assert_array_equal(fs.trim_small(alpha, 0.06, per_replicate=4096), alpha)
+    # with 1024, both are a handful (20 and 31 points): dropped
+    trimmed = fs.trim_small(alpha, 0.06, per_replicate=1024)
+    assert trimmed[2] == 0 and trimmed[3] == 0
 
 
 def test_allocate_sums_to_m():

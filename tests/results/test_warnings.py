@@ -30,13 +30,15 @@ def test_few_effective_draws():
 
 
 def test_collapsed_rare_event_warns():
-    # P(b d > 13.474723) = 1.00e-5; this seed's final draws reach the event once: the
-    # estimate (5e-8 +- 5e-8) is far off, with a tiny error bar and no k-hat to compute
+    # P(b d > 13.474723) = 1.00e-5 as a black-box callable (no event score, so no
+    # multilevel start): this seed's final draws reach the event once, and the estimate
+    # (5e-8 +- 5e-8) is far off, with a tiny error bar and no k-hat to compute
     with pm.Model() as model:
-        b = pm.LogNormal("b", 0.0, 0.3)
-        d = pm.Gamma("d", alpha=3.0, beta=2.0)
+        pm.LogNormal("b", 0.0, 0.3)
+        pm.Gamma("d", alpha=3.0, beta=2.0)
+    event = lambda v: v["b"] * v["d"] > 13.474723
     with pytest.warns(pa.ReliabilityWarning, match="'p': the estimate rests on fewer than 30 effective draws"):
-        idata = pa.estimate({"p": b * d > 13.474723}, model=model, draws=20_000, random_seed=7, progressbar=False)
+        idata = pa.estimate({"p": event}, model=model, draws=20_000, random_seed=7, progressbar=False)
     assert idata["estimates"]["mean"].item() < 1e-6  # the failure this warning is for
 
 
