@@ -112,6 +112,16 @@ def student_t_variance():
     return m, {"m2": x**2}, np.array([2.5 / 0.5]), 5000
 
 
+def four_branch_probability() -> float:
+    """Exact p_f of the four-branch system by 1-D quadrature.
+
+    In u = (x1 + x2)/sqrt(2), v = (x1 - x2)/sqrt(2) (independent standard normals) the
+    failure domain is |v| >= 3.5 or |u| >= 3 + v^2/5.
+    """
+    inner, _ = integrate.quad(lambda v: stats.norm.pdf(v) * 2 * stats.norm.sf(3 + v**2 / 5), -3.5, 3.5, epsabs=1e-15)
+    return 2 * stats.norm.sf(3.5) + inner
+
+
 def four_branch():
     """The four-branch series system: four failure regions, p_f = 2.2228e-3."""
     with pm.Model() as m:
@@ -122,7 +132,7 @@ def four_branch():
         pm.math.minimum(a - (x1 + x2) / np.sqrt(2), a + (x1 + x2) / np.sqrt(2)),
         pm.math.minimum(x1 - x2 + 7 / np.sqrt(2), x2 - x1 + 7 / np.sqrt(2)),
     )
-    return m, {"p_f": g <= 0}, np.array([2.2228e-3]), 5000
+    return m, {"p_f": g <= 0}, np.array([four_branch_probability()]), 5000
 
 
 def cauchy_abs():
