@@ -57,11 +57,12 @@ case "$task" in
     lint
     exec .venv/bin/python -m pytest -q "$@" ;;
   bench)
-    .venv/bin/python -m pip install --quiet -e ".[bench]" >&2  # SALib, a baseline only
+    .venv/bin/python -m pip install --quiet -e ".[bench]" >&2  # SALib and OpenTURNS, baselines only
     .venv/bin/python benchmarks/compile_throughput.py
     .venv/bin/python benchmarks/gaussian_moments.py "$@"
     .venv/bin/python benchmarks/cantilever_laws.py "$@"
     .venv/bin/python benchmarks/warnings_panel.py
+    .venv/bin/python benchmarks/rare_events.py
     exec .venv/bin/python benchmarks/cantilever_sobol.py "$@" ;;
   docs)
     .venv/bin/python -m pip install --quiet -e ".[docs]" >&2
