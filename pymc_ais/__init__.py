@@ -7,6 +7,7 @@ a PyMC model; results as an ``xarray.DataTree`` in the ArviZ group schema.
 from ._version import __version__
 from .core.problem import EvaluationError
 from .estimate import estimate
+from .exceedance import exceedance
 from .laws import grid, sample_grid, swap_priors
 from .results import (
     ReliabilityWarning,
@@ -23,6 +24,7 @@ __all__ = [
     "ReliabilityWarning",
     "__version__",
     "estimate",
+    "exceedance",
     "grid",
     "plot_adaptation",
     "plot_estimates",

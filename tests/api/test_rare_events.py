@@ -4,7 +4,8 @@ import warnings
 
 import numpy as np
 import pymc as pm
-from conftest import within_run
+import pytest
+from conftest import within, within_run
 from scipy.stats import norm
 
 import pymc_ais as pa
@@ -72,3 +73,47 @@ def test_four_failure_regions_with_a_mixture_family():
             n_components=4,
         )
         within_run(idata, [truth])
+
+
+def _sum_of_ten():
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0, shape=10)
+    return model, x.sum() / np.sqrt(10)
+
+
+def test_exceedance_curve_and_tail_quantiles():
+    model, s = _sum_of_ten()
+    thresholds = np.array([3.0, 4.0, 4.5, 5.0])
+    tails = np.array([1e-3, 1e-5, 1e-6])
+    for seed in range(3):
+        idata = pa.exceedance(s, thresholds, tail_probabilities=tails, model=model, random_seed=seed, progressbar=False)
+        curve = idata["exceedance"]
+        np.testing.assert_array_equal(curve["threshold"].values, thresholds)
+        within(curve["probability"].values, curve["mcse"].values, norm.sf(thresholds), k=4.0)
+        np.testing.assert_allclose(np.sqrt(np.diag(curve["covariance"].values)), curve["mcse"].values)
+        quantiles = idata["quantiles"]
+        within(quantiles["quantile"].values, quantiles["mcse"].values, norm.isf(tails), k=4.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"thresholds": []}, "thresholds must be a non-empty"),
+        ({"thresholds": [1.0, np.nan]}, "thresholds must be a non-empty"),
+        ({"thresholds": [1.0], "tail_probabilities": [0.0]}, "tail_probabilities must be in"),
+        ({"thresholds": [1.0], "output": "nope"}, "no variable named 'nope'"),
+        ({"thresholds": [1.0], "output": lambda d: d["x"]}, "needs a PyTensor expression"),
+    ],
+)
+def test_exceedance_bad_input(kwargs, message):
+    model, s = _sum_of_ten()
+    kwargs = {"output": s, **kwargs}
+    with pytest.raises((ValueError, TypeError), match=message):
+        pa.exceedance(model=model, progressbar=False, **kwargs)
+
+
+def test_exceedance_needs_a_scalar_output():
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0, shape=3)
+    with pytest.raises(ValueError, match="scalar output"):
+        pa.exceedance(x, [1.0], model=model, progressbar=False)

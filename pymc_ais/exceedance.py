@@ -1,0 +1,175 @@
+"""Public entry point :func:`exceedance`: P(Y > t_k) for many thresholds, and tail quantiles, from one run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+from pytensor.graph.basic import Variable
+
+from .estimate import estimate
+from .results.datatree import interval_quantile
+
+QUANTILE_BATCHES = 10  # i.i.d. final draws: batches whose spread gives the quantiles' errors
+
+
+def exceedance(
+    output,
+    thresholds: Sequence[float],
+    *,
+    tail_probabilities: Sequence[float] | None = None,
+    model: pm.Model | None = None,
+    draws: int = 20_000,
+    random_seed=None,
+    progressbar: bool = True,
+    compile_kwargs: dict | None = None,
+    ci_prob: float = 0.95,
+    **options,
+) -> xr.DataTree:
+    """Exceedance probabilities ``P(Y > t_k)`` of one output for every threshold, from ONE run.
+
+    Each threshold is an event ``Y > t_k`` with its score ``Y - t_k``, so events no first
+    draw reaches are climbed to (the multilevel start of :func:`estimate`), and the
+    thresholds share their intermediate levels. The estimates come with their
+    covariance across thresholds. With ``tail_probabilities``, the tail quantiles
+    ``q_j`` (``P(Y > q_j) = p_j``) are read off the importance-weighted exceedance
+    curve of the final draws, with errors from the spread of the quasi-random
+    replicates (or of batches of i.i.d. draws); choose thresholds that bracket them, so
+    that the final draws reach that far.
+
+    Parameters
+    ----------
+    output : a scalar PyTensor expression of the model's random variables, or the name of
+        a model variable (a ``pm.Deterministic``, say).
+    thresholds : the thresholds t_k, at least one, finite.
+    tail_probabilities : optional tail probabilities p_j in (0, 1) whose quantiles are wanted.
+    model, draws, random_seed, progressbar, compile_kwargs, ci_prob, **options
+        As for :func:`estimate` (``draws`` is the total budget for all thresholds).
+
+    Returns
+    -------
+    xarray.DataTree
+        The groups of :func:`estimate` (expectations ``P(Y > t)`` for each threshold and
+        ``E[Y]``), plus ``exceedance`` (dim ``threshold``: ``probability``, ``mcse``,
+        ``ci_lower``, ``ci_upper``, ``covariance``) and, with ``tail_probabilities``,
+        ``quantiles`` (dim ``tail_probability``: ``quantile``, ``mcse``, ``ci_lower``,
+        ``ci_upper``).
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> import pymc_ais as pa
+    >>> with pm.Model() as model:
+    ...     x = pm.Normal("x", 0.0, 1.0, shape=3)
+    >>> idata = pa.exceedance(x.sum(), [3.0, 5.0, 7.0], model=model, random_seed=1,
+    ...                       progressbar=False)  # doctest: +SKIP
+    >>> idata["exceedance"]["probability"]  # doctest: +SKIP
+    """
+    thresholds = np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
+    if thresholds.ndim != 1 or thresholds.size == 0 or not np.all(np.isfinite(thresholds)):
+        raise ValueError(f"thresholds must be a non-empty list of finite numbers, got {thresholds!r}")
+    probabilities = None
+    if tail_probabilities is not None:
+        probabilities = np.atleast_1d(np.asarray(tail_probabilities, dtype=np.float64))
+        if probabilities.ndim != 1 or probabilities.size == 0 or np.any((probabilities <= 0) | (probabilities >= 1)):
+            raise ValueError(f"tail_probabilities must be in (0, 1), got {tail_probabilities!r}")
+    y = _scalar_output(output, model)
+    names = [f"P(Y > {t:g})" for t in thresholds]
+    expectations = {name: y > t for name, t in zip(names, thresholds)}
+    expectations["E[Y]"] = y
+    idata = estimate(
+        expectations,
+        model=model,
+        draws=draws,
+        random_seed=random_seed,
+        progressbar=progressbar,
+        compile_kwargs=compile_kwargs,
+        ci_prob=ci_prob,
+        **options,
+    )
+    est = idata["estimates"].to_dataset().sel(expectation=names)
+    covariance = est["covariance"].sel(expectation_bis=names).values
+    curve = xr.Dataset(
+        {
+            "probability": ("threshold", est["mean"].values),
+            "mcse": ("threshold", est["mcse"].values),
+            "ci_lower": ("threshold", est["ci_lower"].values),
+            "ci_upper": ("threshold", est["ci_upper"].values),
+            "covariance": (("threshold", "threshold_bis"), covariance),
+        },
+        coords={"threshold": thresholds, "threshold_bis": thresholds},
+        attrs={"ci_prob": ci_prob, "description": "P(Y > threshold), estimated from one shared run"},
+    )
+    children = {name: idata[name].to_dataset() for name in idata.children}
+    children["exceedance"] = curve
+    if probabilities is not None:
+        children["quantiles"] = _quantiles(idata, probabilities, ci_prob)
+    tree = xr.DataTree.from_dict(children)
+    tree.attrs.update(idata.attrs)
+    return tree
+
+
+def _scalar_output(output, model):
+    """The output as a scalar PyTensor expression, with a clear error otherwise."""
+    if isinstance(output, str):
+        model = pm.modelcontext(model)
+        if output not in model.named_vars:
+            raise ValueError(f"the model has no variable named {output!r}")
+        output = model[output]
+    if not isinstance(output, Variable):
+        raise TypeError(
+            "exceedance needs a PyTensor expression of the model's variables or a variable name (its "
+            f"thresholds become events with scores), got {type(output).__name__}"
+        )
+    if output.ndim != 0:
+        raise ValueError(f"exceedance needs a scalar output; this one has {output.ndim} dimension(s)")
+    return output
+
+
+def _quantiles(idata: xr.DataTree, probabilities: np.ndarray, ci_prob: float) -> xr.Dataset:
+    """Tail quantiles from the weighted exceedance curve of the final draws, per replicate."""
+    y = idata["outputs"]["E[Y]"].values[0]
+    log_w = idata["log_weights"]["log_weight"].values[0]
+    n = y.size
+    replicates = int(idata["estimates"].attrs.get("replicates", 0))
+    groups = replicates if replicates >= 2 else QUANTILE_BATCHES
+    per = n // groups
+    pooled = np.array([_tail_quantile(y, log_w, p) for p in probabilities])
+    parts = np.array(
+        [
+            [_tail_quantile(y[g * per : (g + 1) * per], log_w[g * per : (g + 1) * per], p) for p in probabilities]
+            for g in range(groups)
+        ]
+    )
+    with np.errstate(invalid="ignore"):
+        mcse = np.nanstd(parts, axis=0, ddof=1) / np.sqrt(np.sum(np.isfinite(parts), axis=0))
+    z = interval_quantile(ci_prob, float(groups - 1))
+    return xr.Dataset(
+        {
+            "quantile": ("tail_probability", pooled),
+            "mcse": ("tail_probability", mcse),
+            "ci_lower": ("tail_probability", pooled - z * mcse),
+            "ci_upper": ("tail_probability", pooled + z * mcse),
+        },
+        coords={"tail_probability": probabilities},
+        attrs={
+            "ci_prob": ci_prob,
+            "description": "q with P(Y > q) = tail_probability, from the importance-weighted final draws; "
+            f"errors from the spread over {groups} {'replicates' if replicates >= 2 else 'batches'}",
+        },
+    )
+
+
+def _tail_quantile(y: np.ndarray, log_w: np.ndarray, p: float) -> float:
+    """``q`` where the weighted exceedance ``mean(w 1{y > q})`` falls to ``p`` (NaN if never that high)."""
+    order = np.argsort(y)[::-1]
+    mass = np.cumsum(np.exp(log_w[order])) / y.size  # exceedance just below each sorted value
+    k = int(np.searchsorted(mass, p))
+    if k == 0 or k >= y.size:
+        return np.nan
+    # between the k-th and (k+1)-th largest values, interpolated on the exceedance
+    hi, lo = y[order[k - 1]], y[order[k]]
+    m0, m1 = mass[k - 1], mass[k]
+    return float(hi + (lo - hi) * (p - m0) / (m1 - m0)) if m1 > m0 else float(lo)
