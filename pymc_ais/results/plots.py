@@ -127,3 +127,32 @@ def plot_sensitivity(idata: xr.DataTree, ax=None):
     ax.set_title(f"Sobol' indices, {100 * sens.attrs.get('ci_prob', 0.95):g} % intervals")
     ax.legend()
     return ax
+
+
+def plot_exceedance(idata: xr.DataTree, ax=None):
+    """The exceedance curve P(Y > t) of :func:`pymc_ais.exceedance` with its interval band.
+
+    Log scale in probability; the band's lower edge is clipped at the smallest positive
+    value, and estimated tail quantiles, if any, are marked on the curve.
+    """
+    curve = idata["exceedance"].to_dataset()
+    ax = _axes(ax)
+    t = curve["threshold"].values
+    p = curve["probability"].values
+    positive = p[p > 0]
+    floor = positive.min() / 10 if positive.size else 1e-300
+    ax.fill_between(t, np.maximum(curve["ci_lower"].values, floor), curve["ci_upper"].values, alpha=0.3)
+    ax.semilogy(t, np.maximum(p, floor), "o-", label="P(Y > t)")
+    if "quantiles" in idata.children:
+        q = idata["quantiles"].to_dataset()
+        ax.errorbar(
+            q["quantile"].values,
+            q["tail_probability"].values,
+            xerr=q["ci_upper"].values - q["quantile"].values,
+            fmt="s",
+            label="tail quantiles",
+        )
+    ax.set_xlabel("threshold t")
+    ax.set_ylabel("P(Y > t)")
+    ax.legend(fontsize="small")
+    return ax

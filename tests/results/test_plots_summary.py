@@ -86,3 +86,23 @@ def test_progressbar_on_and_off(monkeypatch, capsys):
     reporter_states.clear()
     pa.estimate({"x": x}, model=model, draws=2_000, random_seed=44, progressbar=False)
     assert reporter_states and not any(reporter_states)
+
+
+def test_plot_exceedance_draws_the_curve_and_its_quantiles():
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0, shape=3)
+    thresholds = [1.0, 2.0, 3.0]
+    idata = pa.exceedance(
+        x.sum() / np.sqrt(3),
+        thresholds,
+        tail_probabilities=[0.01],
+        model=model,
+        draws=4_000,
+        random_seed=2,
+        progressbar=False,
+    )
+    ax = pa.plot_exceedance(idata)
+    curve = ax.get_lines()[0]
+    np.testing.assert_array_equal(curve.get_xdata(), thresholds)
+    np.testing.assert_allclose(curve.get_ydata(), idata["exceedance"]["probability"].values)
+    assert ax.get_yscale() == "log" and len(ax.collections) >= 1  # the band
