@@ -27,7 +27,6 @@ import warnings
 import numpy as np
 import pymc as pm
 from scipy.stats import norm
-from scipy.stats import t as student_t
 
 import pymc_ais as pa
 
@@ -145,5 +144,4 @@ def main():
 
 
 if __name__ == "__main__":
-    del student_t  # intervals of pa.estimate come from its own ci_lower / ci_upper
     main()

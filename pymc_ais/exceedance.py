@@ -102,13 +102,10 @@ def exceedance(
         coords={"threshold": thresholds, "threshold_bis": thresholds},
         attrs={"ci_prob": ci_prob, "description": "P(Y > threshold), estimated from one shared run"},
     )
-    children = {name: idata[name].to_dataset() for name in idata.children}
-    children["exceedance"] = curve
+    idata["exceedance"] = curve
     if probabilities is not None:
-        children["quantiles"] = _quantiles(idata, probabilities, ci_prob)
-    tree = xr.DataTree.from_dict(children)
-    tree.attrs.update(idata.attrs)
-    return tree
+        idata["quantiles"] = _quantiles(idata, probabilities, ci_prob)
+    return idata
 
 
 def _scalar_output(output, model):

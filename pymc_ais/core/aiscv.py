@@ -214,14 +214,13 @@ def climbing_levels(state: State) -> np.ndarray:
     if state.score is None:
         return levels
     elite = max(int(np.ceil(ELITE_SHARE * state.counts[-1])), 2)
-    for t, m in enumerate(state.targets.output):
-        column = state.score[:, m]
-        if not np.isfinite(column).all():
-            continue
-        if np.count_nonzero(state.phi[:, m]) >= elite:
-            continue
-        levels[t] = min(0.0, float(np.quantile(column, 1.0 - elite / column.size)))
-    return levels
+    unreached = np.all(np.isfinite(state.score), axis=0) & (np.count_nonzero(state.phi, axis=0) < elite)
+    if not unreached.any():
+        return levels
+    by_output = np.quantile(state.score[:, unreached], 1.0 - elite / state.score.shape[0], axis=0)
+    output_level = np.full(state.score.shape[1], np.nan)
+    output_level[unreached] = np.minimum(by_output, 0.0)
+    return output_level[state.targets.output]
 
 
 def _fit_components(state: State, settings: Settings, levels: np.ndarray | None = None) -> tuple:

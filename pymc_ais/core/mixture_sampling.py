@@ -66,7 +66,7 @@ def allocate(alpha: np.ndarray, m: int) -> np.ndarray:
 
 # Points per replicate below which a component is only noise in a quasi-random net.
 # Measured: at 16 the Gaussian moments' final phase kept components that cost it 2.3x
-# in variance; at 64 it is unchanged, and a rare event's 78-point component is kept.
+# in variance; at 64 it is unchanged, and a rare event's 80-point component is kept.
 HANDFUL = 64
 
 

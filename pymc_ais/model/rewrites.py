@@ -40,7 +40,7 @@ def vector_solves_to_matrix_solves(fgraph, node):
     free_shape = [moved.shape[len(keep) + k] for k in range(len(free))]
     m = moved.shape[-1]
     columns = moved.reshape((*keep_shape, -1, m)).swapaxes(-1, -2)
-    matrices = a.squeeze(axis=tuple(free)) if free else a
+    matrices = a.squeeze(axis=tuple(free))
     solved = Blockwise(type(core)(**{**core._props_dict(), "b_ndim": 2}))(matrices, columns)
     # back to (keep..., free..., m), then to the original axis order
     back = solved.swapaxes(-1, -2).reshape((*keep_shape, *free_shape, m))
