@@ -78,21 +78,47 @@ def _cholesky(cov: np.ndarray) -> np.ndarray:
 
 
 def component_logpdf(mixture: GaussianMixture, x: np.ndarray) -> np.ndarray:
-    """Log density of each component at ``x`` (n, d): array (n, K), weights excluded."""
+    """Log density of each component at ``x`` (n, d): array (n, K), weights excluded.
+
+    Consecutive components with the same covariance (the kernels of
+    :func:`fit_kernel`) share one triangular solve and one matrix product:
+    ``|L^-1 (x - m_k)|^2 = |a|^2 - 2 a.b_k + |b_k|^2`` with ``a = L^-1 x``, ``b_k = L^-1 m_k``.
+    """
     n, d = x.shape
     out = np.empty((n, mixture.n_components))
-    for k in range(mixture.n_components):
+    k = 0
+    while k < mixture.n_components:
         chol = mixture.chols[k]
+        end = k + 1
+        while end < mixture.n_components and np.array_equal(mixture.chols[end], chol):
+            end += 1
         inv = solve_triangular(chol, np.eye(d), lower=True, check_finite=False)
-        z = (x - mixture.means[k]) @ inv.T
         log_det = np.sum(np.log(np.diag(chol)))
-        out[:, k] = -0.5 * np.einsum("ij,ij->i", z, z) - log_det - 0.5 * d * _LOG_2PI
+        if end == k + 1:
+            z = (x - mixture.means[k]) @ inv.T
+            squared = np.einsum("ij,ij->i", z, z)[:, None]
+        else:
+            a = x @ inv.T
+            b = mixture.means[k:end] @ inv.T
+            squared = np.einsum("ij,ij->i", a, a)[:, None] - 2.0 * (a @ b.T) + np.einsum("ij,ij->i", b, b)[None, :]
+            squared = np.maximum(squared, 0.0)
+        out[:, k:end] = -0.5 * squared - log_det - 0.5 * d * _LOG_2PI
+        k = end
     return out
 
 
 def logpdf(mixture: GaussianMixture, x: np.ndarray) -> np.ndarray:
     """Log density of the mixture at ``x`` (n, d): array (n,)."""
     return logsumexp(component_logpdf(mixture, x) + mixture.log_weights, axis=1)
+
+
+def blend(main: GaussianMixture, other: GaussianMixture, share: float) -> GaussianMixture:
+    """The mixture ``(1 - share) main + share other`` (components of both, weights scaled)."""
+    return GaussianMixture(
+        np.concatenate([main.log_weights + np.log1p(-share), other.log_weights + np.log(share)]),
+        np.concatenate([main.means, other.means]),
+        np.concatenate([main.chols, other.chols]),
+    )
 
 
 def push_forward(mixture: GaussianMixture, component: int, u: np.ndarray) -> np.ndarray:
@@ -169,6 +195,36 @@ def fit_gaussian(
     if floor is not None:
         cov = cov + np.diag(floor)
     return gaussian(mean, cov)
+
+
+def fit_kernel(
+    x: np.ndarray,
+    log_weights: np.ndarray,
+    reference_cov: np.ndarray,
+    covariance: str = "full",
+    floor: np.ndarray | None = None,
+) -> GaussianMixture | None:
+    """Weighted Gaussian kernel density estimate: one component per point of nonzero weight.
+
+    The kernels share the weighted covariance of the points scaled by Silverman's
+    factor ``(4 / ((d + 2) ess))^(2 / (d + 4))``. Unlike one Gaussian (or a few), a
+    kernel estimate keeps every direction the points spread into, however few of them
+    lie there (the auxiliary densities of nonparametric adaptive importance sampling).
+    Returns ``None`` if all weights vanish.
+    """
+    single = fit_gaussian(x, log_weights, reference_cov, covariance)
+    if single is None:
+        return None
+    w = normalised_weights(log_weights)
+    keep = w > 0
+    d = x.shape[1]
+    factor = (4.0 / ((d + 2) * kish_ess(w))) ** (2.0 / (d + 4))
+    cov = factor * (single.chols[0] @ single.chols[0].T)
+    if floor is not None:
+        cov = cov + np.diag(floor)
+    chol = _cholesky(cov)
+    k = int(keep.sum())
+    return GaussianMixture(np.log(w[keep]), x[keep].copy(), np.repeat(chol[None], k, axis=0))
 
 
 def fit_mixture(

@@ -1,0 +1,44 @@
+"""Gaussian mixtures: kernel fits, blends and the shared-covariance density path."""
+
+import numpy as np
+from scipy.stats import multivariate_normal
+
+from pymc_ais.core import gaussian_mixture as gm
+
+
+def test_kernel_fit_puts_one_weighted_component_on_each_point():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 3))
+    log_w = np.where(np.arange(60) % 3 == 0, -np.inf, rng.normal(size=60))
+    kernel = gm.fit_kernel(x, log_w, np.eye(3))
+    kept = np.isfinite(log_w)
+    w = np.exp(log_w[kept] - log_w[kept].max())
+    w /= w.sum()
+    np.testing.assert_allclose(np.exp(kernel.log_weights), w, rtol=1e-12)
+    np.testing.assert_array_equal(kernel.means, x[kept])
+    # Silverman's factor times the (shrunk) weighted covariance of the points
+    single = gm.fit_gaussian(x, log_w, np.eye(3))
+    ess = 1.0 / np.sum(w**2)
+    factor = (4.0 / (5 * ess)) ** (2.0 / 7)
+    cov = kernel.chols[0] @ kernel.chols[0].T
+    np.testing.assert_allclose(cov, factor * single.chols[0] @ single.chols[0].T, rtol=1e-12)
+    assert gm.fit_kernel(x, np.full(60, -np.inf), np.eye(3)) is None
+
+
+def test_shared_covariance_density_matches_scipy():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 2)) * 2
+    kernel = gm.fit_kernel(x, rng.normal(size=40), np.eye(2))
+    y = rng.normal(size=(25, 2)) * 5
+    cov = kernel.chols[0] @ kernel.chols[0].T
+    expected = np.stack([multivariate_normal(m, cov).logpdf(y) for m in kernel.means], axis=1)
+    np.testing.assert_allclose(gm.component_logpdf(kernel, y), expected, rtol=1e-10, atol=1e-10)
+
+
+def test_blend_mixes_two_mixtures_with_the_given_share():
+    a = gm.gaussian(np.zeros(2), np.eye(2))
+    b = gm.gaussian(np.full(2, 3.0), 2 * np.eye(2))
+    mixed = gm.blend(a, b, 0.2)
+    y = np.random.default_rng(2).normal(size=(10, 2))
+    expected = np.log(0.8 * np.exp(gm.logpdf(a, y)) + 0.2 * np.exp(gm.logpdf(b, y)))
+    np.testing.assert_allclose(gm.logpdf(mixed, y), expected, rtol=1e-12)
