@@ -447,10 +447,14 @@ def best_proposal(state: State, settings: Settings | None = None, quasi_initial:
     one's, the initial law itself is sampled. With randomized QMC and a quantile map of
     the initial law (``quasi_initial``) the margin is ``settings.qmc_preference``: the
     initial law alone keeps the whole quasi-random structure (no component boundaries).
+    When the budget ended while every adapted proposal still climbed, the last one (the
+    highest level reached) is sampled.
     """
     if len(state.proposals) == 1:
         return 0
-    values = [predicted_variance(state, k) for k in range(1, len(state.proposals))]
+    values = np.array([predicted_variance(state, k) for k in range(1, len(state.proposals))])
+    if not np.isfinite(values).any():  # the budget ended during the climb: the highest level reached
+        return len(state.proposals) - 1
     best = 1 + int(np.nanargmin(values))
     preference = settings.qmc_preference if quasi_initial and settings is not None else 1.0
     initial_wins = predicted_variance(state, 0) <= preference * predicted_variance(state, best)

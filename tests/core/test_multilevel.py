@@ -43,6 +43,17 @@ def test_without_scores_the_event_is_never_reached():
     assert result.estimates.mean[0] < 0.5 * truth[0]
 
 
+def test_a_budget_spent_while_climbing_samples_the_highest_level():
+    # 6,000 runs cannot climb to 1e-15: every adapted proposal still climbs when the
+    # budget ends, and the final phase must draw from the last (highest) one, not the
+    # first; the estimate is then far off, and a warning (tested elsewhere) says so
+    problem, truth = linear_events([8.0])
+    result = run(problem, Settings(6_000), np.random.default_rng(0))
+    proposals = result.state.proposals
+    assert len(proposals) > 2 and all(p.climbing for p in proposals)
+    assert result.final.proposal_index == len(proposals) - 1
+
+
 def test_thresholds_share_the_ladder():
     problem, truth = linear_events([2.0, 3.0, 4.0, 4.5, 5.0])
     result = run(problem, Settings(20_000), np.random.default_rng(11))
