@@ -62,7 +62,9 @@ case "$task" in
     .venv/bin/python benchmarks/gaussian_moments.py "$@"
     .venv/bin/python benchmarks/cantilever_laws.py "$@"
     .venv/bin/python benchmarks/warnings_panel.py
-    .venv/bin/python benchmarks/rare_events.py
+    for case in linear four_branch four_branch_rare oscillator; do
+      .venv/bin/python benchmarks/rare_events.py --case "$case"
+    done
     exec .venv/bin/python benchmarks/cantilever_sobol.py "$@" ;;
   docs)
     .venv/bin/python -m pip install --quiet -e ".[docs]" >&2
