@@ -9,6 +9,7 @@ import pymc as pm
 import xarray as xr
 from pytensor.graph.traversal import ancestors
 
+from .core.chaos import Chaos
 from .core.estimands import sobol_indices
 from .core.evaluator import Evaluator
 from .core.pick_freeze import INDICES, pick_freeze_problem
@@ -27,6 +28,25 @@ from .runner import (
     run_sampler,
     settings_record,
 )
+
+
+def plain_residual_settings(settings: Settings) -> Settings:
+    """Settings that sample a chaos's residual from the product law itself, quasi-randomly.
+
+    The residual of a good chaos is tiny in the bulk and largest at the edges of the
+    cube; adapted proposals went there and left the bulk to the defensive component
+    (on the Ishigami function at 500 runs, error bars a thousand times too small).
+    One small block, then the whole rest as a randomized-QMC pick-freeze design of the
+    input law: the final phase samples the initial law when nothing was adapted.
+    """
+    share = max(PLAIN_BLOCK_SHARE, 2.0 / settings.budget)
+    plain = dataclasses.replace(settings, block_fraction=share, adaptive_fraction=share)
+    return plain if plain.budget >= plain.minimum_budget else settings
+
+
+PLAIN_BLOCK_SHARE = 0.05  # the one block drawn before a chaos's residual is sampled plainly
+CHAOS_MIN_PILOT = 8  # product-law points of the first chaos pilot at least
+CHAOS_MAX_PILOT_SHARE = 0.5  # the chaos pilot may grow to this share of the points
 
 
 def _check_independent(model: pm.Model) -> None:
@@ -94,15 +114,22 @@ def sobol(
     indices : any of "first", "total".
     groups : optional mapping group name -> free variable name(s); default one group per
         free variable.
-    surrogate : "polynomial" (default) or None. With "polynomial", a pilot of the
-        product law fits a polynomial surrogate of the output (degree and log or
+    surrogate : "polynomial" (default), "chaos" or None. With "polynomial", a pilot of
+        the product law fits a polynomial surrogate of the output (degree and log or
         linear space chosen by held-out error), and each integrand gets the same
         integrand computed on the surrogate as a control variate; its mean costs no
         model run (randomized QMC on the surrogate alone). Unbiased whatever the fit;
         a poor surrogate is simply not used. See :func:`pymc_ais.core.surrogate_control.pick_freeze_control`.
+        With "chaos" (independent inputs with CDFs only), a sparse polynomial chaos
+        (:mod:`pymc_ais.core.chaos`) whose integrand means are exact; its pilot grows
+        while its leave-one-out error falls (up to half the budget), and the residual
+        is sampled as a plain randomized-QMC pick-freeze design. On the Ishigami
+        function it is 10^5 times more precise than "polynomial" at 2,000 runs; it is
+        not yet the default because a chaos of many terms is slow to fit and evaluate
+        (the cantilever beam: 16 s per run against 3 s, for 1.5x less variance).
     surrogate_pilot : fraction of the budget spent on the pilot (i.i.d. points of the
         product law); a budget too small for a linear fit skips the surrogate (said in
-        ``attrs["surrogate"]``).
+        ``attrs["surrogate"]``). The chaos's first pilot.
     weights, family, random_seed, progressbar, compile_kwargs, ci_prob, **options :
         as in :func:`pymc_ais.estimate` (weights default to "absolute": the numerators
         share the output's scale).
@@ -133,7 +160,7 @@ def sobol(
     ci_prob = check_ci_prob(ci_prob)
     check_options(options)
     weights = check_weights(weights)
-    use_surrogate = surrogate_requested(surrogate, surrogate_pilot)
+    use_surrogate = surrogate_requested(surrogate, surrogate_pilot, kinds=("polynomial", "chaos"))
     mp = build({"phi": output}, model, None, compile_kwargs)
     if mp.labels is not None and len(mp.labels) != 1:
         raise ValueError(f"Sobol' indices need a scalar output; this one has {len(mp.labels)} elements")
@@ -155,10 +182,34 @@ def sobol(
     problem = pick_freeze_problem(base, cols, indices)
     control, pilot, note = None, 0, "none"
     if use_surrogate:
-        pilot = pilot_size(surrogate_pilot, points, base.dim, values_per_point=runs_per_point)
-        if pilot_fits(pilot, points):
-            control = pick_freeze_control(problem, evaluator, base.dim, cols, indices, pilot, rng, points - pilot)
+        cdf_map = laws.cdf_map() if surrogate == "chaos" else None
+        if surrogate == "chaos" and cdf_map is None:
+            raise ValueError(
+                "surrogate='chaos' needs independent univariate inputs with a CDF; use surrogate='polynomial'"
+            )
+        if cdf_map is not None:  # a polynomial chaos, its pilot grown as it pays
+            pilot = max(int(surrogate_pilot * points), CHAOS_MIN_PILOT)
+            fits = pilot <= CHAOS_MAX_PILOT_SHARE * points
+        else:
+            pilot = pilot_size(surrogate_pilot, points, base.dim, values_per_point=runs_per_point)
+            fits = pilot_fits(pilot, points)
+        if fits:
+            control = pick_freeze_control(
+                problem,
+                evaluator,
+                base.dim,
+                cols,
+                indices,
+                pilot,
+                rng,
+                points - pilot,
+                cdf_map,
+                max_pilot_points=int(CHAOS_MAX_PILOT_SHARE * points),
+            )
+            pilot = control.pilot_points
             settings = dataclasses.replace(settings, budget=points - pilot)
+            if isinstance(control.surrogates[0], Chaos) and control.beta.any():
+                settings = plain_residual_settings(settings)
             note = control.description
         else:
             note = f"not used: its pilot would need {pilot * runs_per_point} of the {draws} model runs"

@@ -34,12 +34,12 @@ LIGHT_TAIL = 0.5  # Pareto k-hat above which a pilot's variance prediction is do
 HEAVY_TAIL_GAIN = 0.1  # ... unless it predicts at least a tenfold gain
 
 
-def surrogate_requested(kind: str | None, pilot_fraction: float) -> bool:
+def surrogate_requested(kind: str | None, pilot_fraction: float, kinds: tuple = ("polynomial",)) -> bool:
     """Validate the public ``surrogate=`` / ``surrogate_pilot=`` options; True if one is asked for."""
     if kind is None:
         return False
-    if kind != "polynomial":
-        raise ValueError(f"surrogate must be 'polynomial' or None, got {kind!r}")
+    if kind not in kinds:
+        raise ValueError(f"surrogate must be {' or '.join(map(repr, kinds))} or None, got {kind!r}")
     if not 0 < pilot_fraction < 0.5:
         raise ValueError(f"surrogate_pilot must be a fraction of the budget in (0, 0.5), got {pilot_fraction!r}")
     return True

@@ -26,6 +26,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from .aiscv import RunResult
+from .chaos import Chaos, fit_chaos
 from .diagnostics import diagnostics
 from .pick_freeze import pick_freeze_columns, pick_freeze_points
 from .problem import Problem
@@ -228,8 +229,18 @@ def pick_freeze_control(
     pilot_points: int,
     rng: np.random.Generator,
     final_points: int,
+    cdf_map: tuple | None = None,
+    max_pilot_points: int | None = None,
 ) -> SurrogateControl:
     """One surrogate of the model output, its pick-freeze integrands as control variates.
+
+    With ``cdf_map`` (``(z -> u, germs)`` of independent inputs, see
+    :func:`pymc_ais.laws.compile.compile_cdf_map`) the surrogate is a sparse polynomial
+    chaos (:mod:`pymc_ais.core.chaos`), whose integrands' means are its partial
+    variances, exactly: no integration, no error; its pilot grows from
+    ``pilot_points`` up to ``max_pilot_points`` while its error keeps falling (see
+    :func:`_chaos_control`). Otherwise it is the polynomial surrogate of
+    :mod:`pymc_ais.core.surrogate`, whose means are integrated by randomized QMC.
 
     ``product`` is the pick-freeze problem (:func:`pymc_ais.core.pick_freeze.pick_freeze_problem`)
     and ``base_evaluate`` the model's evaluation. Each pilot point of the product law
@@ -237,12 +248,10 @@ def pick_freeze_control(
     the surrogate is fitted on all of them, and integrand j's control is the same
     integrand computed on the surrogate.
     """
+    if cdf_map is not None:
+        return _chaos_control(product, base_evaluate, cdf_map, d, groups, indices, pilot_points, rng, max_pilot_points)
     n_groups = len(groups)
-    x = np.asarray(product.sample_initial(rng, pilot_points), dtype=np.float64)
-    stacked = pick_freeze_points(x, d, groups)
-    _, phi = base_evaluate(stacked)
-    phi = np.asarray(phi)[:, 0].reshape(n_groups + 2, pilot_points)
-    points = stacked.reshape(n_groups + 2, pilot_points, d)
+    points, phi = _pilot(product, base_evaluate, d, groups, pilot_points, rng)
     g = pick_freeze_columns(phi, indices)
     half = rng.permutation(pilot_points) < pilot_points // 2
     held = np.empty_like(g)
@@ -268,6 +277,105 @@ def pick_freeze_control(
         product, h, beta, g - beta * held, weight, quantile, rng, final_points, len(surrogate.coef) * (n_groups + 2)
     )
     return SurrogateControl(h, beta, mean, cov, pilot_points, ratio, (surrogate,), np.array([error]), description)
+
+
+def _pilot(product: Problem, base_evaluate, d: int, groups, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` product-law points evaluated: stacked points (G + 2, n, d) and outputs (G + 2, n)."""
+    x = np.asarray(product.sample_initial(rng, n), dtype=np.float64)
+    stacked = pick_freeze_points(x, d, groups)
+    _, phi = base_evaluate(stacked)
+    return stacked.reshape(len(groups) + 2, n, d), np.asarray(phi)[:, 0].reshape(len(groups) + 2, n)
+
+
+CHAOS_USE = 0.1  # a chaos is a control when its relative leave-one-out error is below this
+CHAOS_GROWTH = 4.0  # the pilot doubles while each doubling cuts that error by this factor
+CHAOS_EXACT = 1e-14  # ... and stops once the error is at rounding level
+CHAOS_MAX_PILOT_RUNS = 4096  # the pilot stops doubling beyond this many runs (fit time and memory)
+CHAOS_ROUNDING = 1e-13  # relative standard error given to a chaos's exact means for the fit's rounding
+
+
+def _chaos_control(
+    product, base_evaluate, cdf_map, d, groups, indices, pilot_points, rng, max_pilot_points
+) -> SurrogateControl:
+    """:func:`pick_freeze_control` with a polynomial chaos.
+
+    The pilot is plain points of the input law, scrambled Sobol' points through its
+    quantile map when it has one: ``G + 2`` of them for each product-law point it
+    stands for (the same model runs). Pick-freeze stacks share coordinates, and a
+    chaos fitted on them looked exact by leave-one-out while oscillating near the
+    edges of the cube (on the Ishigami function at 500 runs, index errors of 3e-6 with
+    error bars of 2e-9). The pilot doubles while the chaos's corrected leave-one-out
+    error falls by ``CHAOS_GROWTH`` per doubling and it stays within
+    ``max_pilot_points``: when the output is smooth, runs spent on the fit buy more
+    than runs spent on the residual. The control is used, with coefficient 1, when the
+    error is below ``CHAOS_USE``; its means are exact, so the estimates stay unbiased
+    whatever the fit.
+    """
+    cdf, germs = cdf_map
+    n_groups = len(groups)
+    per_point = n_groups + 2
+    limit = min(max(pilot_points, max_pilot_points or pilot_points) * per_point, CHAOS_MAX_PILOT_RUNS)
+    engine = qmc.Sobol(d, scramble=True, seed=rng)
+    quantile = product.initial_quantile
+
+    def draw(n):
+        if quantile is None:
+            x = np.asarray(product.sample_initial(rng, n), dtype=np.float64)[:, :d]
+            return cdf(x), x
+        u = scrambled_points(engine, n)
+        return u, np.asarray(quantile(np.hstack([u, u])), dtype=np.float64)[:, :d]
+
+    def evaluated(n):
+        u, x = draw(n)
+        _, phi = base_evaluate(x)
+        return u, np.asarray(phi, dtype=np.float64).reshape(n, -1)[:, 0]
+
+    u, y = evaluated(pilot_points * per_point)
+    chaos = fit_chaos(u, y, germs)
+    while 2 * y.size <= limit and chaos.loo_error > CHAOS_EXACT:
+        more_u, more_y = evaluated(y.size)
+        u, y = np.concatenate([u, more_u]), np.concatenate([y, more_y])
+        refit = fit_chaos(u, y, germs)
+        improved = refit.loo_error * CHAOS_GROWTH <= chaos.loo_error
+        chaos = refit
+        if not improved:
+            break
+    pilot_used = -(-y.size // per_point)  # in product-law points, rounded up
+    used = chaos.loo_error < CHAOS_USE
+    n_integrands = 1 + n_groups * len(indices)
+    beta = np.full(n_integrands, 1.0 if used else 0.0)
+
+    def h(z):
+        values = chaos(cdf(pick_freeze_points(z, d, groups))).reshape(n_groups + 2, z.shape[0])
+        return pick_freeze_columns(values, indices)
+
+    mean = beta * chaos_integrand_means(chaos, groups, indices)
+    description = (
+        f"polynomial chaos of degree {chaos.degree}, {chaos.coef.size} terms, on {y.size} pilot runs; "
+        f"leave-one-out relative error {chaos.loo_error:.2g}; "
+        + ("control variate on every integrand" if used else f"not used (error above {CHAOS_USE})")
+    )
+    ratio = np.full(n_integrands, chaos.loo_error)
+    # the means are exact up to the rounding of the least-squares fit: exact polynomials
+    # come back with relative errors near 1e-16, which a residual of zeros cannot see
+    cov = np.diag((CHAOS_ROUNDING * np.abs(mean)) ** 2)
+    error = np.array([np.sqrt(max(chaos.loo_error, 0.0))])
+    return SurrogateControl(h, beta, mean, cov, pilot_used, ratio, (chaos,), error, description)
+
+
+def chaos_integrand_means(chaos: Chaos, groups: Sequence[np.ndarray], indices: Sequence[str]) -> np.ndarray:
+    """Exact means of the pick-freeze integrands of a chaos (see :mod:`pymc_ais.core.pick_freeze`).
+
+    The variance term's mean is the chaos's variance, a first-order numerator's its
+    closed variance of the group, a total numerator's the variance of every term
+    touching the group.
+    """
+    means = [chaos.variance]
+    if "first" in indices:
+        means += [chaos.partial_variance(cols) for cols in groups]
+    if "total" in indices:
+        means += [chaos.partial_variance(cols, total=True) for cols in groups]
+    return np.array(means)
 
 
 def residual_problem(problem: Problem, control: SurrogateControl, evaluate=None) -> Problem:

@@ -6,7 +6,8 @@ PyMC's value transforms, laid out in blocks (:func:`flat_layout`). Compiled here
 - the sampler ``n -> z (n, d)``: ancestral draws of every free variable at once (each
   root variable resized to ``n`` draws, each dependent one vectorised over its batched
   parents), pushed through the forward value transforms;
-- the quantile map ``u (n, d) -> z (n, d)`` from the unit cube (inverse CDFs);
+- the quantile map ``u (n, d) -> z (n, d)`` from the unit cube (inverse CDFs), and its
+  inverse for independent univariate inputs, the CDF map ``z -> u``;
 - log-density graphs of a law in another model's value variables (:func:`law_logp`),
   which :mod:`pymc_ais.model.evaluation` compiles with the outputs into one function.
 """
@@ -20,6 +21,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 from pymc.distributions.shape_utils import change_dist_size
+from pymc.distributions.transforms import Interval, LogOddsTransform
 from pymc.pytensorf import reseed_rngs
 from pytensor.compile.ops import ViewOp
 from pytensor.graph.replace import graph_replace, vectorize_graph
@@ -153,3 +155,43 @@ def compile_quantile_map(model: pm.Model, blocks: list[Block]):
         return None
     fn.trust_input = True
     return lambda points: fn(np.ascontiguousarray(points, dtype=np.float64))
+
+
+CDF_FLOOR = 1e-16  # CDF values are kept in [CDF_FLOOR, 1 - CDF_FLOOR]: a finite germ everywhere
+
+
+def compile_cdf_map(model: pm.Model, blocks: list[Block]):
+    """Compile ``z (n, d) -> u (n, d)``: every coordinate's CDF value, and its germ.
+
+    For independent inputs only (no free variable among another's parents, no
+    multivariate distribution): each coordinate is brought back to its natural value
+    by the backward value transform and mapped by its distribution's CDF
+    (``pm.logcdf``). The germ of a coordinate (see :mod:`pymc_ais.core.chaos`) is
+    "legendre" for a bounded support (interval or log-odds transform) and "hermite"
+    otherwise. Returns ``(cdf, germs)``, or ``None`` when some input has no CDF or
+    depends on another.
+    """
+    z = pt.matrix("z", dtype="float64")
+    n = z.shape[0]
+    free = set(model.free_RVs)
+    columns, germs = [], []
+    try:
+        for b in blocks:
+            rv = model[b.name]
+            if isinstance(rv.owner.op, MvNormalRV) or any(p in free for p in ancestors([rv]) if p is not rv):
+                return None
+            z_rv = z[:, b.start : b.stop].reshape((n, *b.shape))
+            transform = model.rvs_to_transforms.get(rv)
+            x = transform.backward(z_rv, *rv.owner.inputs) if transform is not None else z_rv
+            columns.append(pt.reshape(pt.exp(pm.logcdf(rv, x)), (n, b.stop - b.start)))
+            bounded = isinstance(transform, (Interval, LogOddsTransform))
+            germs += ["legendre" if bounded else "hermite"] * (b.stop - b.start)
+        fn = pytensor.function([z], pt.concatenate(columns, axis=1), mode="CVM")
+    except (NotImplementedError, TypeError, ValueError, KeyError):
+        return None
+    fn.trust_input = True
+
+    def cdf(points: np.ndarray) -> np.ndarray:
+        return np.clip(fn(np.ascontiguousarray(points, dtype=np.float64)), CDF_FLOOR, 1.0 - CDF_FLOOR)
+
+    return cdf, tuple(germs)

@@ -25,7 +25,7 @@ import pytensor.tensor as pt
 
 from ..core.mixture_sampling import sample_mixture
 from .checks import check_input_model, check_same_inputs, float64_clone
-from .compile import Block, compile_quantile_map, compile_sampler, flat_layout, law_logp
+from .compile import Block, compile_cdf_map, compile_quantile_map, compile_sampler, flat_layout, law_logp
 from .grid import LawGrid, grid_logp
 
 
@@ -182,6 +182,13 @@ class LawSet:
             return None
         law_quantile = self.law_quantile()
         return None if law_quantile is None else (lambda u: law_quantile(0, u))
+
+    def cdf_map(self):
+        """``(z -> u, germs)`` of the single law's independent inputs, or None. Compiled on first use."""
+        if "cdf" not in self._compiled:
+            one_law = self.n_laws == 1 and self.grid is None
+            self._compiled["cdf"] = compile_cdf_map(self.law_models[0], self.blocks) if one_law else None
+        return self._compiled["cdf"]
 
     def law_quantile(self):
         """``(l, u) -> z``: uniforms (n, d) to law l through inverse CDFs.
