@@ -46,7 +46,8 @@ def plain_residual_settings(settings: Settings) -> Settings:
 
 PLAIN_BLOCK_SHARE = 0.05  # the one block drawn before a chaos's residual is sampled plainly
 CHAOS_MIN_PILOT = 8  # product-law points of the first chaos pilot at least
-CHAOS_MAX_PILOT_SHARE = 0.5  # the chaos pilot may grow to this share of the points
+CHAOS_MAX_PILOT_SHARE = 0.75  # the chaos pilot may grow to this share of the points (Ishigami at
+# 500 runs: MSE 2e-11 with half, 3e-16 with three quarters, 10 seeds)
 
 
 def _check_independent(model: pm.Model) -> None:
@@ -122,9 +123,9 @@ def sobol(
         a poor surrogate is simply not used. See :func:`pymc_ais.core.surrogate_control.pick_freeze_control`.
         With "chaos" (independent inputs with CDFs only), a sparse polynomial chaos
         (:mod:`pymc_ais.core.chaos`) whose integrand means are exact; its pilot grows
-        while its leave-one-out error falls (up to half the budget), and the residual
+        while its leave-one-out error falls (up to three quarters of the budget), and the residual
         is sampled as a plain randomized-QMC pick-freeze design. On the Ishigami
-        function it is 10^5 times more precise than "polynomial" at 2,000 runs; it is
+        function its squared errors at 2,000 runs are 10^16 times smaller than with "polynomial"; it is
         not yet the default because a chaos of many terms is slow to fit and evaluate
         (the cantilever beam: 16 s per run against 3 s, for 1.5x less variance).
     surrogate_pilot : fraction of the budget spent on the pilot (i.i.d. points of the

@@ -65,6 +65,7 @@ case "$task" in
     for case in linear four_branch four_branch_rare oscillator; do
       .venv/bin/python benchmarks/rare_events.py --case "$case"
     done
+    .venv/bin/python benchmarks/ishigami_sobol.py
     exec .venv/bin/python benchmarks/cantilever_sobol.py "$@" ;;
   docs)
     .venv/bin/python -m pip install --quiet -e ".[docs]" >&2
