@@ -249,7 +249,10 @@ def pick_freeze_control(
     integrand computed on the surrogate.
     """
     if cdf_map is not None:
-        return _chaos_control(product, base_evaluate, cdf_map, d, groups, indices, pilot_points, rng, max_pilot_points)
+        total_runs = (pilot_points + final_points) * (len(groups) + 2)
+        return _chaos_control(
+            product, base_evaluate, cdf_map, d, groups, indices, pilot_points, rng, max_pilot_points, total_runs
+        )
     n_groups = len(groups)
     points, phi = _pilot(product, base_evaluate, d, groups, pilot_points, rng)
     g = pick_freeze_columns(phi, indices)
@@ -288,14 +291,13 @@ def _pilot(product: Problem, base_evaluate, d: int, groups, n: int, rng) -> tupl
 
 
 CHAOS_USE = 0.1  # a chaos is a control when its relative leave-one-out error is below this
-CHAOS_GROWTH = 4.0  # the pilot doubles while each doubling cuts that error by this factor
 CHAOS_EXACT = 1e-14  # ... and stops once the error is at rounding level
 CHAOS_MAX_PILOT_RUNS = 4096  # the pilot stops doubling beyond this many runs (fit time and memory)
 CHAOS_ROUNDING = 1e-13  # relative standard error given to a chaos's exact means for the fit's rounding
 
 
 def _chaos_control(
-    product, base_evaluate, cdf_map, d, groups, indices, pilot_points, rng, max_pilot_points
+    product, base_evaluate, cdf_map, d, groups, indices, pilot_points, rng, max_pilot_points, total_runs
 ) -> SurrogateControl:
     """:func:`pick_freeze_control` with a polynomial chaos.
 
@@ -305,9 +307,11 @@ def _chaos_control(
     chaos fitted on them looked exact by leave-one-out while oscillating near the
     edges of the cube (on the Ishigami function at 500 runs, index errors of 3e-6 with
     error bars of 2e-9). The pilot doubles while the chaos's corrected leave-one-out
-    error falls by ``CHAOS_GROWTH`` per doubling and it stays within
-    ``max_pilot_points``: when the output is smooth, runs spent on the fit buy more
-    than runs spent on the residual. The control is used, with coefficient 1, when the
+    error times the runs left for the residual (the final variance, up to a constant)
+    falls, within ``max_pilot_points``: when the output is smooth, runs spent on the
+    fit buy more than runs spent on the residual. (Demanding a fourfold fall per
+    doubling stopped too early on Sobol's g-function: 3.8e-3 against 1.4e-3 at 2,000
+    runs.) The control is used, with coefficient 1, when the
     error is below ``CHAOS_USE``; its means are exact, so the estimates stay unbiased
     whatever the fit.
     """
@@ -336,7 +340,10 @@ def _chaos_control(
         more_u, more_y = evaluated(y.size)
         u, y = np.concatenate([u, more_u]), np.concatenate([y, more_y])
         refit = fit_chaos(u, y, germs)
-        improved = refit.loo_error * CHAOS_GROWTH <= chaos.loo_error
+        # the final variance goes as the residual's (the leave-one-out error) over the
+        # runs left: the doubling paid when that product fell
+        before = chaos.loo_error * (total_runs - y.size // 2)
+        improved = refit.loo_error * (total_runs - y.size) < before
         chaos = refit
         if not improved:
             break
