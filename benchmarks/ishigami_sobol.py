@@ -3,8 +3,9 @@
 ``--function ishigami`` (default): y = sin x1 + 7 sin^2 x2 + 0.1 x3^4 sin x1,
 x ~ U(-pi, pi)^3. ``--function gfunction``: Sobol's g-function in 8 inputs,
 prod (|4 u_i - 2| + a_i) / (1 + a_i), u ~ U(0, 1)^8, a = (0, 1, 4.5, 9, 99, 99, 99, 99),
-with a kink where no polynomial helps much. Both have analytic first-order and total
-indices. At each budget (model runs), over ``--seeds`` seeds, in one process:
+with a kink where no polynomial helps much. ``--function normal``: exp(0.3 x1) + x2^2 +
+x1 x3 with x ~ N(0, 1)^3, where a Hermite chaos matches all but the exponential. All
+have analytic first-order and total indices. At each budget (model runs), over ``--seeds`` seeds, in one process:
 
 - pa.sobol with its default surrogate ("polynomial") and with ``surrogate="chaos"``;
 - SALib: Saltelli's scheme on scrambled Sobol' points (N a power of two, N (d + 2)
@@ -49,8 +50,19 @@ def gfunction(x: np.ndarray) -> np.ndarray:
     return np.prod((np.abs(4 * x - 2) + G_A) / (1 + G_A), axis=1)
 
 
+def normal_case(x: np.ndarray) -> np.ndarray:
+    return np.exp(0.3 * x[:, 0]) + x[:, 1] ** 2 + x[:, 0] * x[:, 2]
+
+
+def evaluate(function: str, x: np.ndarray) -> np.ndarray:
+    return {"ishigami": ishigami, "gfunction": gfunction, "normal": normal_case}[function](x)
+
+
 def truth_of(function: str) -> np.ndarray:
     """Analytic (first, total) indices, (2, d)."""
+    if function == "normal":  # Var exp(0.3 x) = e^0.09 (e^0.09 - 1), Var x^2 = 2, Var x1 x3 = 1
+        v1 = np.exp(0.09) * (np.exp(0.09) - 1)
+        return np.stack([np.array([v1, 2.0, 0.0]), np.array([v1 + 1, 2.0, 1.0])]) / (v1 + 3)
     if function == "ishigami":
         return np.stack([np.array([V1, V2, 0.0]), np.array([V1 + V13, V2, V13])]) / VARIANCE
     vi = 1 / (3 * (1 + G_A) ** 2)
@@ -60,13 +72,21 @@ def truth_of(function: str) -> np.ndarray:
 
 
 def bounds_of(function: str) -> list:
+    """SALib's bounds (for "normal": mean and standard deviation)."""
+    if function == "normal":
+        return [[0.0, 1.0]] * 3
     return [[-np.pi, np.pi]] * 3 if function == "ishigami" else [[0.0, 1.0]] * G_A.size
 
 
 def ours(function: str, runs: int, seed: int, surrogate: str):
     with pm.Model() as model:
-        x = [pm.Uniform(f"x{i + 1}", lo, hi) for i, (lo, hi) in enumerate(bounds_of(function))]
-    if function == "ishigami":
+        if function == "normal":
+            x = [pm.Normal(f"x{i + 1}", 0.0, 1.0) for i in range(3)]
+        else:
+            x = [pm.Uniform(f"x{i + 1}", lo, hi) for i, (lo, hi) in enumerate(bounds_of(function))]
+    if function == "normal":
+        y = pm.math.exp(0.3 * x[0]) + x[1] ** 2 + x[0] * x[2]
+    elif function == "ishigami":
         y = pm.math.sin(x[0]) + A * pm.math.sin(x[1]) ** 2 + B * x[2] ** 4 * pm.math.sin(x[0])
     else:
         y = 1.0
@@ -89,10 +109,11 @@ def salib(function: str, runs: int, seed: int):
     bounds = bounds_of(function)
     d = len(bounds)
     problem = {"num_vars": d, "names": [f"x{i + 1}" for i in range(d)], "bounds": bounds}
+    if function == "normal":
+        problem["dists"] = ["norm"] * d
     n = 2 ** int(np.floor(np.log2(runs / (d + 2))))
     x = sample.sample(problem, n, calc_second_order=False, scramble=True, seed=seed)
-    y = ishigami(x) if function == "ishigami" else gfunction(x)
-    res = analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+    res = analyze.analyze(problem, evaluate(function, x), calc_second_order=False, seed=seed)
     mean = np.stack([res["S1"], res["ST"]])
     half = np.stack([res["S1_conf"], res["ST_conf"]])
     return mean, mean - half, mean + half
@@ -104,12 +125,16 @@ def openturns_chaos(function: str, runs: int, seed: int):
     ot.RandomGenerator.SetSeed(seed)
     bounds = bounds_of(function)
     d = len(bounds)
-    law = ot.JointDistribution([ot.Uniform(lo, hi) for lo, hi in bounds])
+    if function == "normal":
+        law = ot.JointDistribution([ot.Normal()] * d)
+        polynomials = [ot.HermiteFactory()] * d
+    else:
+        law = ot.JointDistribution([ot.Uniform(lo, hi) for lo, hi in bounds])
+        polynomials = [ot.LegendreFactory()] * d
     x = law.getSample(runs)
-    values = ishigami(np.asarray(x)) if function == "ishigami" else gfunction(np.asarray(x))
-    y = ot.Sample(values[:, None])
+    y = ot.Sample(evaluate(function, np.asarray(x))[:, None])
     enumerate_function = ot.HyperbolicAnisotropicEnumerateFunction(d, 0.75)
-    factory = ot.OrthogonalProductPolynomialFactory([ot.LegendreFactory()] * d, enumerate_function)
+    factory = ot.OrthogonalProductPolynomialFactory(polynomials, enumerate_function)
     size = enumerate_function.getBasisSizeFromTotalDegree(14 if d <= 3 else 6)
     selection = ot.LeastSquaresMetaModelSelectionFactory(ot.LARS(), ot.CorrectedLeaveOneOut())
     algo = ot.FunctionalChaosAlgorithm(x, y, law, ot.FixedStrategy(factory, size), ot.LeastSquaresStrategy(selection))
@@ -121,7 +146,7 @@ def openturns_chaos(function: str, runs: int, seed: int):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--function", choices=["ishigami", "gfunction"], default="ishigami")
+    parser.add_argument("--function", choices=["ishigami", "gfunction", "normal"], default="ishigami")
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--budgets", type=int, nargs="*", default=[500, 2000, 10000, 50000])
     parser.add_argument(
