@@ -102,13 +102,18 @@ def four_branch_probability(c: float, k: float) -> float:
     return 2 * stats.norm.sf(k / 2) + inner
 
 
+def four_branch_limit_state(x1, x2, c: float, k: float, minimum=np.minimum):
+    """The four-branch limit state g (failure at g <= 0); ``minimum=pm.math.minimum`` builds a graph."""
+    a = c + (x1 - x2) ** 2 / 10
+    return minimum(
+        minimum(a - (x1 + x2) / np.sqrt(2), a + (x1 + x2) / np.sqrt(2)),
+        minimum(x1 - x2 + k / np.sqrt(2), x2 - x1 + k / np.sqrt(2)),
+    )
+
+
 def four_branch_case(c: float, k: float) -> Case:
     def g_of(x1, x2, minimum):
-        a = c + (x1 - x2) ** 2 / 10
-        return minimum(
-            minimum(a - (x1 + x2) / np.sqrt(2), a + (x1 + x2) / np.sqrt(2)),
-            minimum(x1 - x2 + k / np.sqrt(2), x2 - x1 + k / np.sqrt(2)),
-        )
+        return four_branch_limit_state(x1, x2, c, k, minimum)
 
     def build():
         with pm.Model() as model:

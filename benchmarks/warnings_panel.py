@@ -29,6 +29,7 @@ import warnings
 
 import numpy as np
 import pymc as pm
+from rare_events import four_branch_limit_state, four_branch_probability
 from scipy import integrate, stats
 from scipy.special import ndtr
 from scipy.stats import qmc
@@ -112,27 +113,13 @@ def student_t_variance():
     return m, {"m2": x**2}, np.array([2.5 / 0.5]), 5000
 
 
-def four_branch_probability() -> float:
-    """Exact p_f of the four-branch system by 1-D quadrature.
-
-    In u = (x1 + x2)/sqrt(2), v = (x1 - x2)/sqrt(2) (independent standard normals) the
-    failure domain is |v| >= 3.5 or |u| >= 3 + v^2/5.
-    """
-    inner, _ = integrate.quad(lambda v: stats.norm.pdf(v) * 2 * stats.norm.sf(3 + v**2 / 5), -3.5, 3.5, epsabs=1e-15)
-    return 2 * stats.norm.sf(3.5) + inner
-
-
 def four_branch():
-    """The four-branch series system: four failure regions, p_f = 2.2228e-3."""
+    """The four-branch series system: four failure regions, p_f = 2.2228e-3 (quadrature)."""
     with pm.Model() as m:
         x1 = pm.Normal("x1", 0, 1)
         x2 = pm.Normal("x2", 0, 1)
-    a = 3 + (x1 - x2) ** 2 / 10
-    g = pm.math.minimum(
-        pm.math.minimum(a - (x1 + x2) / np.sqrt(2), a + (x1 + x2) / np.sqrt(2)),
-        pm.math.minimum(x1 - x2 + 7 / np.sqrt(2), x2 - x1 + 7 / np.sqrt(2)),
-    )
-    return m, {"p_f": g <= 0}, np.array([four_branch_probability()]), 5000
+    g = four_branch_limit_state(x1, x2, 3.0, 7.0, pm.math.minimum)
+    return m, {"p_f": g <= 0}, np.array([four_branch_probability(3.0, 7.0)]), 5000
 
 
 def cauchy_abs():

@@ -29,6 +29,18 @@ def within_run(idata, truth, k=4.0):
     within(est["mean"].values, est["mcse"].values, truth, k=k, df=df)
 
 
+ISHIGAMI = (7.0, 0.1)  # a, b of sin x1 + a sin^2 x2 + b x3^4 sin x1, x ~ U(-pi, pi)^3
+
+
+def ishigami_indices() -> np.ndarray:
+    """Analytic first-order (row 0) and total (row 1) Sobol' indices of the Ishigami function."""
+    a, b = ISHIGAMI
+    v1 = 0.5 * (1 + b * np.pi**4 / 5) ** 2
+    v2 = a**2 / 8
+    v13 = b**2 * np.pi**8 * (1 / 18 - 1 / 50)
+    return np.array([[v1, v2, 0.0], [v1 + v13, v2, v13]]) / (v1 + v2 + v13)
+
+
 def normal_moments_problem(orders: int, initial_quantile=None):
     """E[X^(2j)], j = 1..orders, X ~ N(0, 1), with no PyMC involved; returns (problem, truths (2j-1)!!)."""
     j = np.arange(1, orders + 1)

@@ -55,9 +55,13 @@ class Proposal(NamedTuple):
     coef: np.ndarray  # (K, T) control-variate coefficients of the estimator
     sigma2: np.ndarray  # (T,) per-point variance of the summands, measured on its own block
     criterion: float  # C(alpha) at the optimum (nan for the initial law)
-    climbing: bool = False  # fitted while an event was still unreached: never the final proposal
     climbed: np.ndarray | None = None  # (T,) targets whose component climbed towards their event
     bridges: tuple | None = None  # (T,) kernel estimate of each climbing target's level set, else None
+
+    @property
+    def climbing(self) -> bool:
+        """Fitted while some event was still unreached: never the final proposal."""
+        return self.climbed is not None and bool(np.any(self.climbed))
 
 
 class State(NamedTuple):
@@ -185,10 +189,8 @@ def init(problem: Problem, settings: Settings, rng: np.random.Generator, evaluat
         weight_scale,
         score,
     )
-    if np.isfinite(climbing_levels(state)).any():  # the initial block is blind to some event
-        levels = climbing_levels(state)
-        state = state._replace(proposals=(initial._replace(climbing=True, climbed=np.isfinite(levels)),))
-    return state
+    blind = np.isfinite(climbing_levels(state))  # events the initial block did not reach
+    return state._replace(proposals=(initial._replace(climbed=blind),)) if blind.any() else state
 
 
 def _scores(evaluate, phi: np.ndarray) -> np.ndarray | None:
@@ -363,7 +365,6 @@ def step(
         np.zeros((alpha.size, targets.size)),
         np.zeros(targets.size),
         value,
-        bool(climbing.any()),
         climbing,
         bridges,
     )

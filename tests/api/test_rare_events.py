@@ -76,21 +76,8 @@ def test_four_failure_regions_with_one_gaussian_per_target():
 
 
 def test_four_failure_regions_with_a_mixture_family():
-    # the four-branch series system; p_f = 2.22280e-3 by 1-D quadrature: in
-    # u = (x1 + x2)/sqrt(2), v = (x1 - x2)/sqrt(2) the failure domain is |v| >= 3.5 or
-    # |u| >= 3 + v^2/5. Four mixture components find the four regions.
-    from scipy import integrate, stats
-
-    inner, _ = integrate.quad(lambda v: stats.norm.pdf(v) * 2 * stats.norm.sf(3 + v**2 / 5), -3.5, 3.5, epsabs=1e-15)
-    truth = 2 * stats.norm.sf(3.5) + inner
-    with pm.Model() as model:
-        x1 = pm.Normal("x1", 0.0, 1.0)
-        x2 = pm.Normal("x2", 0.0, 1.0)
-    a = 3 + (x1 - x2) ** 2 / 10
-    g = pm.math.minimum(
-        pm.math.minimum(a - (x1 + x2) / np.sqrt(2), a + (x1 + x2) / np.sqrt(2)),
-        pm.math.minimum(x1 - x2 + 7 / np.sqrt(2), x2 - x1 + 7 / np.sqrt(2)),
-    )
+    # four mixture components find the four regions
+    model, g, truth = _four_branch()
     for seed in range(5):
         idata = pa.estimate(
             {"p_f": g <= 0},

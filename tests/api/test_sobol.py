@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pymc as pm
 import pytest
-from conftest import within
+from conftest import ISHIGAMI, ishigami_indices, within
 from scipy.stats import norm
 
 import pymc_ais as pa
@@ -37,16 +37,11 @@ def test_linear_gaussian_indices():
 
 
 def _ishigami():
-    a, b = 7.0, 0.1
-    v1 = 0.5 * (1 + b * np.pi**4 / 5) ** 2
-    v2 = a**2 / 8
-    v13 = b**2 * np.pi**8 * (1 / 18 - 1 / 50)
-    variance = v1 + v2 + v13
-    truth = np.array([[v1, v2, 0.0], [v1 + v13, v2, v13]]) / variance
+    a, b = ISHIGAMI
     with pm.Model() as model:
         x = [pm.Uniform(f"x{i + 1}", -np.pi, np.pi) for i in range(3)]
     y = pm.math.sin(x[0]) + a * pm.math.sin(x[1]) ** 2 + b * x[2] ** 4 * pm.math.sin(x[0])
-    return model, y, truth
+    return model, y, ishigami_indices()
 
 
 def test_ishigami_with_a_polynomial_chaos():
