@@ -18,12 +18,14 @@ from .results import (
     plot_weights,
     summary,
 )
+from .results.posterior import bayes_factors
 from .sobol import sobol
 
 __all__ = [
     "EvaluationError",
     "ReliabilityWarning",
     "__version__",
+    "bayes_factors",
     "estimate",
     "exceedance",
     "grid",

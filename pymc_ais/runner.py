@@ -84,11 +84,14 @@ def run_sampler(
     return add_back(result, control) if control is not None else result
 
 
-def ledger(budget: int, evaluator, pilot_points: int, result: RunResult, runs_per_point: int = 1) -> dict:
+def ledger(
+    budget: int, evaluator, pilot_points: int, result: RunResult, runs_per_point: int = 1, search: int = 0
+) -> dict:
     """The budget ledger in model runs.
 
-    Budget, evaluations (the model evaluator's count) and their split by phase, with
-    ``runs_per_point`` model runs per sampled point.
+    Budget, evaluations (the model evaluator's count, plus the ``search`` of a
+    posterior's modes) and their split by phase, with ``runs_per_point`` model runs per
+    sampled point.
     """
     per = runs_per_point
     adaptive = result.state.evaluations * per
@@ -96,13 +99,16 @@ def ledger(budget: int, evaluator, pilot_points: int, result: RunResult, runs_pe
     pilot = pilot_points * per
     if pilot + adaptive + final != evaluator.runs:
         raise RuntimeError(f"ledger mismatch: {pilot} + {adaptive} + {final} model runs counted, {evaluator.runs} made")
-    return {
+    out = {
         "budget": budget,
-        "evaluations": evaluator.runs,
+        "evaluations": evaluator.runs + search,
         "evaluations_pilot": pilot,
         "evaluations_adaptive": adaptive,
         "evaluations_final": final,
     }
+    if search:
+        out["evaluations_search"] = search
+    return out
 
 
 def settings_record(settings: Settings, surrogate: str | None, surrogate_pilot: float) -> dict:

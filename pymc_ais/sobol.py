@@ -166,6 +166,12 @@ def sobol(
     if mp.labels is not None and len(mp.labels) != 1:
         raise ValueError(f"Sobol' indices need a scalar output; this one has {len(mp.labels)} elements")
     laws = mp.laws
+    if laws.posterior:
+        names = ", ".join(repr(v.name) for v in [*laws.model.observed_RVs, *laws.model.potentials])
+        raise ValueError(
+            f"the model has observed data or Potentials ({names}): Sobol' indices are defined for "
+            "independent inputs under their prior; build the input model without them"
+        )
     _check_independent(laws.model)
     names, cols = _groups(laws.model, laws.blocks, groups)
     runs_per_point = len(cols) + 2

@@ -157,8 +157,8 @@ def init(problem: Problem, settings: Settings, rng: np.random.Generator, evaluat
         raise ValueError(f"initial sampler returned shape {x.shape}, expected {(n, problem.dim)}")
     log_f, phi = evaluate(x)
     score = _scores(evaluate, phi)
-    targets = make_targets(phi, problem.n_laws)
     log_h0 = problem.initial_log_density(x, log_f)
+    targets = make_targets(phi, problem.n_laws, initial_centres(problem, log_f, phi, log_h0))
     y = ratio(*integrand_log_abs(targets, log_f, phi), log_h0)
     estimates = y.mean(axis=0)
     sigma2 = y.var(axis=0, ddof=1)
@@ -191,6 +191,24 @@ def init(problem: Problem, settings: Settings, rng: np.random.Generator, evaluat
     )
     blind = np.isfinite(climbing_levels(state))  # events the initial block did not reach
     return state._replace(proposals=(initial._replace(climbed=blind),)) if blind.any() else state
+
+
+def initial_centres(problem: Problem, log_f: np.ndarray, phi: np.ndarray, log_h0: np.ndarray) -> np.ndarray | None:
+    """Each (law, output) pair's centre: the self-normalised mean over the initial block, or 0.
+
+    None when the problem centres no output.
+    """
+    if problem.centred is None:
+        return None
+    centred = problem.centred(phi.shape[1]) if callable(problem.centred) else problem.centred
+    mask = np.asarray(centred, dtype=bool)
+    if mask.shape != (phi.shape[1],):
+        raise ValueError(f"centred has {mask.size} entries but there are {phi.shape[1]} outputs")
+    centres = np.zeros((problem.n_laws, phi.shape[1]))
+    for law in range(problem.n_laws):
+        w = gm.normalised_weights(log_f[:, law] - log_h0)
+        centres[law] = np.where(mask, w @ phi, 0.0)
+    return centres.ravel()
 
 
 def _scores(evaluate, phi: np.ndarray) -> np.ndarray | None:
@@ -490,13 +508,17 @@ class FinalSample(NamedTuple):
 LAW_POINTS_PER_COEF = 10  # see crossfitted_summands
 
 
-def crossfitted_summands(proposal: Proposal, state: State, log_f, phi, log_c, log_q, replicate) -> np.ndarray:
+def crossfitted_summands(
+    proposal: Proposal, state: State, log_f, phi, log_c, log_q, replicate, normalised: bool = True
+) -> np.ndarray:
     """Final summands with control variates cross-fitted on the final sample.
 
     Folds are alternate replicates (alternate points for i.i.d. draws). Candidates: no
     control variate, every sampled component's ``g_k / g_alpha - 1`` and, with several
-    input laws, every law's ``f_l / g_alpha - 1`` too (free: log f of every law is
-    evaluated anyway), when a fold holds ``LAW_POINTS_PER_COEF`` points per coefficient.
+    normalised input laws, every law's ``f_l / g_alpha - 1`` too (free: log f of every
+    law is evaluated anyway), when a fold holds ``LAW_POINTS_PER_COEF`` points per
+    coefficient. Unnormalised laws (posteriors) are not control variates: their
+    ``f_l / g_alpha`` has mean ``Z_l``, unknown.
     """
     y = ratio(*integrand_log_abs(state.targets, log_f, phi), log_q)
     c = np.exp(log_c - log_q[:, None]) - 1.0
@@ -505,7 +527,7 @@ def crossfitted_summands(proposal: Proposal, state: State, log_f, phi, log_c, lo
     candidates = [sampled[:0], sampled]
     coef = proposal.coef
     n_laws = log_f.shape[1]
-    if n_laws > 1 and (sampled.size + n_laws) * LAW_POINTS_PER_COEF <= y.shape[0] // 2:
+    if normalised and n_laws > 1 and (sampled.size + n_laws) * LAW_POINTS_PER_COEF <= y.shape[0] // 2:
         c = np.hstack([c, np.exp(log_f - log_q[:, None]) - 1.0])
         coef = np.vstack([coef, np.zeros((n_laws, coef.shape[1]))])
         candidates.append(np.concatenate([sampled, proposal.alpha.size + np.arange(n_laws)]))
@@ -565,7 +587,7 @@ def final_phase(
     log_c = component_matrix(problem, proposal.components, x, log_f)
     log_q = proposal_logpdf(problem, proposal, x, log_f)
     if settings.final_cv_fit == "crossfit" and proposal.components is not None:
-        terms = crossfitted_summands(proposal, state, log_f, phi, log_c, log_q, replicate)
+        terms = crossfitted_summands(proposal, state, log_f, phi, log_c, log_q, replicate, problem.normalised)
     else:
         terms = summands(proposal, state.targets, log_f, phi, log_c, log_q)
     pairs = np.zeros((x.shape[0], problem.n_laws * phi.shape[1]))
@@ -726,7 +748,14 @@ def finalize(
     final = final_phase(problem, state, settings, rng, evaluate)
     estimates = estimates_from_summands(final.pair_summands, final.replicate)
     log_h0 = problem.initial_log_density(final.x, final.log_f)
-    diag = diagnostics(final.log_f, final.phi, final.log_q, estimates.mcse, float(final.alpha[0]), log_h0)
+    # The draws the defensive component carries get their own k-hat when it is an input
+    # law, whose tails may be the heaviest anywhere. An unnormalised problem's starting
+    # law is built heavier-tailed than its laws (a posterior's Student-t start): there
+    # the subset's log-weights fall linearly across the tails, which looks like a
+    # Pareto tail (k-hat near 1 on a binomial posterior) although they are bounded; the
+    # initial block's own k-hat (input_tail) still checks that the start covers the tails.
+    defensive = float(final.alpha[0]) if problem.normalised else 0.0
+    diag = diagnostics(final.log_f, final.phi, final.log_q, estimates.mcse, defensive, log_h0)
     bound = weight_bound(problem, float(final.alpha[0]))
     diag["pareto_k"] = tail_khat(diag["pareto_k"], input_tail(problem, state, final), bound, final.x.shape[0])
     return RunResult(state, stop, final, estimates, diag)

@@ -46,6 +46,14 @@ class Problem:
         quasi-randomly too, otherwise with ``sample_initial``.
     log_initial : optional ``(x, log_f) -> log h0(x)``; by default h0 is the equal
         mixture of the input laws, ``logsumexp(log_f) - log L``.
+    normalised : whether every ``f_l`` integrates to one. Unnormalised laws (posteriors
+        ``p(theta) p(y | theta)``) need a ``log_initial``, and their expectations are
+        integrals ``int phi f_l`` (the ratio to ``int f_l`` is formed by the caller).
+    centred : optional (M,) booleans, or a function of M giving them: outputs whose
+        targets are centred, per law, at
+        their self-normalised mean over the initial block (see
+        :mod:`~pymc_ais.core.targets`); the estimates are then of ``int (phi - c) f_l``
+        and the centres are ``RunResult.state.targets.centre``.
 
     Examples
     --------
@@ -70,6 +78,12 @@ class Problem:
     law_names: Sequence[str] = field(default=("f",))
     initial_quantile: Callable[[np.ndarray], np.ndarray] | None = None
     log_initial: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    normalised: bool = True
+    centred: Sequence[bool] | Callable[[int], Sequence[bool]] | None = None
+
+    def __post_init__(self):
+        if not self.normalised and self.log_initial is None:
+            raise ValueError("unnormalised laws need the starting law's own log-density (log_initial)")
 
     @property
     def n_laws(self) -> int:

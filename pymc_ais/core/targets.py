@@ -7,6 +7,12 @@ control variate, recombined with signs ``+1`` and ``-1``. An output of constant 
 single target (``part = 0``) fitted to ``|phi| f``. Whatever the split, every target's
 estimator is unbiased for its own integrand, so the recombined estimate is unbiased
 even if a sign shows up later that the initial block did not see.
+
+A target may be centred: its integrand is then ``(phi - c) f`` for a constant ``c`` of
+its pair. Unnormalised laws (posteriors) centre their outputs at a first estimate of
+their posterior mean, so that a posterior expectation ``c + int (phi - c) f / int f``
+rests on a numerator close to zero, estimated by its own proposal, instead of on the
+difference of two large, separately estimated integrals.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ class Targets(NamedTuple):
     law : (T,) index of the input law.
     output : (T,) index of the output.
     part : (T,) 0 = whole output, +1 = positive part, -1 = negative part.
+    centre : (T,) constant subtracted from the output (0: not centred).
     """
 
     pair: np.ndarray
     law: np.ndarray
     output: np.ndarray
     part: np.ndarray
+    centre: np.ndarray
 
     @property
     def size(self) -> int:
@@ -46,12 +54,17 @@ class Targets(NamedTuple):
         return [f"{pair_names[p]}{suffix[int(s)]}" for p, s in zip(self.pair, self.part)]
 
 
-def make_targets(phi: np.ndarray, n_laws: int) -> Targets:
-    """Build targets from the outputs seen on the initial block (split signed outputs)."""
+def make_targets(phi: np.ndarray, n_laws: int, centre: np.ndarray | None = None) -> Targets:
+    """Build targets from the outputs seen on the initial block (split signed outputs).
+
+    ``centre`` (pairs,), law-major, holds the constant each pair's output is centred at.
+    """
     n_outputs = phi.shape[1]
-    signed = (phi > 0).any(axis=0) & (phi < 0).any(axis=0)
+    centre = np.zeros(n_laws * n_outputs) if centre is None else np.asarray(centre, dtype=np.float64)
     pair, law, output, part = [], [], [], []
     for l in range(n_laws):
+        values = phi - centre[l * n_outputs : (l + 1) * n_outputs]
+        signed = (values > 0).any(axis=0) & (values < 0).any(axis=0)
         for m in range(n_outputs):
             for s in (1, -1) if signed[m] else (0,):
                 pair.append(l * n_outputs + m)
@@ -59,12 +72,12 @@ def make_targets(phi: np.ndarray, n_laws: int) -> Targets:
                 output.append(m)
                 part.append(s)
     as_int = lambda v: np.asarray(v, dtype=np.int64)
-    return Targets(as_int(pair), as_int(law), as_int(output), as_int(part))
+    return Targets(as_int(pair), as_int(law), as_int(output), as_int(part), centre[as_int(pair)])
 
 
 def integrand_log_abs(targets: Targets, log_f: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``log |phi_t f_t|`` (n, T) and the sign of ``phi_t f_t`` (n, T) at the points."""
-    values = phi[:, targets.output]
+    values = phi[:, targets.output] - targets.centre
     values = np.where(targets.part == 1, np.maximum(values, 0.0), values)
     values = np.where(targets.part == -1, np.maximum(-values, 0.0), values)
     with np.errstate(divide="ignore"):

@@ -12,33 +12,49 @@ from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.variable import TensorConstant
 
 
-def check_input_model(model: pm.Model) -> None:
-    """Raise a ValueError naming the variable if ``model`` is not a plain input law.
+def is_posterior(model: pm.Model) -> bool:
+    """Whether ``model`` holds observed data or Potentials: its law is a posterior."""
+    return bool(model.observed_RVs or model.potentials)
 
-    An input law is a model of free continuous random variables only: observed
-    variables (posterior targets) and Potentials (unnormalised densities) are refused,
-    as are discrete free variables (the proposals are Gaussians on a continuous space).
+
+IMPROPER_PRIORS = ("FlatRV", "HalfFlatRV")
+
+
+def improper_variables(model: pm.Model) -> list[str]:
+    """Names of the free variables with an improper prior (``pm.Flat``, ``pm.HalfFlat``)."""
+    return [rv.name for rv in model.free_RVs if type(rv.owner.op).__name__ in IMPROPER_PRIORS]
+
+
+def check_input_model(model: pm.Model) -> None:
+    """Raise a ValueError naming the variable if ``model`` cannot serve as a law.
+
+    A law is a model of free continuous random variables: their prior (an input law),
+    or with observed variables and Potentials, their posterior. Discrete free variables
+    are refused (the proposals are Gaussians on a continuous space), and so are the
+    free variables PyMC creates to impute missing observations.
     """
-    if model.observed_RVs:
-        names = ", ".join(repr(v.name) for v in model.observed_RVs)
-        raise ValueError(
-            f"observed variable {names} found: pymc_ais estimates expectations under the "
-            "model's input law (its free variables' prior), so the model must have no observed "
-            "variables; remove the observations or build the input model without them"
-        )
-    if model.potentials:
-        names = ", ".join(repr(v.name) for v in model.potentials)
-        raise ValueError(
-            f"Potential {names} found: a Potential makes the input density unnormalised, so "
-            "expectations under it are not defined; express the input law with distributions only"
-        )
     if not model.free_RVs:
         raise ValueError("the model has no free random variables: there is no input law to sample")
+    observed = {rv.name for rv in model.observed_RVs}
     for rv in model.free_RVs:
+        stem = rv.name.removesuffix("_unobserved")
+        if stem != rv.name and f"{stem}_observed" in observed:
+            raise ValueError(
+                f"observed variable {stem!r} has missing values (NaN): PyMC imputes them as the free variable "
+                f"{rv.name!r}, which would make them unknowns of the posterior; drop the missing "
+                "observations (or model them explicitly) before estimating"
+            )
         if not rv.dtype.startswith("float"):
             raise ValueError(
                 f"free variable {rv.name!r} is discrete (dtype {rv.dtype}); pymc_ais needs "
                 "continuous inputs (its proposals are Gaussian mixtures on a continuous space)"
+            )
+    if not is_posterior(model):
+        improper = improper_variables(model)
+        if improper:
+            raise ValueError(
+                f"free variable {improper[0]!r} has an improper prior ({model[improper[0]].owner.op.name}): "
+                "without observed data there is no law to take expectations under; give it a proper distribution"
             )
 
 

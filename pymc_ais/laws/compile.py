@@ -22,10 +22,13 @@ import pytensor
 import pytensor.tensor as pt
 from pymc.distributions.shape_utils import change_dist_size
 from pymc.distributions.transforms import Interval, LogOddsTransform
+from pymc.logprob.utils import CheckParameterValue
 from pymc.pytensorf import reseed_rngs
+from pytensor.compile.mode import Mode, get_mode
 from pytensor.compile.ops import ViewOp
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors, io_toposort
+from pytensor.tensor.basic import ScalarFromTensor
 from pytensor.tensor.random.basic import MvNormalRV
 from pytensor.tensor.random.type import RandomGeneratorType
 
@@ -54,6 +57,44 @@ def flat_layout(model: pm.Model) -> list[Block]:
     return blocks
 
 
+def density_mode(mode="CVM"):
+    """A compile mode in which PyMC's parameter checks give ``-inf`` instead of raising.
+
+    A likelihood whose parameters are invalid on part of the prior's support (a
+    ``Uniform(0, x)`` at ``x < 0``) has density zero there, as in ``pm.sample``'s
+    compiled functions.
+    """
+    mode = get_mode(mode)
+    return Mode(linker=mode.linker, optimizer=mode.provided_optimizer.including("local_check_parameter_to_ninf_switch"))
+
+
+def checks_to_switches(outputs: list) -> list:
+    """Replace PyMC's parameter checks by ``switch(condition, logp, -inf)`` BEFORE vectorising.
+
+    A check's condition is one scalar for the whole term; vectorised over a batch of
+    points and then turned into a switch by PyMC's rewrite, it became one condition for
+    the whole batch: a single point with an invalid parameter made every point's
+    log-density ``-inf``. Switched first, the condition is batched with the points.
+    """
+    checks = [
+        v
+        for v in ancestors(outputs)
+        if v.owner is not None and isinstance(v.owner.op, CheckParameterValue) and v.owner.op.can_be_replaced_by_ninf
+    ]
+    if not checks:
+        return outputs
+    replace = {}
+    for v in checks:
+        expr, *conditions = v.owner.inputs
+        conditions = [
+            c.owner.inputs[0] if c.owner is not None and isinstance(c.owner.op, ScalarFromTensor) else c
+            for c in conditions
+        ]
+        condition = conditions[0] if len(conditions) == 1 else pt.all(pt.stack(conditions))
+        replace[v] = pt.cast(pt.switch(condition, expr, -np.inf), v.dtype)
+    return graph_replace(outputs, replace, strict=False)
+
+
 def strip_view_ops(outputs: list) -> list:
     """Replace every ViewOp (how Deterministics are wrapped) by its input."""
     views = [v for v in ancestors(outputs) if v.owner is not None and isinstance(v.owner.op, ViewOp)]
@@ -69,13 +110,80 @@ def batched_values(model: pm.Model, blocks: list[Block], z):
     return {values[b.value_name]: z[:, b.start : b.stop].reshape((n, *b.shape)) for b in blocks}
 
 
-def law_logp(law: pm.Model, reference: pm.Model):
-    """``law``'s log-density (unconstrained space) written in ``reference``'s value variables."""
+def law_logp(law: pm.Model, reference: pm.Model, prior_only: bool = False):
+    """``law``'s log-density (unconstrained space) written in ``reference``'s value variables.
+
+    With ``prior_only``, the free variables' terms alone (no observations, no Potentials).
+    """
     values = {v.name: v for v in reference.value_vars}
-    logp = law.logp(jacobian=True, sum=True)
+    logp = law.logp(vars=law.free_RVs if prior_only else None, jacobian=True, sum=True)
     if law is reference:
         return logp
     return graph_replace(logp, {v: values[v.name] for v in law.value_vars}, strict=False)
+
+
+def compile_batched_logp(model: pm.Model, blocks: list[Block], logp):
+    """Compile ``z (n, d) -> (n, L)`` for an (L,) log-density graph in ``model``'s value variables."""
+    z = pt.matrix("z", dtype="float64")
+    (logp,) = checks_to_switches([logp])
+    batched = vectorize_graph(logp, replace=batched_values(model, blocks, z))
+    out = pt.cast(batched, "float64") + pt.zeros((z.shape[0], 1), dtype="float64")
+    fn = pytensor.function([z], out, mode=density_mode(), on_unused_input="ignore")
+    fn.trust_input = True
+    return lambda points: fn(np.ascontiguousarray(points, dtype=np.float64))
+
+
+def compile_point_logp(model: pm.Model, blocks: list[Block], logp):
+    """Compile ``(z (d,), law) -> (log f_law(z), its gradient (d,))`` for one point.
+
+    ``logp`` is an (L,) graph of every law's log-density in ``model``'s value variables;
+    the mode search of a posterior climbs one law at a time with it.
+    """
+    z = pt.vector("z", dtype="float64")
+    law = pt.lscalar("law")
+    values = {v.name: v for v in model.value_vars}
+    replace = {values[b.value_name]: z[b.start : b.stop].reshape(b.shape) for b in blocks}
+    one = pt.cast(graph_replace(logp, replace, strict=False)[law], "float64")
+    fn = pytensor.function([z, law], [one, pt.grad(one, z)], mode=density_mode(), on_unused_input="ignore")
+    fn.trust_input = True
+
+    def logp_and_grad(point: np.ndarray, which: int) -> tuple[float, np.ndarray]:
+        value, grad = fn(np.ascontiguousarray(point, dtype=np.float64), np.asarray(which, dtype=np.int64))
+        return float(value), np.asarray(grad, dtype=np.float64)
+
+    return logp_and_grad
+
+
+def compile_to_unconstrained(model: pm.Model, blocks: list[Block]):
+    """Compile ``{free variable: natural values (n, *shape)} -> z (n, d)``: the forward value transforms.
+
+    Turns draws in the model's own space (a posterior group of an InferenceData) into
+    the flat unconstrained coordinates the sampler works in.
+    """
+    by_name = {rv.name: rv for rv in model.free_RVs}
+    inputs, columns = [], []
+    for b in blocks:
+        rv = by_name[b.name]
+        x = pt.tensor(name=b.name, dtype="float64", shape=(None, *b.shape))
+        inputs.append(x)
+        transform = model.rvs_to_transforms.get(rv)
+        params = rv.owner.inputs
+        if transform is not None:
+            core = pt.tensor(dtype="float64", shape=b.shape)
+            z_core = transform.forward(core, *params)
+            z = vectorize_graph(z_core, replace={core: x})
+        else:
+            z = x
+        columns.append(pt.reshape(pt.cast(z, "float64"), (x.shape[0], b.stop - b.start)))
+    fn = pytensor.function(inputs, pt.concatenate(columns, axis=1), mode="CVM", on_unused_input="ignore")
+
+    def to_unconstrained(values: dict) -> np.ndarray:
+        missing = [b.name for b in blocks if b.name not in values]
+        if missing:
+            raise ValueError(f"the draws have no variable {missing[0]!r}, a free variable of the model")
+        return fn(*[np.asarray(values[b.name], dtype=np.float64) for b in blocks])
+
+    return to_unconstrained
 
 
 def compile_sampler(model: pm.Model, blocks: list[Block]):

@@ -92,13 +92,15 @@ def sample_grid(model: pm.Model, ranges: Mapping, n: int, method: str = "lhs", r
     return grid(model, {k: values[:, i] for i, k in enumerate(names)})
 
 
-def grid_logp(work: pm.Model, law_grid: LawGrid):
+def grid_logp(work: pm.Model, law_grid: LawGrid, prior_only: bool = False):
     """Every law's log-density at one point, a (J,) graph in ``work``'s value variables.
 
     The data containers are replaced by a core placeholder and the graph is vectorised
-    over the rows of the table, so one compiled function serves all J laws.
+    over the rows of the table, so one compiled function serves all J laws. With
+    ``prior_only``, the free variables' terms alone (no observations, no Potentials).
     """
     containers = {v.name: v for v in work.data_vars}
     cores = {name: pt.tensor(dtype="float64", shape=np.shape(col)[1:]) for name, col in law_grid.table.items()}
-    logp = graph_replace(work.logp(jacobian=True, sum=True), {containers[k]: cores[k] for k in cores}, strict=False)
+    terms = work.logp(vars=work.free_RVs if prior_only else None, jacobian=True, sum=True)
+    logp = graph_replace(terms, {containers[k]: cores[k] for k in cores}, strict=False)
     return vectorize_graph(logp, replace={cores[k]: pt.constant(law_grid.table[k]) for k in cores})

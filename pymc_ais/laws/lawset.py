@@ -6,8 +6,9 @@ coordinates, and gives the rest of the package what it needs whatever the case:
 
 - ``logp_graph()``: every law's log-density at one point, an (L,) graph in the working
   clone's value variables (compiled with the outputs by :mod:`pymc_ais.model`);
-- ``loglik_graph()``: every law's log-likelihood, for laws that are posteriors (None
-  while every law is an input law without observations);
+- ``posterior``: whether the laws are posteriors (models with observed data or
+  Potentials): their log-density is then the joint ``log p(theta) + log p(y | theta)``,
+  unnormalised, and ``point_logp()`` serves the search of their modes;
 - ``sample``: draws of the equal mixture of the laws (the starting law of a run);
 - ``law_quantile()``: ``(l, u) -> z``, uniforms to law l, or None;
 - ``law_data(l)``: a context in which the working clone's ``pm.Data`` hold law l's values.
@@ -24,8 +25,18 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from ..core.mixture_sampling import sample_mixture
-from .checks import check_input_model, check_same_inputs, float64_clone
-from .compile import Block, compile_cdf_map, compile_quantile_map, compile_sampler, flat_layout, law_logp
+from .checks import check_input_model, check_same_inputs, float64_clone, improper_variables, is_posterior
+from .compile import (
+    Block,
+    compile_batched_logp,
+    compile_cdf_map,
+    compile_point_logp,
+    compile_quantile_map,
+    compile_sampler,
+    compile_to_unconstrained,
+    flat_layout,
+    law_logp,
+)
 from .grid import LawGrid, grid_logp
 
 
@@ -82,6 +93,12 @@ class LawSet:
         for name, law in models.items():
             check_input_model(law)
             check_same_inputs(model, law, name)
+            if is_posterior(law) != is_posterior(model):
+                kinds = {True: "a posterior (it has observed data)", False: "a prior (no observed data)"}
+                raise ValueError(
+                    f"law {name!r} is {kinds[is_posterior(law)]} but the first law is {kinds[is_posterior(model)]}; "
+                    "every law must be of the same kind"
+                )
             law_models.append(work if law is model else float64_clone(law))
         return cls(model, work, tuple(str(n) for n in models), blocks, law_models)
 
@@ -119,15 +136,49 @@ class LawSet:
         return dict(self.model.coords)
 
     # ---- densities ---------------------------------------------------------------
-    def logp_graph(self):
-        """Every law's log-density (unconstrained space, Jacobians included): an (L,) graph."""
-        if self.grid is not None:
-            return grid_logp(self.work, self.grid)
-        return pt.stack([law_logp(law, self.work) for law in self.law_models])
+    def logp_graph(self, prior_only: bool = False):
+        """Every law's log-density (unconstrained space, Jacobians included): an (L,) graph.
 
-    def loglik_graph(self):
-        """Every law's log-likelihood, or None: these laws have no observed data."""
-        return None
+        With ``prior_only``, the free variables' prior alone (for posteriors).
+        """
+        if self.grid is not None:
+            return grid_logp(self.work, self.grid, prior_only)
+        return pt.stack([law_logp(law, self.work, prior_only) for law in self.law_models])
+
+    def prior_logp(self, z: np.ndarray) -> np.ndarray:
+        """Every law's prior log-density (n, L) at flat points ``z``, compiled on first use."""
+        if "prior" not in self._compiled:
+            self._compiled["prior"] = compile_batched_logp(self.work, self.blocks, self.logp_graph(prior_only=True))
+        return self._compiled["prior"](z)
+
+    @property
+    def posterior(self) -> bool:
+        """Whether the laws are posteriors: their log-densities are unnormalised joints."""
+        return is_posterior(self.model)
+
+    @property
+    def improper(self) -> dict[str, list[str]]:
+        """Law name -> free variables with an improper prior in that law (laws with none left out)."""
+        models = self.law_models if self.grid is None else self.law_models * self.n_laws
+        found = {name: improper_variables(law) for name, law in zip(self.names, models)}
+        return {name: v for name, v in found.items() if v}
+
+    def point_logp(self):
+        """``(z (d,), law) -> (log density, gradient)``, compiled on first use."""
+        if "point" not in self._compiled:
+            self._compiled["point"] = compile_point_logp(self.work, self.blocks, self.logp_graph())
+        return self._compiled["point"]
+
+    def to_unconstrained(self, values: dict) -> np.ndarray:
+        """Natural values ``{name: (n, *shape)}`` of the free variables to flat points (n, d)."""
+        if "unconstrained" not in self._compiled:
+            self._compiled["unconstrained"] = compile_to_unconstrained(self.work, self.blocks)
+        return self._compiled["unconstrained"](values)
+
+    def initial_point(self) -> np.ndarray:
+        """PyMC's initial point of the working model, as flat coordinates (d,)."""
+        point = self.work.initial_point()
+        return np.concatenate([np.ravel(point[b.value_name]).astype(np.float64) for b in self.blocks])
 
     # ---- sampling ----------------------------------------------------------------
     @contextmanager

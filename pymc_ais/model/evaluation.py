@@ -15,7 +15,7 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import vectorize_graph
 
-from ..laws.compile import Block, batched_values, strip_view_ops
+from ..laws.compile import Block, batched_values, checks_to_switches, density_mode, strip_view_ops
 from .rewrites import keep_solves_compiled
 
 DEFAULT_MODE = "CVM"
@@ -36,11 +36,12 @@ def compile_evaluator(model: pm.Model, blocks: list[Block], logp, outputs: list,
     n = z.shape[0]
     natural = model.replace_rvs_by_values(model.free_RVs)
     phis = [pt.cast(e, "float64") for e in model.replace_rvs_by_values(outputs)] if outputs else []
-    graphs = strip_view_ops([logp, *natural, *phis])
+    graphs = checks_to_switches(strip_view_ops([logp, *natural, *phis]))
     batched = keep_solves_compiled(vectorize_graph(graphs, replace=batched_values(model, blocks, z)))
     logp_b = pt.cast(batched[0], "float64") + pt.zeros((n, 1), dtype="float64")
     rest = [b + pt.zeros((n,) + (1,) * (b.ndim - 1), dtype=b.dtype) if b.ndim else b for b in batched[1:]]
     kwargs = {"mode": DEFAULT_MODE, **(compile_kwargs or {})}
+    kwargs["mode"] = density_mode(kwargs["mode"])
     fn = pytensor.function([z], [logp_b, *rest], on_unused_input="ignore", **kwargs)
     fn.trust_input = True
     return fn

@@ -20,6 +20,8 @@ from ..laws.lawset import LawSet
 from .evaluation import compile_evaluator, compile_natural
 from .outputs import OutputLayout, as_mapping, parse
 
+EVIDENCE = "evidence"  # label of the constant output whose integral is a posterior's evidence
+
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 16
 
@@ -39,6 +41,14 @@ class ModelProblem:
     def labels(self) -> list[str] | None:
         """One label per flat output column (None until a callable's first batch)."""
         return self.layout.labels
+
+    @property
+    def core_labels(self) -> list[str] | None:
+        """Labels of the columns the core sees: with posteriors, the outputs then the evidence."""
+        labels = self.layout.labels
+        if labels is None or not self.laws.posterior:
+            return labels
+        return [*labels, EVIDENCE]
 
     def _run(self, z: np.ndarray):
         logp, *rest = self._evaluator(np.ascontiguousarray(z, dtype=np.float64))
@@ -61,12 +71,19 @@ class ModelProblem:
         """Every law's log-density (n, L) and every output (n, M) at flat points ``z``.
 
         With indicator outputs, also their event scores (n, M) (NaN for other outputs).
+        With posteriors the log-densities are the unnormalised joints and a last column
+        of ones is added to the outputs: its integral is the evidence.
         """
         logp, named, graph_values = self._run(z)
         phi = self.layout.columns(named, graph_values, z.shape[0])
+        if self.laws.posterior:
+            phi = np.hstack([phi, np.ones((z.shape[0], 1))])
         if not self.layout.has_scores:
             return logp, phi
-        return logp, phi, self.layout.score_columns(graph_values, z.shape[0])
+        scores = self.layout.score_columns(graph_values, z.shape[0])
+        if self.laws.posterior:
+            scores = np.hstack([scores, np.full((z.shape[0], 1), np.nan)])
+        return logp, phi, scores
 
 
 def _cache_key(model, models, spec, compile_kwargs):
@@ -107,7 +124,7 @@ def build(expectations, model: pm.Model | None, models=None, compile_kwargs: dic
         dim=laws.dim,
         sample_initial=laws.sample,
         evaluate=result.evaluate,
-        output_names=layout.labels,
+        output_names=result.core_labels,
         law_names=laws.names,
         initial_quantile=laws.initial_quantile(),
     )

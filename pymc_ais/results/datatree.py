@@ -156,6 +156,6 @@ def estimate_tree(result: RunResult, model_problem, ci_prob: float) -> xr.DataTr
             "samples": draws_dataset(mp.natural(result.final.x), laws.free_dims, laws.model_coords),
             "log_weights": log_weights_dataset(result, law_names),
             "outputs": draws_dataset(mp.layout.split(result.final.phi), {}, {}),
-            "adaptation": adaptation_dataset(result, labels, law_names),
+            "adaptation": adaptation_dataset(result, list(mp.core_labels), law_names),
         }
     )

@@ -22,20 +22,12 @@ def test_discrete_free_variable():
         pa.estimate("x", model=model, draws=1_000, progressbar=False)
 
 
-def test_observed_variable():
+def test_sobol_of_a_posterior():
     with pm.Model() as model:
         mu = pm.Normal("mu", 0.0, 1.0)
         pm.Normal("y", mu, 1.0, observed=[0.1, 0.2])
-    with pytest.raises(ValueError, match="observed variable 'y'"):
-        pa.estimate("mu", model=model, draws=1_000, progressbar=False)
-
-
-def test_potential():
-    with pm.Model() as model:
-        x = pm.Normal("x", 0.0, 1.0)
-        pm.Potential("penalty", -(x**2))
-    with pytest.raises(ValueError, match="Potential 'penalty'"):
-        pa.estimate("x", model=model, draws=1_000, progressbar=False)
+    with pytest.raises(ValueError, match="observed data or Potentials \\('y'\\)"):
+        pa.sobol(mu, model=model, draws=1_000, progressbar=False)
 
 
 def test_no_free_variables():

@@ -1,0 +1,127 @@
+"""The starting law of a posterior run: Student-t densities where the posteriors live.
+
+Either found (:func:`~pymc_ais.core.mode_search.find_modes`: Laplace approximations at
+the modes of the laws' unnormalised posteriors, in the unconstrained space, paid from
+the budget) or given (``init=``: draws of a posterior, e.g. ``pm.sample``'s, whose
+mean and covariance in the unconstrained space make one component; they cost no
+evaluation of this run).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import numpy as np
+import xarray as xr
+
+from ..core import student_t
+from ..core.gaussian_mixture import logsumexp
+from ..core.mixture_sampling import sample_mixture
+from ..core.mode_search import START_DF, START_WIDEN, SearchError, find_modes, search_budget
+from ..core.problem import Problem
+from ..core.student_t import StudentTMixture, student_t_mixture
+from ..laws.lawset import LawSet
+
+MIN_INIT_DRAWS = 20  # fewer posterior draws than this cannot give a covariance to start from
+
+
+PRIOR_SHARE = 0.5  # share of the laws' priors (their equal mixture) in the starting law, when proper
+
+
+class PosteriorStart(NamedTuple):
+    """The starting law, the evaluations its search spent and how it was made.
+
+    The starting law is ``(1 - prior_share) * law + prior_share * (equal mixture of the
+    laws' priors)``.
+    """
+
+    law: StudentTMixture
+    evaluations: int
+    origin: str  # "mode search" or "init draws"
+    prior_share: float
+
+
+def posterior_draws(init, names: list[str]) -> dict:
+    """``{name: (n, *shape)}`` from an InferenceData / DataTree with a ``posterior`` group, or a Dataset."""
+    group = init
+    if isinstance(init, xr.DataTree):
+        if "posterior" not in init.children:
+            raise ValueError("init has no 'posterior' group: pass the result of pm.sample or its posterior group")
+        group = init["posterior"].to_dataset()
+    elif hasattr(init, "posterior") and not isinstance(init, xr.Dataset):
+        group = init.posterior
+    if not isinstance(group, xr.Dataset):
+        raise TypeError(f"init must be an InferenceData or DataTree with a posterior group, got {type(init).__name__}")
+    out = {}
+    for name in names:
+        if name not in group:
+            raise ValueError(f"init's posterior group has no variable {name!r}, a free variable of the model")
+        values = group[name]
+        stacked = [d for d in ("chain", "draw") if d in values.dims]
+        values = values.transpose(*stacked, ...).values
+        out[name] = values.reshape((-1, *values.shape[len(stacked) :]))
+    return out
+
+
+def posterior_start(laws: LawSet, budget: int, init=None) -> PosteriorStart:
+    """The starting law of a run on posteriors (see the module docstring)."""
+    prior_share = 0.0 if laws.improper else PRIOR_SHARE
+    if init is not None:
+        draws = posterior_draws(init, [b.name for b in laws.blocks])
+        z = laws.to_unconstrained(draws)
+        if z.shape[0] < MIN_INIT_DRAWS:
+            raise ValueError(f"init holds {z.shape[0]} posterior draws; at least {MIN_INIT_DRAWS} are needed")
+        if not np.all(np.isfinite(z)):
+            raise ValueError("init's posterior draws have values outside the model's support (or NaN)")
+        cov = np.atleast_2d(np.cov(z, rowvar=False))
+        law = student_t_mixture(z.mean(axis=0)[None], START_WIDEN**2 * cov[None], START_DF)
+        return PosteriorStart(law, 0, "init draws", prior_share)
+    allowed = search_budget(budget, laws.dim, laws.n_laws)
+    try:
+        found = find_modes(laws.point_logp(), laws.n_laws, laws.initial_point(), allowed)
+    except SearchError as err:
+        raise ValueError(
+            "the posterior's log-density is -inf or NaN at the model's initial point, where the search of "
+            "its mode starts; give the free variables initvals inside the posterior's support, or pass "
+            "init= draws of the posterior"
+        ) from err
+    means = np.stack([f.mode for f in found])
+    scales = np.stack([START_WIDEN**2 * f.covariance for f in found])
+    law = student_t_mixture(means, scales, START_DF)
+    return PosteriorStart(law, sum(f.evaluations for f in found), "mode search", prior_share)
+
+
+def starting_problem(problem: Problem, start: PosteriorStart, laws: LawSet) -> Problem:
+    """``problem`` with the starting law (and defensive component) of ``start``."""
+    law, share = start.law, start.prior_share
+
+    def sample_initial(rng, n):
+        if share == 0:
+            return student_t.sample(law, rng, n)
+        samplers = [lambda r, m: student_t.sample(law, r, m), laws.sample]
+        return sample_mixture(np.array([1.0 - share, share]), samplers, rng, n)
+
+    def log_initial(x, log_f):
+        found = student_t.logpdf(law, x)
+        if share == 0:
+            return found
+        log_prior = logsumexp(laws.prior_logp(x), axis=1) - np.log(laws.n_laws)
+        return np.logaddexp(np.log1p(-share) + found, np.log(share) + log_prior)
+
+    return dataclasses.replace(
+        problem,
+        sample_initial=sample_initial,
+        log_initial=log_initial,
+        initial_quantile=None,
+        normalised=False,
+        centred=lambda n_outputs: np.arange(n_outputs) < n_outputs - 1,  # every output but the evidence
+    )
+
+
+def posterior_weights(weights, n_laws: int, n_outputs: int):
+    """Criterion weights with one for each law's evidence: the largest of that law's outputs'."""
+    if isinstance(weights, str):
+        return weights
+    table = np.asarray(weights, dtype=np.float64).reshape(n_laws, n_outputs)
+    return np.hstack([table, table.max(axis=1, keepdims=True)]).ravel()

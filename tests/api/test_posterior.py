@@ -1,0 +1,206 @@
+"""Posterior expectations, evidences and Bayes factors against closed-form truths.
+
+Every check is within 4 reported standard errors of an exact value (conjugate models,
+a Potential with a Gaussian answer, 1-D quadrature), so it fails when an estimate or
+its error bar is wrong.
+"""
+
+import warnings
+
+import numpy as np
+import pymc as pm
+import pytest
+import xarray as xr
+from pymc.exceptions import ImputationWarning
+from scipy import integrate, stats
+from scipy.special import betaln, gammaln
+
+import pymc_ais as pa
+
+Y = np.array([0.8, 1.9, 1.2, 0.4, 1.5, 2.2, 0.9, 1.1, 1.6, 0.7])
+PRIOR_SDS = {"tight": 0.5, "medium": 2.0, "wide": 10.0}
+
+
+def normal_model(prior_sd: float) -> pm.Model:
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, prior_sd)
+        pm.Normal("y", mu, 1.0, observed=Y)
+    return model
+
+
+def normal_truth(prior_sd: float) -> dict:
+    precision = 1.0 / prior_sd**2 + Y.size
+    mean, var = Y.sum() / precision, 1.0 / precision
+    cov = np.eye(Y.size) + prior_sd**2
+    return {
+        "mu": mean,
+        "mu2": var + mean**2,
+        "p": stats.norm(mean, np.sqrt(var)).sf(1.5),
+        "log_evidence": stats.multivariate_normal(np.zeros(Y.size), cov).logpdf(Y),
+    }
+
+
+def within(est, truth, k=4.0):
+    return abs(float(est["mean"]) - truth) <= k * float(est["mcse"])
+
+
+def test_normal_normal_under_three_priors():
+    models = {name: normal_model(sd) for name, sd in PRIOR_SDS.items()}
+    mu = models["tight"]["mu"]
+    idata = pa.estimate(
+        {"mu": mu, "mu2": mu**2, "p": mu > 1.5}, models=models, draws=6_000, random_seed=3, progressbar=False
+    )
+    est, ev = idata["estimates"].to_dataset(), idata["evidence"].to_dataset()
+    for name, sd in PRIOR_SDS.items():
+        truth = normal_truth(sd)
+        for q in ("mu", "mu2", "p"):
+            cell = est.sel(model=name, expectation=q)
+            assert within(cell, truth[q]), (name, q, float(cell["mean"]), truth[q], float(cell["mcse"]))
+        cell = ev.sel(model=name)
+        assert abs(float(cell["log_evidence"]) - truth["log_evidence"]) <= 4 * float(cell["mcse"]), name
+    assert idata.attrs["evaluations"] <= 6_000
+    assert idata.attrs["evaluations_search"] > 0
+    bf = pa.bayes_factors(idata)
+    exact = normal_truth(0.5)["log_evidence"] - normal_truth(10.0)["log_evidence"]
+    row = bf.loc[("tight", "wide")]
+    assert abs(row["log_bf"] - exact) <= 4 * row["mcse"]
+    assert bf.loc[("wide", "tight"), "log_bf"] == pytest.approx(-row["log_bf"])
+
+
+BETA_PRIORS = {"uniform": (1.0, 1.0), "jeffreys": (0.5, 0.5), "informative": (8.0, 4.0)}
+TRIALS, SUCCESSES = 20, 7
+
+
+def test_beta_binomial_with_a_discrete_observed_variable():
+    def model(a, b):
+        with pm.Model() as m:
+            p = pm.Beta("p", a, b)
+            pm.Binomial("k", n=TRIALS, p=p, observed=SUCCESSES)
+        return m
+
+    models = {name: model(*ab) for name, ab in BETA_PRIORS.items()}
+    idata = pa.estimate({"p": "p"}, models=models, draws=4_000, random_seed=5, progressbar=False)
+    for name, (a, b) in BETA_PRIORS.items():
+        post_a, post_b = a + SUCCESSES, b + TRIALS - SUCCESSES
+        cell = idata["estimates"].to_dataset().sel(model=name, expectation="p")
+        assert within(cell, post_a / (post_a + post_b)), name
+        log_choose = gammaln(TRIALS + 1) - gammaln(SUCCESSES + 1) - gammaln(TRIALS - SUCCESSES + 1)
+        exact = log_choose + betaln(post_a, post_b) - betaln(a, b)
+        ev = idata["evidence"].to_dataset().sel(model=name)
+        assert abs(float(ev["log_evidence"]) - exact) <= 4 * float(ev["mcse"]), name
+
+
+def test_potential_is_part_of_the_posterior():
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0)
+        pm.Potential("penalty", -(x**2))
+    idata = pa.estimate({"x2": x**2}, model=model, draws=3_000, random_seed=2, progressbar=False)
+    assert within(idata["estimates"].to_dataset().sel(expectation="x2"), 1 / 3)
+    ev = idata["evidence"].to_dataset()
+    assert abs(float(ev["log_evidence"]) - np.log(1 / np.sqrt(3.0))) <= 4 * float(ev["mcse"])
+
+
+def test_likelihood_minus_infinity_on_part_of_the_prior():
+    # y ~ Uniform(0, x): the likelihood is 1/x for x > 0.5 and zero elsewhere
+    with pm.Model() as model:
+        x = pm.Normal("x", 1.0, 1.0)
+        pm.Uniform("y", 0.0, x, observed=0.5)
+    idata = pa.estimate({"x": "x"}, model=model, draws=4_000, random_seed=4, progressbar=False)
+    density = lambda v: stats.norm(1.0, 1.0).pdf(v) / v
+    z = integrate.quad(density, 0.5, np.inf)[0]
+    mean = integrate.quad(lambda v: v * density(v), 0.5, np.inf)[0] / z
+    cell = idata["estimates"].to_dataset().sel(expectation="x")
+    assert np.isfinite(float(cell["mean"])) and within(cell, mean)
+    ev = idata["evidence"].to_dataset()
+    assert abs(float(ev["log_evidence"]) - np.log(z)) <= 4 * float(ev["mcse"])
+    assert np.isneginf(idata["log_weights"]["log_weight"].values).any()  # weights there are zero
+
+
+def test_init_draws_place_the_start_without_a_search():
+    truth = normal_truth(2.0)
+    precision = 1.0 / 2.0**2 + Y.size
+    rng = np.random.default_rng(0)
+    draws = rng.normal(Y.sum() / precision, np.sqrt(1 / precision), size=(2, 200))
+    init = xr.DataTree.from_dict({"posterior": xr.Dataset({"mu": (("chain", "draw"), draws)})})
+    idata = pa.estimate({"mu": "mu"}, model=normal_model(2.0), init=init, draws=3_000, random_seed=1, progressbar=False)
+    assert "evaluations_search" not in idata.attrs
+    assert idata.attrs["posterior_start"] == "init draws"
+    assert within(idata["estimates"].to_dataset().sel(expectation="mu"), truth["mu"])
+
+
+def test_improper_prior_gives_posterior_means_but_no_evidence():
+    with pm.Model() as flat:
+        mu = pm.Flat("mu")
+        pm.Normal("y", mu, 1.0, observed=Y)
+    idata = pa.estimate({"mu": mu}, model=flat, draws=3_000, random_seed=1, progressbar=False)
+    assert within(idata["estimates"].to_dataset().sel(expectation="mu"), Y.mean())
+    assert np.isnan(float(idata["evidence"]["log_evidence"]))
+    assert "undefined (NaN) under an improper prior (f: mu)" in idata["evidence"].attrs["note"]
+    both = pa.estimate(
+        {"mu": "mu"}, models={"flat": flat, "normal": normal_model(2.0)}, draws=3_000, random_seed=1, progressbar=False
+    )
+    with pytest.raises(ValueError, match="improper prior \\(flat: mu\\)"):
+        pa.bayes_factors(both)
+
+
+def test_barely_overlapping_posteriors_are_right_or_warned():
+    def model(centre):
+        with pm.Model() as m:
+            mu = pm.Normal("mu", centre, 0.3)
+            pm.Normal("y", mu, 1.0, observed=Y)
+        return m
+
+    models = {"low": model(-3.0), "high": model(5.0)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        idata = pa.estimate({"mu": "mu"}, models=models, draws=4_000, random_seed=7, progressbar=False)
+    warned = any(issubclass(w.category, pa.ReliabilityWarning) for w in caught)
+    for name, centre in (("low", -3.0), ("high", 5.0)):
+        precision = 1 / 0.3**2 + Y.size
+        exact = (centre / 0.3**2 + Y.sum()) / precision
+        assert warned or within(idata["estimates"].to_dataset().sel(model=name, expectation="mu"), exact)
+
+
+def test_missing_observations_are_named():
+    with pytest.warns(ImputationWarning):
+        with pm.Model() as model:
+            mu = pm.Normal("mu", 0.0, 1.0)
+            pm.Normal("y", mu, 1.0, observed=np.array([0.3, np.nan, 1.0]))
+    with pytest.raises(ValueError, match="observed variable 'y' has missing values.*'y_unobserved'"):
+        pa.estimate({"mu": mu}, model=model, draws=2_000, progressbar=False)
+
+
+def test_prior_and_posterior_laws_do_not_mix():
+    with pm.Model() as prior_only:
+        pm.Normal("mu", 0.0, 1.0)
+    with pytest.raises(ValueError, match="law 'prior' is a prior .* the first law is a posterior"):
+        pa.estimate(
+            {"mu": "mu"}, models={"post": normal_model(1.0), "prior": prior_only}, draws=2_000, progressbar=False
+        )
+
+
+def test_free_variables_must_match_between_posteriors():
+    with pm.Model() as other:
+        mu = pm.Normal("mu", 0.0, 1.0)
+        s = pm.HalfNormal("s", 1.0)
+        pm.Normal("y", mu, s, observed=Y)
+    with pytest.raises(ValueError, match="extra free variable 's'"):
+        pa.estimate({"mu": "mu"}, models={"a": normal_model(1.0), "b": other}, draws=2_000, progressbar=False)
+
+
+def test_options_that_do_not_apply_to_posteriors():
+    with pytest.raises(ValueError, match="surrogate= is not available for posteriors"):
+        pa.estimate({"mu": "mu"}, model=normal_model(1.0), surrogate="polynomial", draws=4_000, progressbar=False)
+    with pm.Model() as prior_only:
+        pm.Normal("mu", 0.0, 1.0)
+    with pytest.raises(ValueError, match="init= places the start of a run on a posterior"):
+        pa.estimate({"mu": "mu"}, model=prior_only, init=object(), draws=2_000, progressbar=False)
+    with pytest.raises(ValueError, match="Bayes factors compare laws"):
+        pa.bayes_factors(
+            pa.estimate({"mu": "mu"}, model=normal_model(1.0), draws=2_000, random_seed=0, progressbar=False)
+        )
+
+
+def test_draws_too_small_for_the_search():
+    with pytest.raises(ValueError, match="too small to find the posterior"):
+        pa.estimate({"mu": "mu"}, model=normal_model(1.0), draws=100, progressbar=False)
