@@ -20,14 +20,14 @@ draws, 1000 tuning; gradient evaluations from ``sample_stats.n_steps``) and
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 import warnings
 
 import numpy as np
 import pymc as pm
+from posterior_report import report, run_ours
 from scipy import integrate, stats
-
-import pymc_ais as pa
 
 Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
 SIGMA = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
@@ -119,54 +119,8 @@ def all_references() -> dict:
     return out
 
 
-def run_ours(models: dict, draws: int, seed: int, **options):
-    first = next(iter(models.values()))
-    exprs = {"mu": first["mu"], "tau": first["tau"], "theta0": first["theta"][0], "p_tau_gt_10": first["tau"] > 10.0}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", pa.ReliabilityWarning)
-        idata = pa.estimate(exprs, models=models, draws=draws, random_seed=seed, progressbar=False, **options)
-    est = idata["estimates"].to_dataset()
-    ev = idata["evidence"].to_dataset()
-    return (
-        est["mean"].values,
-        est["ci_lower"].values,
-        est["ci_upper"].values,
-        est["mcse"].values,
-        ev["log_evidence"].values,
-        ev["ci_lower"].values,
-        ev["ci_upper"].values,
-        ev["mcse"].values,
-        int(idata.attrs["evaluations"]),
-    )
-
-
-def report_ours(refs: dict, runs: list, names: list[str]) -> None:
-    mean = np.array([r[0] for r in runs])
-    lo, hi, mcse = (np.array([r[i] for r in runs]) for i in (1, 2, 3))
-    log_z, z_lo, z_hi, z_mcse = (np.array([r[i] for r in runs]) for i in (4, 5, 6, 7))
-    n = len(runs)
-    print(f"\npymc_ais: one sample for all five priors, {runs[0][8]} evaluations in total, {n} seeds")
-    print(f"{'prior':18s} " + " ".join(f"{q:>24s}" for q in QUANTITIES) + f" {'log evidence':>30s}")
-    worst = np.inf
-    for i, name in enumerate(names):
-        cells = []
-        for j, q in enumerate(QUANTITIES):
-            truth = refs[name]["mean"][q]
-            mse = np.mean((mean[:, i, j] - truth) ** 2)
-            ess = refs[name]["var"][q] / mse
-            worst = min(worst, ess)
-            cover = np.mean((lo[:, i, j] <= truth) & (truth <= hi[:, i, j]))
-            calib = np.sqrt(np.mean(mcse[:, i, j] ** 2)) / np.sqrt(mse)
-            cells.append(f"ess {ess:8.0f} cov {cover:.2f} se {calib:.2f}")
-        truth = refs[name]["log_evidence"]
-        rmse = np.sqrt(np.mean((log_z[:, i] - truth) ** 2))
-        cover = np.mean((z_lo[:, i] <= truth) & (truth <= z_hi[:, i]))
-        calib = np.sqrt(np.mean(z_mcse[:, i] ** 2)) / rmse
-        print(
-            f"{name:18s} " + " ".join(f"{c:>24s}" for c in cells) + f"  rmse {rmse:.4f} cov {cover:.2f} se {calib:.2f}"
-        )
-    print(f"worst equivalent i.i.d. sample size over priors and quantities: {worst:.0f}")
-    print("(ess: posterior variance / MSE; cov: 95 % interval coverage; se: reported mcse / actual RMSE)")
+def expressions(model: pm.Model) -> dict:
+    return {"mu": model["mu"], "tau": model["tau"], "theta0": model["theta"][0], "p_tau_gt_10": model["tau"] > 10.0}
 
 
 def run_nuts(refs: dict, names: list[str], seeds: int) -> None:
@@ -206,7 +160,7 @@ def run_smc(refs: dict, names: list[str], seeds: int) -> None:
     print(f"\npm.sample_smc (2000 draws, 2 chains), log marginal likelihood, {seeds} seeds")
     for name in names:
         model = eight_schools(PRIORS[name][0])
-        values, evals = [], []
+        values, stages = [], []
         for seed in range(seeds):
             with model, warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -215,14 +169,17 @@ def run_smc(refs: dict, names: list[str], seeds: int) -> None:
                 )
             stats_ = trace.sample_stats
             values.append(float(np.mean([np.asarray(v)[-1] for v in stats_["log_marginal_likelihood"].values])))
-            # every stage moves every particle n_steps MH steps, one evaluation each
-            steps = np.asarray(stats_["n_steps"].values).sum() if "n_steps" in stats_ else np.nan
-            evals.append(2000 * steps)
+            stages.append(stats_["beta"].shape[-1])
         rmse = np.sqrt(np.mean((np.array(values) - refs[name]["log_evidence"]) ** 2))
-        print(f"{name:18s} log-evidence rmse {rmse:.4f}  evaluations ~{np.mean(evals):.0f}")
+        # pm.sample_smc does not record its Metropolis steps per stage (1 to 25 per particle)
+        low, high = 2 * 2000 * np.mean(stages), 2 * 2000 * 25 * np.mean(stages)
+        print(
+            f"{name:18s} log-evidence rmse {rmse:.4f}  {np.mean(stages):.1f} stages, {low:.0f}-{high:.0f} evaluations"
+        )
 
 
 def main() -> None:
+    logging.getLogger("pymc").setLevel(logging.ERROR)  # the baselines' progress messages
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--draws", type=int, default=20_000)
@@ -246,11 +203,12 @@ def main() -> None:
             f"P(tau>10) {m['p_tau_gt_10']:.4f}  log Z {refs[name]['log_evidence']:.5f}"
         )
     models = {name: eight_schools(PRIORS[name][0]) for name in names}
-    run_ours(models, args.draws, 10_000, **options)  # compile outside the timing
+    exprs = expressions(next(iter(models.values())))
+    run_ours(exprs, models, args.draws, 10_000, **options)  # compile outside the timing
     start = time.perf_counter()
-    runs = [run_ours(models, args.draws, seed, **options) for seed in range(args.seeds)]
+    runs = [run_ours(exprs, models, args.draws, seed, **options) for seed in range(args.seeds)]
     print(f"\nwall time per pymc_ais run (five priors): {(time.perf_counter() - start) / args.seeds:.2f} s")
-    report_ours(refs, runs, names)
+    report(refs, runs, names, QUANTITIES)
     if args.nuts:
         run_nuts(refs, names, args.baseline_seeds)
     if args.smc:

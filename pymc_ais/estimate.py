@@ -14,7 +14,7 @@ from .core.settings import Settings
 from .core.surrogate import surrogate_requested
 from .core.surrogate_control import MAX_PILOT_SHARE, output_control, pilot_fits, pilot_size
 from .model import build
-from .model.posterior_start import posterior_start, posterior_weights, starting_problem
+from .model.posterior_start import posterior_start, posterior_weights, shifted, starting_problem
 from .results.datatree import estimate_tree
 from .results.posterior import evidence_dataset, posterior_result
 from .runner import (
@@ -184,21 +184,24 @@ def estimate(
             f"expectations ({', '.join(mp.labels)})"
         )
     rng = np.random.default_rng(random_seed)
-    evaluator = Evaluator(mp.evaluate, law_names=mp.laws.names, output_names=lambda: mp.core_labels, natural=mp.natural)
-    problem = dataclasses.replace(mp.problem, evaluate=evaluator)
     control, pilot, start = None, 0, None
+    raw = mp.evaluate
     if mp.laws.posterior:
         if use_surrogate:
             raise ValueError("surrogate= is not available for posteriors (models with observed data)")
-        start = posterior_start(mp.laws, draws, init)
+        start = posterior_start(mp.laws, draws, rng, init)
+        raw = shifted(mp.evaluate, start.log_scale)
+    elif init is not None:
+        raise ValueError("init= places the start of a run on a posterior; this model has no observed data")
+    evaluator = Evaluator(raw, law_names=mp.laws.names, output_names=lambda: mp.core_labels, natural=mp.natural)
+    problem = dataclasses.replace(mp.problem, evaluate=evaluator)
+    if start is not None:
         problem = starting_problem(problem, start, mp.laws)
         settings = dataclasses.replace(
             settings,
             budget=draws - start.evaluations,
             weights=posterior_weights(settings.weights, mp.laws.n_laws, len(mp.labels)),
         )
-    elif init is not None:
-        raise ValueError("init= places the start of a run on a posterior; this model has no observed data")
     if use_surrogate:
         pilot = pilot_size(surrogate_pilot, draws, problem.dim)
         if not pilot_fits(pilot, draws):
@@ -218,7 +221,7 @@ def estimate(
     result = run_sampler(problem, settings, rng, progressbar, control)
     log_evidence = None
     if start is not None:
-        result, log_evidence = posterior_result(result, mp.laws.n_laws, len(mp.labels))
+        result, log_evidence = posterior_result(result, mp.laws.n_laws, len(mp.labels), start.log_scale)
     idata = estimate_tree(result, mp, ci_prob)
     if log_evidence is not None:
         idata["evidence"] = evidence_dataset(

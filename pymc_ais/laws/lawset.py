@@ -151,6 +151,12 @@ class LawSet:
             self._compiled["prior"] = compile_batched_logp(self.work, self.blocks, self.logp_graph(prior_only=True))
         return self._compiled["prior"](z)
 
+    def joint_logp(self, z: np.ndarray) -> np.ndarray:
+        """Every law's log-density (n, L) at flat points ``z``, without the outputs; compiled on first use."""
+        if "joint" not in self._compiled:
+            self._compiled["joint"] = compile_batched_logp(self.work, self.blocks, self.logp_graph())
+        return self._compiled["joint"](z)
+
     @property
     def posterior(self) -> bool:
         """Whether the laws are posteriors: their log-densities are unnormalised joints."""

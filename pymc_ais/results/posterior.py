@@ -19,8 +19,13 @@ from ..core.gaussian_mixture import normalised_weights
 from .datatree import interval_quantile
 
 
-def posterior_result(result: RunResult, n_laws: int, n_outputs: int) -> tuple[RunResult, Reported]:
+def posterior_result(
+    result: RunResult, n_laws: int, n_outputs: int, log_scale: np.ndarray
+) -> tuple[RunResult, Reported]:
     """The run's result restated for the M posterior expectations, and the log evidences.
+
+    The run saw every law's log-density lowered by ``log_scale`` (L,): it is added back
+    to the log evidences and to the final draws' log-densities.
 
     Estimates become ratios (delta-method covariance). ``ess`` is the posterior variance
     over the squared standard error: the number of independent posterior draws giving
@@ -52,7 +57,9 @@ def posterior_result(result: RunResult, n_laws: int, n_outputs: int) -> tuple[Ru
         "evidence_pareto_k": diag["pareto_k"][:, n_outputs],
     }
     estimates = Estimates(found.expectations.mean, found.expectations.mcse, found.expectations.cov, est.n, est.df)
-    return result._replace(estimates=estimates, diagnostics=restated), found.log_evidence
+    log_evidence = found.log_evidence._replace(mean=found.log_evidence.mean + log_scale)
+    final = final._replace(log_f=final.log_f + log_scale)
+    return result._replace(estimates=estimates, diagnostics=restated, final=final), log_evidence
 
 
 def evidence_dataset(
