@@ -19,6 +19,7 @@ from .results import (
     summary,
 )
 from .results.posterior import bayes_factors
+from .results.resample import to_posterior
 from .sobol import sobol
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "sobol",
     "summary",
     "swap_priors",
+    "to_posterior",
 ]

@@ -131,7 +131,7 @@ def estimate(
     Returns
     -------
     xarray.DataTree
-        Groups ``estimates`` (mean, mcse, ci_lower, ci_upper, ess, ess_weights,
+        Groups ``estimates`` (mean, mcse, ci_lower, ci_upper, ess_iid, ess_weights,
         pareto_k, covariance), ``samples`` (final draws, dims chain/draw, WEIGHTED:
         see ``log_weights``), ``log_weights``, ``outputs``, ``adaptation``; run
         information in ``attrs``. With posteriors, the estimates are posterior

@@ -43,7 +43,7 @@ def estimates_dataset(
         "mcse": est.mcse,
         "ci_lower": est.mean - z * est.mcse,
         "ci_upper": est.mean + z * est.mcse,
-        "ess": result.diagnostics["ess"],
+        "ess_iid": result.diagnostics["ess"],
         "ess_weights": result.diagnostics["ess_weights"],
         "ess_integrand": result.diagnostics["ess_integrand"],
         "pareto_k": result.diagnostics["pareto_k"],
@@ -60,7 +60,11 @@ def estimates_dataset(
     )
     ds["mean"].attrs["description"] = "unbiased estimate of E_f[phi] from the final-phase draws"
     ds["mcse"].attrs["description"] = "Monte Carlo standard error of the estimate"
-    ds["ess"].attrs["description"] = "Var_f(phi) / mcse^2: i.i.d. draws from f giving the same error"
+    ds["ess_iid"].attrs["description"] = (
+        "Var_f(phi) / mcse^2: the number of i.i.d. draws from the law f that would give the same error. "
+        "Not a count of draws: it exceeds the number of final draws when the run beats i.i.d. sampling "
+        "(a rare event, a near-zero-variance control variate)"
+    )
     ds["ess_weights"].attrs["description"] = "Kish effective sample size of the weights f/g"
     ds["ess_integrand"].attrs["description"] = (
         "Kish effective sample size of |phi| f/g: the final draws the estimate rests on (0: never reached)"
@@ -103,8 +107,11 @@ def adaptation_dataset(result: RunResult, labels: list[str], law_names: list[str
 
 
 def _sample_dims(name: str, shape: tuple, dims: tuple | None, coords: dict):
+    """The model's dims and coords of a variable when its shape fits them, else ``name_dim_i``."""
     if dims is not None and len(dims) == len(shape):
-        return list(dims), {d: list(coords[d]) for d in dims if d in coords and coords[d] is not None}
+        known = {d: list(coords[d]) for d in dims if d in coords and coords[d] is not None}
+        if all(len(known[d]) == size for d, size in zip(dims, shape) if d in known):
+            return list(dims), known
     return [f"{name}_dim_{i}" for i in range(len(shape))], {}
 
 
@@ -144,6 +151,11 @@ def log_weights_dataset(result: RunResult, law_names: list[str]) -> xr.Dataset:
     )
 
 
+def output_dims(laws) -> dict:
+    """Dims of the user's model variables, for outputs named after one (theta keeps ``school``)."""
+    return {name: dims for name, dims in laws.model.named_vars_to_dims.items() if dims}
+
+
 def estimate_tree(result: RunResult, model_problem, ci_prob: float) -> xr.DataTree:
     """Every group of a :func:`pymc_ais.estimate` result (attrs are written by the caller)."""
     mp = model_problem
@@ -155,7 +167,7 @@ def estimate_tree(result: RunResult, model_problem, ci_prob: float) -> xr.DataTr
             "estimates": estimates_dataset(result, labels, ci_prob, law_names, laws.coords),
             "samples": draws_dataset(mp.natural(result.final.x), laws.free_dims, laws.model_coords),
             "log_weights": log_weights_dataset(result, law_names),
-            "outputs": draws_dataset(mp.layout.split(result.final.phi), {}, {}),
+            "outputs": draws_dataset(mp.layout.split(result.final.phi), output_dims(laws), laws.model_coords),
             "adaptation": adaptation_dataset(result, list(mp.core_labels), law_names),
         }
     )

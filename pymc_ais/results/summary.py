@@ -21,13 +21,13 @@ def summary(idata: xr.DataTree, round_to: int | None = None) -> pd.DataFrame:
     """A table of the estimates, in the spirit of ``az.summary``.
 
     One row per expectation (per input law and expectation with several laws): mean,
-    mcse, interval bounds, ess, ess_weights, ess_integrand, k-hat. For a :func:`pymc_ais.sobol` result,
+    mcse, interval bounds, ess_iid, ess_weights, ess_integrand, k-hat. For a :func:`pymc_ais.sobol` result,
     one row per (index, variable): mean, mcse and interval bounds.
 
     Examples
     --------
     >>> pa.summary(idata)  # doctest: +SKIP
-               mean      mcse  ci_2.5%  ci_97.5%     ess  ess_weights  pareto_k
+               mean      mcse  ci_2.5%  ci_97.5%  ess_iid  ess_weights  pareto_k
     m2        1.001     0.004  ...
     """
     if "sensitivity" in idata.children:
@@ -42,7 +42,7 @@ def summary(idata: xr.DataTree, round_to: int | None = None) -> pd.DataFrame:
         "mcse": "mcse",
         "ci_lower": f"ci_{lo:g}%",
         "ci_upper": f"ci_{hi:g}%",
-        "ess": "ess",
+        "ess_iid": "ess_iid",
         "ess_weights": "ess_weights",
         "ess_integrand": "ess_integrand",
         "pareto_k": "pareto_k",

@@ -1,0 +1,61 @@
+"""Equally weighted draws for ArviZ from a run's weighted final draws."""
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import pytest
+
+import pymc_ais as pa
+
+Y = np.array([0.8, 1.9, 1.2, 0.4, 1.5, 2.2, 0.9, 1.1, 1.6, 0.7])
+
+
+def regression_like(prior_sd):
+    with pm.Model(coords={"obs": np.arange(Y.size)}) as model:
+        mu = pm.Normal("mu", 0.0, prior_sd)
+        pm.Normal("y", mu, 1.0, observed=Y, dims="obs")
+    return model
+
+
+def test_posterior_group_matches_the_exact_posterior():
+    idata = pa.estimate({"mu": "mu"}, model=regression_like(2.0), draws=4_000, random_seed=2, progressbar=False)
+    post = pa.to_posterior(idata, random_seed=0)
+    draws = post["posterior"]["mu"]
+    assert draws.dims == ("chain", "draw")
+    precision = 1 / 4.0 + Y.size
+    mean, sd = Y.sum() / precision, np.sqrt(1 / precision)
+    n = draws.sizes["draw"]
+    # resampled draws: the mean within 4 standard errors of n i.i.d. posterior draws (resampling adds little)
+    assert abs(float(draws.mean()) - mean) < 4 * sd / np.sqrt(n)
+    assert abs(float(draws.std()) / sd - 1) < 0.1
+    table = az.summary(post)
+    assert "mu" in table.index
+
+
+def test_several_laws_get_a_model_dim_and_vector_outputs_keep_their_dims():
+    with pm.Model(coords={"school": np.arange(3)}) as model:
+        mu = pm.Normal("mu", 0.0, 1.0)
+        pm.Normal("theta", mu, 1.0, dims="school")
+    other = pa.swap_priors(model, {"mu": pm.Normal.dist(1.0, 1.0)})
+    idata = pa.estimate(
+        {"theta": "theta"}, models={"a": model, "b": other}, draws=4_000, random_seed=1, progressbar=False
+    )
+    assert idata["outputs"]["theta"].dims == ("chain", "draw", "school")
+    prior = pa.to_posterior(idata, draws=500, random_seed=0)
+    assert list(prior.children) == ["prior"]  # no observed data: the laws are priors
+    theta = prior["prior"]["theta"]
+    assert theta.dims == ("chain", "draw", "model", "school")
+    assert theta.sizes["draw"] == 500
+    # law b shifts every theta by one: exact means 0 and 1, sd sqrt(2)
+    means = theta.mean(dim=("chain", "draw", "school")).values
+    assert np.all(np.abs(means - [0.0, 1.0]) < 4 * np.sqrt(2.0) / np.sqrt(500))
+
+
+def test_same_seed_same_draws_and_bad_draws():
+    idata = pa.estimate({"mu": "mu"}, model=regression_like(1.0), draws=2_000, random_seed=0, progressbar=False)
+    a, b = pa.to_posterior(idata, random_seed=5), pa.to_posterior(idata, random_seed=5)
+    np.testing.assert_array_equal(a["posterior"]["mu"].values, b["posterior"]["mu"].values)
+    with pytest.raises(ValueError, match="draws must be a positive integer"):
+        pa.to_posterior(idata, draws=0)
+    with pytest.raises(ValueError, match="no 'samples' group"):
+        pa.to_posterior(idata["estimates"])
