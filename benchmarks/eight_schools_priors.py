@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 import pymc as pm
-from posterior_report import report, run_ours
+from posterior_report import add_options, parsed_options, report, run_ours
 from scipy import integrate, stats
 
 Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
@@ -186,13 +186,9 @@ def main() -> None:
     parser.add_argument("--nuts", action="store_true")
     parser.add_argument("--smc", action="store_true")
     parser.add_argument("--baseline-seeds", type=int, default=5)
-    parser.add_argument("--family", default="gaussian", help="pa.estimate's family of auxiliary densities")
-    parser.add_argument("--option", action="append", default=[], help="more pa.estimate options, key=value")
+    add_options(parser)
     args = parser.parse_args()
-    options: dict = {"family": args.family}
-    for item in args.option:
-        key, value = item.split("=", 1)
-        options[key] = float(value) if value.replace(".", "", 1).isdigit() else value
+    options = parsed_options(args)
     refs = all_references()
     names = list(PRIORS)
     print("quadrature references (posterior means, log evidence):")

@@ -16,6 +16,21 @@ import numpy as np
 import pymc_ais as pa
 
 
+def add_options(parser) -> None:
+    """``--family`` and ``--option key=value`` (repeatable): pa.estimate options to compare."""
+    parser.add_argument("--family", default="gaussian", help="pa.estimate's family of auxiliary densities")
+    parser.add_argument("--option", action="append", default=[], help="more pa.estimate options, key=value")
+
+
+def parsed_options(args) -> dict:
+    """The pa.estimate options given on the command line."""
+    options: dict = {"family": args.family}
+    for item in args.option:
+        key, value = item.split("=", 1)
+        options[key] = float(value) if value.replace(".", "", 1).isdigit() else value
+    return options
+
+
 def run_ours(exprs: dict, models: dict, draws: int, seed: int, **options) -> dict:
     """One pymc_ais run over every prior; warnings are counted, not shown."""
     with warnings.catch_warnings(record=True) as caught:

@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 import pymc as pm
-from posterior_report import report, run_ours
+from posterior_report import add_options, parsed_options, report, run_ours
 from scipy import integrate, stats
 
 N_OBS = 120
@@ -149,7 +149,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=20_000)
     parser.add_argument("--nuts", action="store_true")
     parser.add_argument("--baseline-seeds", type=int, default=5)
+    add_options(parser)
     args = parser.parse_args()
+    options = parsed_options(args)
     names = list(PRIORS)
     refs = {name: references(*PRIORS[name]) for name in names}
     print("quadrature references (posterior means, log evidence):")
@@ -161,9 +163,9 @@ def main() -> None:
         )
     models = {name: regression(*PRIORS[name]) for name in names}
     exprs = expressions(next(iter(models.values())))
-    run_ours(exprs, models, args.draws, 10_000)  # compile outside the timing
+    run_ours(exprs, models, args.draws, 10_000, **options)  # compile outside the timing
     start = time.perf_counter()
-    runs = [run_ours(exprs, models, args.draws, seed) for seed in range(args.seeds)]
+    runs = [run_ours(exprs, models, args.draws, seed, **options) for seed in range(args.seeds)]
     print(f"\nwall time per pymc_ais run ({len(names)} priors): {(time.perf_counter() - start) / args.seeds:.2f} s")
     report(refs, runs, names, QUANTITIES)
     if args.nuts:
