@@ -66,6 +66,8 @@ case "$task" in
       .venv/bin/python benchmarks/rare_events.py --case "$case"
     done
     .venv/bin/python benchmarks/ishigami_sobol.py
+    .venv/bin/python benchmarks/eight_schools_priors.py --nuts --smc
+    .venv/bin/python benchmarks/regression_priors.py --nuts
     exec .venv/bin/python benchmarks/cantilever_sobol.py "$@" ;;
   docs)
     .venv/bin/python -m pip install --quiet -e ".[docs]" >&2

@@ -14,6 +14,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
     [
         ("quickstart.py", [], "identical = True"),
         ("prior_sensitivity.py", ["--plot", "{tmp}/prior.png"], "plot saved"),
+        ("posterior_prior_sensitivity.py", [], "log Bayes factors against the half-Cauchy(5) prior"),
     ],
 )
 def test_example_runs(script, extra, expected, tmp_path):
