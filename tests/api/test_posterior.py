@@ -204,3 +204,19 @@ def test_options_that_do_not_apply_to_posteriors():
 def test_draws_too_small_for_the_search():
     with pytest.raises(ValueError, match="too small to find the posterior"):
         pa.estimate({"mu": "mu"}, model=normal_model(1.0), draws=100, progressbar=False)
+
+
+def test_grid_of_prior_hyper_parameters():
+    with pm.Model() as model:
+        scale = pm.Data("scale", 1.0)
+        mu = pm.Normal("mu", 0.0, scale)
+        pm.Normal("y", mu, 1.0, observed=Y)
+    scales = np.array([0.5, 1.0, 2.0, 4.0])
+    idata = pa.estimate(
+        {"mu": mu}, models=pa.grid(model, {"scale": scales}), draws=6_000, random_seed=1, progressbar=False
+    )
+    for i, sd in enumerate(scales):
+        truth = normal_truth(sd)
+        assert within(idata["estimates"].to_dataset().isel(model=i, expectation=0), truth["mu"]), sd
+        ev = idata["evidence"].to_dataset().isel(model=i)
+        assert abs(float(ev["log_evidence"]) - truth["log_evidence"]) <= 4 * float(ev["mcse"]), sd
