@@ -23,6 +23,7 @@ import pytensor.tensor as pt
 from pymc.distributions.shape_utils import change_dist_size
 from pymc.distributions.transforms import Interval, LogOddsTransform
 from pymc.logprob.utils import CheckParameterValue
+from pymc.model.transform.conditioning import remove_value_transforms
 from pymc.pytensorf import reseed_rngs
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.compile.ops import ViewOp
@@ -131,6 +132,36 @@ def compile_batched_logp(model: pm.Model, blocks: list[Block], logp):
     fn = pytensor.function([z], out, mode=density_mode(), on_unused_input="ignore")
     fn.trust_input = True
     return lambda points: fn(np.ascontiguousarray(points, dtype=np.float64))
+
+
+def compile_pointwise_logp(model: pm.Model, names: list[str]):
+    """Compile ``{free variable: natural values (n, *shape)} -> {variable: elementwise log-density}``.
+
+    For the free variables (their priors, in the natural space, no Jacobian) and the
+    observed ones (pointwise log-likelihoods) of ``model``, batched over n draws: what
+    ArviZ's ``log_prior`` and ``log_likelihood`` groups hold. PyMC's
+    ``remove_value_transforms`` reorders value variables, so everything is matched by name.
+    """
+    natural = remove_value_transforms(model)
+    by_name = {rv.name: rv for rv in natural.free_RVs}
+    values = {rv.name: natural.rvs_to_values[rv] for rv in natural.free_RVs}
+    inputs = {name: pt.tensor(name=name, dtype="float64", shape=(None, *v.type.shape)) for name, v in values.items()}
+    wanted = [natural[name] for name in [*by_name, *(rv.name for rv in natural.observed_RVs)]]
+    terms = checks_to_switches(natural.logp(vars=wanted, sum=False, jacobian=False))
+    batched = vectorize_graph(terms, replace={values[k]: inputs[k] for k in values})
+    outputs = dict(zip([v.name for v in wanted], batched))
+    order = list(inputs)
+    fn = pytensor.function([inputs[k] for k in order], [outputs[k] for k in names], mode=density_mode())
+
+    def pointwise(draws: dict) -> dict:
+        n = next(iter(draws.values())).shape[0]
+        results = fn(*[np.asarray(draws[k], dtype=np.float64) for k in order])
+        return {
+            k: np.broadcast_to(r, (n, *np.shape(r)[1:])) if np.ndim(r) else np.full(n, r)
+            for k, r in zip(names, results)
+        }
+
+    return pointwise
 
 
 def compile_point_logp(model: pm.Model, blocks: list[Block], logp):

@@ -12,6 +12,8 @@ import numpy as np
 import xarray as xr
 
 from ..core.gaussian_mixture import kish_ess, normalised_weights
+from ..laws.checks import float64_clone
+from ..laws.compile import compile_pointwise_logp
 
 
 def systematic_resample(weights: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -34,7 +36,7 @@ def systematic_resample(weights: np.ndarray, size: int, rng: np.random.Generator
     return rng.permutation(np.searchsorted(cumulative, positions))
 
 
-def to_posterior(idata: xr.DataTree, draws: int | None = None, random_seed=None) -> xr.DataTree:
+def to_posterior(idata: xr.DataTree, draws: int | None = None, random_seed=None, model=None) -> xr.DataTree:
     """An ArviZ DataTree of equally weighted draws of every law, resampled from a result.
 
     Parameters
@@ -44,6 +46,11 @@ def to_posterior(idata: xr.DataTree, draws: int | None = None, random_seed=None)
         effective sample size of the laws' weights (so that duplicates stay few and
         ArviZ's ESS of the draws is not far above the information they hold).
     random_seed : seed of the resampling.
+    model : pm.Model, optional
+        The run's model (one law). With it, the groups ``log_prior`` (each free
+        variable's prior log-density, natural space) and ``log_likelihood`` (each observed
+        variable's pointwise log-likelihood) are filled at the resampled draws, so that
+        ``arviz_stats.psense_summary`` and LOO run on the result.
 
     Returns
     -------
@@ -53,7 +60,7 @@ def to_posterior(idata: xr.DataTree, draws: int | None = None, random_seed=None)
         and the outputs, dims ``(chain, draw, ...)``, plus a ``model`` dim after
         ``draw`` when the run had several laws. Summaries of these draws carry the
         resampling's noise on top of the run's: the ``estimates`` group stays the
-        precise answer.
+        precise answer. With ``model``, also ``log_prior`` and ``log_likelihood``.
 
     Examples
     --------
@@ -104,4 +111,38 @@ def to_posterior(idata: xr.DataTree, draws: int | None = None, random_seed=None)
             "them carry the resampling's noise on top of the run's (the estimates group is the precise answer)"
         ),
     }
-    return xr.DataTree.from_dict({name: resampled})
+    groups = {name: resampled}
+    if model is not None:
+        if several:
+            raise ValueError("model= fills log_prior and log_likelihood for one law; this run has several")
+        groups.update(pointwise_groups(model, resampled))
+    return xr.DataTree.from_dict(groups)
+
+
+def pointwise_groups(model, draws: xr.Dataset) -> dict:
+    """``log_prior`` and ``log_likelihood`` datasets at equally weighted draws of ``model``'s free variables."""
+    free = [rv.name for rv in model.free_RVs]
+    observed = [rv.name for rv in model.observed_RVs]
+    missing = [name for name in free if name not in draws]
+    if missing:
+        raise ValueError(f"the draws have no variable {missing[0]!r}: pass the model the run used")
+    pointwise = compile_pointwise_logp(float64_clone(model), free + observed)  # float64 constants, not float32
+    flat = {name: draws[name].isel(chain=0).values for name in free}
+    values = pointwise(flat)
+    coords = {k: list(v) for k, v in model.coords.items() if v is not None}
+    sample_coords = {"chain": draws["chain"].values, "draw": draws["draw"].values}
+
+    def dataset(names):
+        out = {}
+        for name in names:
+            array = np.asarray(values[name])[None]
+            dims = model.named_vars_to_dims.get(name) or ()
+            if len(dims) != array.ndim - 2:
+                dims = tuple(f"{name}_dim_{i}" for i in range(array.ndim - 2))
+            out[name] = xr.DataArray(array, dims=("chain", "draw", *dims))
+        used = {d for v in out.values() for d in v.dims}
+        return xr.Dataset(out, coords={**sample_coords, **{k: v for k, v in coords.items() if k in used}})
+
+    return (
+        {"log_prior": dataset(free), "log_likelihood": dataset(observed)} if observed else {"log_prior": dataset(free)}
+    )

@@ -4,6 +4,8 @@ import arviz as az
 import numpy as np
 import pymc as pm
 import pytest
+from arviz_stats import psense_summary
+from scipy import stats
 
 import pymc_ais as pa
 
@@ -59,3 +61,23 @@ def test_same_seed_same_draws_and_bad_draws():
         pa.to_posterior(idata, draws=0)
     with pytest.raises(ValueError, match="no 'samples' group"):
         pa.to_posterior(idata["estimates"])
+
+
+def test_log_prior_and_log_likelihood_groups_match_scipy():
+    with pm.Model(coords={"obs": np.arange(Y.size)}) as model:
+        mu = pm.Normal("mu", 0.0, 2.0)
+        sigma = pm.HalfNormal("sigma", 1.0)
+        pm.Normal("y", mu, sigma, observed=Y, dims="obs")
+    idata = pa.estimate({"mu": mu}, model=model, draws=3_000, random_seed=3, progressbar=False)
+    post = pa.to_posterior(idata, random_seed=0, model=model)
+    assert set(post.children) == {"posterior", "log_prior", "log_likelihood"}
+    draw = post["posterior"].to_dataset().isel(chain=0, draw=7)
+    m, s = float(draw["mu"]), float(draw["sigma"])
+    assert float(post["log_prior"]["mu"].isel(chain=0, draw=7)) == pytest.approx(stats.norm(0, 2).logpdf(m), rel=1e-10)
+    assert float(post["log_prior"]["sigma"].isel(chain=0, draw=7)) == pytest.approx(
+        stats.halfnorm(scale=1.0).logpdf(s), rel=1e-10
+    )
+    loglik = post["log_likelihood"]["y"].isel(chain=0, draw=7).values
+    np.testing.assert_allclose(loglik, stats.norm(m, s).logpdf(Y), rtol=1e-10)
+    assert post["log_likelihood"]["y"].dims == ("chain", "draw", "obs")
+    psense_summary(post, var_names=["mu"])  # arviz-stats' power-scaling diagnostic runs on these draws
