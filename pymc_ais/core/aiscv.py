@@ -642,8 +642,14 @@ def input_tail(problem: Problem, state: State, final: FinalSample) -> InputTail:
     with np.errstate(divide="ignore"):
         spread = np.log(np.abs(x0 - np.median(x0, axis=0)))
     polynomial = any(pareto_khat(spread[:, i]) > POLYNOMIAL_TAIL for i in range(x0.shape[1]))
+    # An indicator's terms 1{A} f / h0 have no heavier tail than the weights f / h0: their
+    # k-hat, from every draw, replaces the indicator's own, which rests on the few draws
+    # in A (on a posterior tail probability of 3 %, about 50 draws: k-hat 0.7-0.95 in a
+    # fifth of the runs, whose intervals covered at the nominal rate).
+    indicator = np.all((phi == 0.0) | (phi == 1.0), axis=0)
     khat, dominated = [], []
     for law in range(log_f.shape[1]):
+        weight_khat = pareto_khat(log_f[:, law] - log_h0)
         for m in range(phi.shape[1]):
             log_y = log_abs_phi[:, m] + log_f[:, law] - log_h0
             finite = np.isfinite(log_y)
@@ -653,7 +659,7 @@ def input_tail(problem: Problem, state: State, final: FinalSample) -> InputTail:
                 continue
             top = np.flatnonzero(finite)[np.argsort(log_y[finite])[-tail:]]
             dominated.append(bool(polynomial or np.mean(share[top] > 0.5) >= 0.5))
-            khat.append(pareto_khat(log_y[finite]))
+            khat.append(weight_khat if indicator[m] else pareto_khat(log_y[finite]))
     return InputTail(np.array(khat), np.array(dominated, dtype=bool), tail)
 
 
