@@ -1,10 +1,10 @@
-"""The starting law of a posterior run: Student-t densities where the posteriors live.
+"""The starting law of a posterior run: Student-t densities where the posteriors live, and the priors.
 
-Either found (:func:`~pymc_ais.core.mode_search.find_modes`: Laplace approximations at
-the modes of the laws' unnormalised posteriors, in the unconstrained space, paid from
-the budget) or given (``init=``: draws of a posterior, e.g. ``pm.sample``'s, whose
-mean and covariance in the unconstrained space make one component; they cost no
-evaluation of this run).
+The Student-t part is either found (:func:`~pymc_ais.core.mode_search.find_modes`:
+Laplace approximations at the modes of the laws' unnormalised posteriors, in the
+unconstrained space) or given (``init=``: draws of a posterior, e.g. ``pm.sample``'s,
+whose mean and covariance make one component). A :func:`pilot` then sets the share of
+the laws' priors in the starting law. The search and the pilot are paid from the budget.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from ..core.student_t import StudentTMixture, student_t_mixture
 from ..laws.lawset import LawSet
 
 MIN_INIT_DRAWS = 20  # fewer posterior draws than this cannot give a covariance to start from
-
-
 PILOT_SHARE = 0.01  # draws of the pilot from each of the two starting candidates, as a share of the budget
 MIN_PILOT = 50
 PRIOR_SHARE_BOUNDS = (0.02, 0.5)  # the priors' share in the starting law, when they are proper
