@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 import pymc as pm
-from posterior_report import add_options, parsed_options, report, run_ours
+from posterior_report import add_options, parsed_options, report, run_nuts, run_ours
 from scipy import integrate, stats
 
 Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
@@ -123,37 +123,14 @@ def expressions(model: pm.Model) -> dict:
     return {"mu": model["mu"], "tau": model["tau"], "theta0": model["theta"][0], "p_tau_gt_10": model["tau"] > 10.0}
 
 
-def run_nuts(refs: dict, names: list[str], seeds: int) -> None:
-    print(f"\nNUTS refits per prior (4 chains x 1000 draws, 1000 tuning), {seeds} seeds")
-    for name in names:
-        model = eight_schools(PRIORS[name][0])
-        with model:
-            pm.Deterministic("p_tau_gt_10", pm.math.gt(model["tau"], 10.0))
-        means, grads, seconds = [], [], []
-        for seed in range(seeds):
-            start = time.perf_counter()
-            with model, warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                trace = pm.sample(
-                    1000, tune=1000, chains=4, random_seed=seed, progressbar=False, compute_convergence_checks=False
-                )
-            seconds.append(time.perf_counter() - start)
-            post = trace.posterior
-            means.append(
-                [
-                    float(post["mu"].mean()),
-                    float(post["tau"].mean()),
-                    float(post["theta"].isel(school=0).mean()),
-                    float(post["p_tau_gt_10"].mean()),
-                ]
-            )
-            grads.append(int(trace.sample_stats["n_steps"].sum()))
-        means = np.array(means)
-        cells = []
-        for j, q in enumerate(QUANTITIES):
-            mse = np.mean((means[:, j] - refs[name]["mean"][q]) ** 2)
-            cells.append(f"{q} ess {refs[name]['var'][q] / mse:8.0f}")
-        print(f"{name:18s} " + "  ".join(cells) + f"  gradient evals {np.mean(grads):.0f}  {np.mean(seconds):.1f} s")
+def nuts_means(post) -> list:
+    tau = post["tau"]
+    return [
+        float(post["mu"].mean()),
+        float(tau.mean()),
+        float(post["theta"].isel(school=0).mean()),
+        float((tau > 10).mean()),
+    ]
 
 
 def run_smc(refs: dict, names: list[str], seeds: int) -> None:
@@ -206,7 +183,7 @@ def main() -> None:
     print(f"\nwall time per pymc_ais run (five priors): {(time.perf_counter() - start) / args.seeds:.2f} s")
     report(refs, runs, names, QUANTITIES)
     if args.nuts:
-        run_nuts(refs, names, args.baseline_seeds)
+        run_nuts(models, nuts_means, refs, QUANTITIES, args.baseline_seeds)
     if args.smc:
         run_smc(refs, names, args.baseline_seeds)
 

@@ -20,11 +20,10 @@ from __future__ import annotations
 import argparse
 import logging
 import time
-import warnings
 
 import numpy as np
 import pymc as pm
-from posterior_report import add_options, parsed_options, report, run_ours
+from posterior_report import add_options, parsed_options, report, run_nuts, run_ours
 from scipy import integrate, stats
 
 N_OBS = 120
@@ -110,36 +109,14 @@ def expressions(model: pm.Model) -> dict:
     return {"beta_1": beta[1], "beta_4": beta[4], "sigma": model["sigma"], "p_beta1_gt": beta[1] > THRESHOLD}
 
 
-def run_nuts(refs: dict, names: list[str], seeds: int) -> None:
-    print(f"\nNUTS refits per prior (4 chains x 1000 draws, 1000 tuning), {seeds} seeds")
-    for name in names:
-        model = regression(*PRIORS[name])
-        means, grads, seconds = [], [], []
-        for seed in range(seeds):
-            start = time.perf_counter()
-            with model, warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                trace = pm.sample(
-                    1000, tune=1000, chains=4, random_seed=seed, progressbar=False, compute_convergence_checks=False
-                )
-            seconds.append(time.perf_counter() - start)
-            post = trace.posterior
-            b1 = post["beta"].isel(coef=1)
-            means.append(
-                [
-                    float(b1.mean()),
-                    float(post["beta"].isel(coef=4).mean()),
-                    float(post["sigma"].mean()),
-                    float((b1 > THRESHOLD).mean()),
-                ]
-            )
-            grads.append(int(trace.sample_stats["n_steps"].sum()))
-        means = np.array(means)
-        cells = [
-            f"{q} ess {refs[name]['var'][q] / np.mean((means[:, j] - refs[name]['mean'][q]) ** 2):8.0f}"
-            for j, q in enumerate(QUANTITIES)
-        ]
-        print(f"{name:18s} " + "  ".join(cells) + f"  gradient evals {np.mean(grads):.0f}  {np.mean(seconds):.1f} s")
+def nuts_means(post) -> list:
+    b1 = post["beta"].isel(coef=1)
+    return [
+        float(b1.mean()),
+        float(post["beta"].isel(coef=4).mean()),
+        float(post["sigma"].mean()),
+        float((b1 > THRESHOLD).mean()),
+    ]
 
 
 def main() -> None:
@@ -169,7 +146,7 @@ def main() -> None:
     print(f"\nwall time per pymc_ais run ({len(names)} priors): {(time.perf_counter() - start) / args.seeds:.2f} s")
     report(refs, runs, names, QUANTITIES)
     if args.nuts:
-        run_nuts(refs, names, args.baseline_seeds)
+        run_nuts(models, nuts_means, refs, QUANTITIES, args.baseline_seeds)
 
 
 if __name__ == "__main__":

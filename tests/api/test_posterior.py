@@ -220,3 +220,13 @@ def test_grid_of_prior_hyper_parameters():
         assert within(idata["estimates"].to_dataset().isel(model=i, expectation=0), truth["mu"]), sd
         ev = idata["evidence"].to_dataset().isel(model=i)
         assert abs(float(ev["log_evidence"]) - truth["log_evidence"]) <= 4 * float(ev["mcse"]), sd
+
+
+def test_same_seed_same_posterior_bitwise():
+    models = {name: normal_model(sd) for name, sd in PRIOR_SDS.items()}
+    runs = [
+        pa.estimate({"mu": "mu"}, models=models, draws=3_000, random_seed=11, progressbar=False) for _ in range(2)
+    ]  # the second run hits every compile cache
+    for group, var in (("estimates", "mean"), ("estimates", "mcse"), ("evidence", "log_evidence")):
+        np.testing.assert_array_equal(runs[0][group][var].values, runs[1][group][var].values)
+    assert runs[0].attrs["evaluations"] == runs[1].attrs["evaluations"]
