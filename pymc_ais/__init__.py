@@ -5,6 +5,7 @@ a PyMC model; results as an ``xarray.DataTree`` in the ArviZ group schema.
 """
 
 from ._version import __version__
+from .checkpoint import resume
 from .core.problem import EvaluationError
 from .estimate import estimate
 from .exceedance import exceedance
@@ -35,6 +36,7 @@ __all__ = [
     "plot_exceedance",
     "plot_sensitivity",
     "plot_weights",
+    "resume",
     "sample_grid",
     "sobol",
     "summary",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 
 import numpy as np
 import pymc as pm
 import xarray as xr
 
+from .checkpoint import open_checkpoint
+from .core.dispatch import Dispatcher
 from .core.evaluator import Evaluator
 from .core.settings import Settings
 from .core.surrogate import surrogate_requested
@@ -22,6 +25,7 @@ from .runner import (
     check_draws,
     check_options,
     check_weights,
+    failures_record,
     finish,
     ledger,
     run_sampler,
@@ -44,6 +48,11 @@ def estimate(
     compile_kwargs: dict | None = None,
     ci_prob: float = 0.95,
     init=None,
+    executor=None,
+    chunk_size: int | None = None,
+    on_error: str = "raise",
+    checkpoint=None,
+    keep_draws: bool | int = True,
     **options,
 ) -> xr.DataTree:
     """Estimate many expectations ``E_f[phi_j(X)]`` from ONE shared adaptive sample.
@@ -113,13 +122,39 @@ def estimate(
         the unconstrained space, at most a tenth of ``draws``; every log-density
         evaluation counts). Either way the starting law is a Student-t mixture
         (4 degrees of freedom) that stays the defensive component of every proposal.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Runs the black-box callables in chunks (thread or process pools, Dask,
+        ``mpi4py.futures``); log-densities and PyTensor outputs stay in this process.
+        The next block's proposal needs this block's results, so blocks run one after
+        the other, each as many chunks at once. A callable whose value at a point does
+        not depend on the other points of its chunk gives bitwise the serial result.
+    chunk_size : int, optional
+        Points per task: by default four chunks per worker and per block with an
+        executor, one call per block without.
+    on_error : "raise", "retry" or "drop"
+        When a callable raises or returns NaN/inf: stop with an ``EvaluationError``
+        that keeps every finished evaluation (default); run the chunk again up to 3
+        times first; or drop the failed points (their outputs count as 0: each estimate
+        is then of ``E[phi * 1(run succeeded)]``; a ``ReliabilityWarning`` gives the
+        estimated probability of a failure, and ``attrs["failures"]`` the counts).
+    checkpoint : str or path, optional
+        A directory where every finished chunk of black-box evaluations is written as
+        it completes (with the call and its seed). If the run is killed,
+        :func:`pymc_ais.resume` (or the same call again) continues it: the result is
+        bitwise the uninterrupted run's, and no finished evaluation is run again.
+    keep_draws : bool or int
+        Which final draws the ``samples``, ``log_weights`` and ``outputs`` groups
+        hold: all (default), none (``False``: no such groups, for huge runs where the
+        estimates are all that is wanted), or that many, evenly spaced. The estimates
+        always use every draw; :func:`pymc_ais.to_posterior` needs the kept draws.
     **options
         Tuning passed to :class:`pymc_ais.core.Settings` (see there for each):
         ``covariance`` ("full"/"diag"), ``n_components``, ``block_fraction``,
         ``adaptive_fraction``, ``sampler`` ("rqmc"/"stratified"/"mc"), ``replicates``,
         ``final_trim``, ``qmc_preference``, ``cv_fit`` ("auto"/"adaptive"/"crossfit"),
         ``control_variates`` ("full"/"single"), ``alpha_floor``, ``defensive``,
-        ``max_control_variates``, ``min_cv_points``.
+        ``max_control_variates``, ``min_cv_points``, ``max_components`` (beyond it, targets
+        share mixture components: 64 by default).
 
     Warns
     -----
@@ -165,12 +200,37 @@ def estimate(
     ['ci_lower', 'ci_upper', 'log_evidence', 'mcse', 'pareto_k']
     """
     draws = check_draws(draws)
+    if not isinstance(keep_draws, (bool, np.bool_)) and not (isinstance(keep_draws, int) and keep_draws >= 1):
+        raise ValueError(f"keep_draws must be True, False or a positive number of draws, got {keep_draws!r}")
+    dispatcher = Dispatcher(executor, chunk_size, on_error)
     ci_prob = check_ci_prob(ci_prob)
     check_options(options)
     weights = check_weights(weights)
     Settings(budget=draws, weights=weights, family=family, **options)  # bad options fail before compiling
     use_surrogate = surrogate_requested(surrogate, surrogate_pilot)
     mp = build(expectations, model, models, compile_kwargs)
+    dispatcher.store, random_seed = open_checkpoint(
+        checkpoint,
+        "estimate",
+        expectations,
+        dict(
+            model=model,
+            models=models,
+            draws=draws,
+            weights=weights,
+            family=family,
+            surrogate=surrogate,
+            surrogate_pilot=surrogate_pilot,
+            random_seed=random_seed,
+            compile_kwargs=compile_kwargs,
+            ci_prob=ci_prob,
+            init=init,
+            chunk_size=chunk_size,
+            on_error=on_error,
+            keep_draws=keep_draws,
+            **options,
+        ),
+    )
     if mp.laws.posterior:
         # coefficients from the adaptive phase: cross-fitted ones gave error bars 20 % too small
         options = {"cv_fit": "adaptive", **options}
@@ -185,12 +245,12 @@ def estimate(
         )
     rng = np.random.default_rng(random_seed)
     control, pilot, start = None, 0, None
-    raw = mp.evaluate
+    raw = functools.partial(mp.evaluate, dispatcher=dispatcher)
     if mp.laws.posterior:
         if use_surrogate:
             raise ValueError("surrogate= is not available for posteriors (models with observed data)")
         start = posterior_start(mp.laws, draws, rng, init)
-        raw = shifted(mp.evaluate, start.log_scale)
+        raw = shifted(raw, start.log_scale)
     elif init is not None:
         raise ValueError("init= places the start of a run on a posterior; this model has no observed data")
     evaluator = Evaluator(raw, law_names=mp.laws.names, output_names=lambda: mp.core_labels, natural=mp.natural)
@@ -222,7 +282,7 @@ def estimate(
     log_evidence = None
     if start is not None:
         result, log_evidence = posterior_result(result, mp.laws.n_laws, len(mp.labels), start.log_scale)
-    idata = estimate_tree(result, mp, ci_prob)
+    idata = estimate_tree(result, mp, ci_prob, keep_draws)
     if log_evidence is not None:
         idata["evidence"] = evidence_dataset(
             log_evidence, result, list(mp.laws.names), ci_prob, mp.laws.improper, mp.laws.coords
@@ -240,4 +300,5 @@ def estimate(
         random_seed=random_seed,
         result=result,
         settings=settings_record(settings, surrogate, surrogate_pilot),
+        failures=failures_record(dispatcher, result, list(mp.laws.names)),
     )

@@ -75,6 +75,8 @@ def exceedance(
         probabilities = np.atleast_1d(np.asarray(tail_probabilities, dtype=np.float64))
         if probabilities.ndim != 1 or probabilities.size == 0 or np.any((probabilities <= 0) | (probabilities >= 1)):
             raise ValueError(f"tail_probabilities must be in (0, 1), got {tail_probabilities!r}")
+    if probabilities is not None and options.get("keep_draws", True) is not True:
+        raise ValueError("tail_probabilities need every final draw (weighted quantiles): leave keep_draws=True")
     y = _scalar_output(output, model)
     names = [f"P(Y > {t:g})" for t in thresholds]
     expectations = {name: y > t for name, t in zip(names, thresholds)}

@@ -9,12 +9,15 @@ last steps of every result (attrs, reliability warnings).
 from __future__ import annotations
 
 import dataclasses
+import json
 import numbers
 
 import numpy as np
 import xarray as xr
 
 from .core.aiscv import RunResult, run
+from .core.dispatch import Dispatcher
+from .core.gaussian_mixture import logsumexp
 from .core.settings import Settings
 from .core.surrogate_control import (
     MAX_PILOT_SHARE,
@@ -111,6 +114,29 @@ def ledger(
     return out
 
 
+def failures_record(dispatcher: Dispatcher, result: RunResult, law_names) -> dict | None:
+    """What the failure policy did: runs retried, points dropped and each law's failure probability.
+
+    The probability that a run fails under each law is estimated from the final draws'
+    weights (self-normalised, so that it holds for posteriors too).
+    """
+    if not dispatcher.retried and not dispatcher.dropped:
+        return None
+    record: dict = {"on_error": dispatcher.on_error, "runs_retried": dispatcher.retried}
+    if dispatcher.dropped:
+        final = result.final
+        lost = {row.tobytes() for z in dispatcher.dropped_points for row in z}
+        dropped = np.array([np.ascontiguousarray(row).tobytes() in lost for row in final.x], dtype=bool)
+        log_w = final.log_f - final.log_q[:, None]
+        share = np.exp(logsumexp(log_w[dropped], axis=0) - logsumexp(log_w, axis=0)) if dropped.any() else 0.0
+        record.update(
+            points_dropped=dispatcher.dropped,
+            final_points_dropped=int(dropped.sum()),
+            failure_probability=dict(zip(law_names, np.broadcast_to(share, (len(law_names),)).tolist())),
+        )
+    return record
+
+
 def settings_record(settings: Settings, surrogate: str | None, surrogate_pilot: float) -> dict:
     """Every setting of the run, surrogate tuning included, for ``attrs["settings"]``."""
     record = {k: v for k, v in dataclasses.asdict(settings).items()}
@@ -126,11 +152,20 @@ def settings_record(settings: Settings, surrogate: str | None, surrogate_pilot: 
 
 
 def finish(
-    tree: xr.DataTree, *, method: str, ledger: dict, random_seed, result: RunResult, settings: dict
+    tree: xr.DataTree,
+    *,
+    method: str,
+    ledger: dict,
+    random_seed,
+    result: RunResult,
+    settings: dict,
+    failures: dict | None = None,
 ) -> xr.DataTree:
     """Write the attrs and emit the reliability warnings of a result."""
     write_attrs(
         tree, method=method, ledger=ledger, random_seed=random_seed, stop_reason=result.stop_reason, settings=settings
     )
+    if failures is not None:
+        tree.attrs["failures"] = json.dumps(failures)
     check_result(tree)
     return tree

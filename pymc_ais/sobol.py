@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pymc as pm
 import xarray as xr
 from pytensor.graph.traversal import ancestors
 
+from .checkpoint import open_checkpoint
 from .core.chaos import Chaos
+from .core.dispatch import Dispatcher
 from .core.estimands import sobol_indices
 from .core.evaluator import Evaluator
 from .core.pick_freeze import INDICES, pick_freeze_problem
@@ -23,6 +26,7 @@ from .runner import (
     check_draws,
     check_options,
     check_weights,
+    failures_record,
     finish,
     ledger,
     run_sampler,
@@ -95,6 +99,10 @@ def sobol(
     progressbar: bool = True,
     compile_kwargs: dict | None = None,
     ci_prob: float = 0.95,
+    executor=None,
+    chunk_size: int | None = None,
+    on_error: str = "raise",
+    checkpoint=None,
     **options,
 ) -> xr.DataTree:
     """First-order and total Sobol' indices of a scalar model output.
@@ -134,6 +142,14 @@ def sobol(
     weights, family, random_seed, progressbar, compile_kwargs, ci_prob, **options :
         as in :func:`pymc_ais.estimate` (weights default to "absolute": the numerators
         share the output's scale).
+    executor, chunk_size : optional
+        Run a black-box output in chunks on an executor, as in :func:`pymc_ais.estimate`.
+    on_error : "raise" or "retry"
+        As in :func:`pymc_ais.estimate`; dropping failed runs would break the
+        pick-freeze tuples, so "drop" is refused.
+    checkpoint : str or path, optional
+        As in :func:`pymc_ais.estimate`: finished evaluations on disk, and
+        :func:`pymc_ais.resume` to continue a killed run.
 
     Warns
     -----
@@ -152,6 +168,12 @@ def sobol(
     >>> idata = pa.sobol(beam["D"], model=beam, draws=14_000)        # doctest: +SKIP
     >>> idata["sensitivity"]["mean"].sel(index="first")               # doctest: +SKIP
     """
+    if on_error == "drop":
+        raise ValueError(
+            "on_error='drop' is not available for Sobol' indices: a dropped run breaks its pick-freeze "
+            "tuple; use on_error='retry' or 'raise'"
+        )
+    dispatcher = Dispatcher(executor, chunk_size, on_error)
     indices = (indices,) if isinstance(indices, str) else tuple(indices)
     unknown = [k for k in indices if k not in INDICES]
     if unknown or not indices:
@@ -163,6 +185,27 @@ def sobol(
     weights = check_weights(weights)
     use_surrogate = surrogate_requested(surrogate, surrogate_pilot, kinds=("polynomial", "chaos"))
     mp = build({"phi": output}, model, None, compile_kwargs)
+    dispatcher.store, random_seed = open_checkpoint(
+        checkpoint,
+        "sobol",
+        output,
+        dict(
+            model=model,
+            draws=draws,
+            indices=indices,
+            groups=groups,
+            weights=weights,
+            family=family,
+            surrogate=surrogate,
+            surrogate_pilot=surrogate_pilot,
+            random_seed=random_seed,
+            compile_kwargs=compile_kwargs,
+            ci_prob=ci_prob,
+            chunk_size=chunk_size,
+            on_error=on_error,
+            **options,
+        ),
+    )
     if mp.labels is not None and len(mp.labels) != 1:
         raise ValueError(f"Sobol' indices need a scalar output; this one has {len(mp.labels)} elements")
     laws = mp.laws
@@ -184,7 +227,8 @@ def sobol(
     points = draws // runs_per_point
     settings = Settings(budget=points, weights=weights, family=family, **options)
     rng = np.random.default_rng(random_seed)
-    evaluator = Evaluator(mp.evaluate, law_names=laws.names, output_names=lambda: mp.labels, natural=mp.natural)
+    evaluate = functools.partial(mp.evaluate, dispatcher=dispatcher)
+    evaluator = Evaluator(evaluate, law_names=laws.names, output_names=lambda: mp.labels, natural=mp.natural)
     base = dataclasses.replace(mp.problem, evaluate=evaluator)
     problem = pick_freeze_problem(base, cols, indices)
     control, pilot, note = None, 0, "none"
@@ -239,6 +283,7 @@ def sobol(
         random_seed=random_seed,
         result=result,
         settings=settings_record(settings, surrogate, surrogate_pilot),
+        failures=failures_record(dispatcher, result, ["f"]),
     )
 
 

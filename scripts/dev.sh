@@ -68,6 +68,8 @@ case "$task" in
     .venv/bin/python benchmarks/ishigami_sobol.py
     .venv/bin/python benchmarks/eight_schools_priors.py --nuts --smc
     .venv/bin/python benchmarks/regression_priors.py --nuts
+    .venv/bin/python benchmarks/scaling.py
+    .venv/bin/python benchmarks/executor.py
     exec .venv/bin/python benchmarks/cantilever_sobol.py "$@" ;;
   docs)
     .venv/bin/python -m pip install --quiet -e ".[docs]" >&2

@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import gaussian_mixture as gm
+from .component_sharing import share_components
 from .control_variates import control_variate_coef, crossfit, regression_beta
 from .diagnostics import LIGHT_TAIL_KHAT, MIN_TAIL_POINTS, diagnostics, pareto_khat
 from .evaluator import evaluator_for
@@ -45,23 +46,36 @@ class Proposal(NamedTuple):
     """One sampling law of the run: ``g_alpha = alpha_0 h0 + sum_t alpha_t g_t``.
 
     Component 0 is always the initial law ``h0`` (the defensive component); components
-    1..T are the targets' auxiliary densities. The initial proposal of the run is ``h0``
+    1..T are the targets' auxiliary densities, or with more targets than
+    ``Settings.max_components`` the densities they share (``owner``: see
+    :mod:`~pymc_ais.core.component_sharing`). The initial proposal of the run is ``h0``
     alone (``components is None``, ``alpha = e_0``) and uses no control variate.
     """
 
-    alpha: np.ndarray  # (K,) with K = T + 1
-    components: tuple | None  # T GaussianMixture, or None for the initial law alone
+    alpha: np.ndarray  # (K,) with K = T + 1, or fewer when targets share components
+    components: tuple | None  # K - 1 GaussianMixture, or None for the initial law alone
     beta: np.ndarray  # (T,) single control-variate coefficients (used by the criterion)
     coef: np.ndarray  # (K, T) control-variate coefficients of the estimator
     sigma2: np.ndarray  # (T,) per-point variance of the summands, measured on its own block
     criterion: float  # C(alpha) at the optimum (nan for the initial law)
     climbed: np.ndarray | None = None  # (T,) targets whose component climbed towards their event
     bridges: tuple | None = None  # (T,) kernel estimate of each climbing target's level set, else None
+    owner: np.ndarray | None = None  # (T,) each target's component (1..K-1); None: target t owns t + 1
 
     @property
     def climbing(self) -> bool:
         """Fitted while some event was still unreached: never the final proposal."""
         return self.climbed is not None and bool(np.any(self.climbed))
+
+    def owners(self, n_targets: int) -> np.ndarray:
+        """Each target's component column (1-based)."""
+        return self.owner if self.owner is not None else np.arange(1, n_targets + 1)
+
+    def target_shares(self, n_targets: int) -> np.ndarray:
+        """Each target's share of the weight: its component's alpha split among its sharers."""
+        own = self.owners(n_targets)
+        sharers = np.bincount(own, minlength=self.alpha.size)
+        return self.alpha[own] / sharers[own]
 
 
 class State(NamedTuple):
@@ -359,21 +373,26 @@ def step(
     levels = climbing_levels(state)
     climbing = np.isfinite(levels)
     components, bridges = _fit_components(state, settings, levels)
+    components, owner = share_components(components, state.weights, climbing, settings.max_components)
+    own = owner if owner is not None else np.arange(1, targets.size + 1)
+    k = len(components) + 1
     fresh = last.components is None or last.climbing  # no adapted fit of the current targets yet
     beta = state.estimates if fresh else last.beta
     log_h = state.log_h
     log_c_pool = component_matrix(problem, components, state.x, state.log_f)
     y = ratio(*integrand_log_abs(targets, state.log_f, state.phi), log_h)
     B = np.exp(log_c_pool - log_h[:, None])
-    a = np.square(y - beta * B[:, 1:]) @ state.weights
-    lower = alpha_lower_bounds(settings, targets.size)
+    a = np.square(y - beta * B[:, own]) @ state.weights
+    lower = alpha_lower_bounds(settings, k - 1)
     if climbing.any():  # the climbing components get enough of the block to reach a next level
-        lower = lower.copy()
-        lower[1:][climbing] = np.maximum(lower[1:][climbing], CLIMB_SHARE / climbing.sum())
+        lower[own[climbing]] = np.maximum(lower[own[climbing]], CLIMB_SHARE / climbing.sum())
     if fresh:  # first fit: alpha_t ∝ sqrt(w_t) |I_t|
-        start = np.concatenate([[0.0], np.sqrt(state.weights) * np.abs(state.estimates)])
-    else:
+        shares = np.sqrt(state.weights) * np.abs(state.estimates)
+        start = np.concatenate([[0.0], np.bincount(own - 1, weights=shares, minlength=k - 1)])
+    elif owner is None and last.owner is None:
         start = last.alpha
+    else:  # the last weights, carried over target by target
+        start = np.concatenate([[last.alpha[0]], np.bincount(own - 1, last.target_shares(targets.size), k - 1)])
     alpha, value = optimise_alpha(a, B, _project(start, lower), lower)
 
     draft = Proposal(
@@ -385,6 +404,7 @@ def step(
         value,
         climbing,
         bridges,
+        owner,
     )
     n = settings.block
     x_new = sample_proposal(draft, problem, rng, n)
@@ -394,9 +414,9 @@ def step(
     log_q_new = logsumexp(log_c_new + np.log(alpha), axis=1)
     y_new = ratio(*integrand_log_abs(targets, log_f_new, phi_new), log_q_new)
     c_new = np.exp(log_c_new - log_q_new[:, None])
-    beta = regression_beta(y_new, c_new[:, 1:], fallback=state.estimates)
+    beta = regression_beta(y_new, c_new[:, own], fallback=state.estimates)
     coef, n_cv = control_variate_coef(
-        y_new, c_new, alpha, beta, settings.control_variates, settings.min_cv_points, settings.cv_cap
+        y_new, c_new, alpha, beta, settings.control_variates, settings.min_cv_points, settings.cv_cap, own
     )
     proposal = draft._replace(beta=beta, coef=coef)
     resid = summands(proposal, targets, log_f_new, phi_new, log_c_new, log_q_new)

@@ -33,11 +33,19 @@ def regression_beta(y: np.ndarray, c: np.ndarray, fallback: np.ndarray) -> np.nd
 
 
 def control_variate_coef(
-    y: np.ndarray, c: np.ndarray, alpha: np.ndarray, beta: np.ndarray, mode: str, min_points: float, cap: int
+    y: np.ndarray,
+    c: np.ndarray,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    mode: str,
+    min_points: float,
+    cap: int,
+    owner: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
     """Estimator coefficients (K, T) and the number of control variates per target.
 
-    "single": target t uses its own component's ``g_t / g_alpha - 1`` with ``beta_t``.
+    "single": target t uses its own component's ``g_t / g_alpha - 1`` with ``beta_t``
+    (column ``owner[t]``, by default ``t + 1``).
     "full": every target is regressed (least squares, minimum norm) on the control
     variates of the components with the largest weights: at most ``cap`` of them,
     each expected to have drawn at least ``min_points`` of the block (a component
@@ -48,7 +56,7 @@ def control_variate_coef(
     k, t = c.shape[1], y.shape[1]
     coef = np.zeros((k, t))
     if mode == "single":
-        coef[np.arange(1, k), np.arange(t)] = beta
+        coef[np.arange(1, k) if owner is None else owner, np.arange(t)] = beta
         return coef, 1
     eligible = np.flatnonzero(alpha * y.shape[0] >= min_points)
     chosen = eligible[np.argsort(alpha[eligible])[::-1][:cap]]

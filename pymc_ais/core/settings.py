@@ -82,6 +82,11 @@ class Settings:
     min_cv_points
         a component is a control variate in "full" mode only if its weight
         times the block size reaches this count.
+    max_components
+        cap of the adapted components of a proposal: with more targets, targets whose
+        fits nearly coincide share one (see :mod:`pymc_ais.core.component_sharing`),
+        which keeps the cost of a run near-linear in the number of expectations.
+        ``None``: one component per target, whatever their number.
     """
 
     budget: int
@@ -101,6 +106,7 @@ class Settings:
     defensive: float = 0.01
     max_control_variates: int | None = None
     min_cv_points: float = 30.0
+    max_components: int | None = 64
 
     def __post_init__(self):
         _check_choice("family", self.family, FAMILIES)
@@ -124,6 +130,8 @@ class Settings:
             raise ValueError("replicates must be at least 2 (the standard error comes from their spread)")
         if int(self.n_components) < 1:
             raise ValueError("n_components must be at least 1")
+        if self.max_components is not None and int(self.max_components) < 1:
+            raise ValueError("max_components must be at least 1, or None (one component per target)")
         if self.budget < self.minimum_budget:
             raise ValueError(
                 f"draws={self.budget} is too small: the adaptive phase needs blocks of at least 2 "
@@ -183,9 +191,9 @@ def _check_choice(name, value, options):
         raise ValueError(f"unknown {name}={value!r}; valid options are {', '.join(map(repr, options))}")
 
 
-def alpha_lower_bounds(settings: Settings, n_targets: int) -> np.ndarray:
-    """Lower bounds of the K = T + 1 mixture weights (defensive component first)."""
-    k = n_targets + 1
+def alpha_lower_bounds(settings: Settings, n_components: int) -> np.ndarray:
+    """Lower bounds of the K = n_components + 1 mixture weights (defensive component first)."""
+    k = n_components + 1
     floor = settings.floor_for(k)
     lower = np.full(k, floor)
     lower[0] = max(floor, settings.defensive)

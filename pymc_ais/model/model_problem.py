@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 
+from ..core.dispatch import Dispatcher
 from ..core.problem import Problem
 from ..laws.lawset import LawSet
 from .evaluation import compile_evaluator, compile_natural
@@ -67,17 +68,25 @@ class ModelProblem:
         values = self._natural(np.ascontiguousarray(z, dtype=np.float64))  # type: ignore[operator]
         return {rv.name: v for rv, v in zip(self.laws.work.free_RVs, values)}
 
-    def evaluate(self, z: np.ndarray) -> tuple:
+    def evaluate(self, z: np.ndarray, dispatcher: Dispatcher | None = None) -> tuple:
         """Every law's log-density (n, L) and every output (n, M) at flat points ``z``.
 
         With indicator outputs, also their event scores (n, M) (NaN for other outputs).
         With posteriors the log-densities are the unnormalised joints and a last column
-        of ones is added to the outputs: its integral is the evidence.
+        of ones is added to the outputs: its integral is the evidence. Black-box
+        callables run through ``dispatcher`` (by default here, one call per batch);
+        at points it marks failed (``on_error="drop"``) every output, the evidence's
+        included, is 0, so they add nothing to any estimate, and the dispatcher keeps
+        them in ``dropped_points``.
         """
+        dispatcher = dispatcher if dispatcher is not None else Dispatcher()
         logp, named, graph_values = self._run(z)
-        phi = self.layout.columns(named, graph_values, z.shape[0])
+        phi, failed = self.layout.columns(named, graph_values, z.shape[0], dispatcher)
         if self.laws.posterior:
             phi = np.hstack([phi, np.ones((z.shape[0], 1))])
+        if failed.any():
+            dispatcher.dropped_points.append(np.array(z[failed]))
+            phi = np.where(failed[:, None], 0.0, phi)
         if not self.layout.has_scores:
             return logp, phi
         scores = self.layout.score_columns(graph_values, z.shape[0])
@@ -118,7 +127,9 @@ def build(expectations, model: pm.Model | None, models=None, compile_kwargs: dic
     outputs = parse(spec, laws.model, laws.work)
     layout = OutputLayout(outputs, laws.work)
     graphs = [o.graph for o in outputs if o.graph is not None] + [o.score for o in outputs if o.score is not None]
-    evaluator = compile_evaluator(laws.work, laws.blocks, laws.logp_graph(), graphs, compile_kwargs)
+    shapes = [layout.shapes[o.name] for o in outputs if o.graph is not None]
+    shapes += [layout.shapes[o.name] for o in outputs if o.score is not None]
+    evaluator = compile_evaluator(laws.work, laws.blocks, laws.logp_graph(), graphs, compile_kwargs, shapes)
     result = ModelProblem(None, laws, layout, evaluator, compile_kwargs)  # type: ignore[arg-type]
     result.problem = Problem(
         dim=laws.dim,

@@ -22,6 +22,7 @@ from pytensor.graph.replace import graph_replace
 from pytensor.graph.traversal import ancestors, graph_inputs
 from pytensor.tensor.random.op import RandomVariable
 
+from ..core.dispatch import Dispatcher, Job
 from ..core.problem import EvaluationError
 from .events import event_score
 
@@ -163,19 +164,28 @@ class OutputLayout:
             return None
         return [lab for o in self.outputs for lab in labels(o.name, self.shapes[o.name])]
 
-    def columns(self, named: dict, graph_values, n: int) -> np.ndarray:
-        """The (n, M) outputs at a batch: graph values in order, callables called on ``named``."""
+    def columns(self, named: dict, graph_values, n: int, dispatcher: Dispatcher) -> tuple[np.ndarray, np.ndarray]:
+        """The (n, M) outputs at a batch and its failed points (n,).
+
+        Graph values come in order; every callable runs on ``named`` through the
+        ``dispatcher`` (chunks, executor, failure policy), all callables' chunks at once.
+        """
+        jobs = [Job(o.name, o.function) for o in self.outputs if o.function is not None]
+        called, failed = dispatcher.run(jobs, named, n, self._check) if jobs else ([], np.zeros(n, dtype=bool))
+        called = iter(called)
         columns = []
         for o in self.outputs:
-            if o.graph is not None:
-                value = np.asarray(next(graph_values))
-            else:
-                value = call(o, named, n, self.shapes[o.name])
-                self.shapes[o.name] = value.shape[1:]
+            value = np.asarray(next(graph_values)) if o.graph is not None else next(called)
             if value.shape[:1] != (n,):
                 value = np.broadcast_to(value, (n, *self.shapes[o.name]))
             columns.append(np.reshape(value, (n, -1)))
-        return np.concatenate(columns, axis=1)
+        return np.concatenate(columns, axis=1), failed
+
+    def _check(self, name: str, value, rows: tuple[int, int]) -> np.ndarray:
+        """A callable's values at a chunk of rows, checked; its first chunk fixes its shape."""
+        value = checked(name, value, rows[1] - rows[0], self.shapes[name])
+        self.shapes[name] = value.shape[1:]
+        return value
 
     @property
     def has_scores(self) -> bool:
@@ -205,38 +215,29 @@ class OutputLayout:
         return out
 
 
-def call(out: Output, named: dict, n: int, shape: tuple | None) -> np.ndarray:
-    """Call a black-box output on a batch and check what it returns (shape (n, *shape))."""
-    try:
-        value = np.asarray(out.function(dict(named)))
-    except EvaluationError:
-        raise
-    except Exception as err:  # noqa: BLE001 - re-raised with the expectation's name
-        raise EvaluationError(f"callable of expectation {out.name!r} raised {type(err).__name__}: {err}") from err
+def checked(name: str, value, n: int, shape: tuple | None) -> np.ndarray:
+    """A black-box output's values at ``n`` points, checked: real numbers of shape (n, *shape).
+
+    Non-finite values are left in: they are failures of those points, handled by the
+    run's ``on_error`` policy (see :mod:`pymc_ais.core.dispatch`).
+    """
+    value = np.asarray(value)
     if np.iscomplexobj(value):
         raise EvaluationError(
-            f"callable of expectation {out.name!r} returned complex values; expectations need real "
+            f"callable of expectation {name!r} returned complex values; expectations need real "
             "outputs (return value.real, or abs(value), as you mean)"
         )
     try:
         value = value.astype(np.float64)
     except (TypeError, ValueError) as err:
-        raise EvaluationError(
-            f"callable of expectation {out.name!r} returned {value.dtype} values, not numbers"
-        ) from err
+        raise EvaluationError(f"callable of expectation {name!r} returned {value.dtype} values, not numbers") from err
     if value.ndim == 0 or value.shape[0] != n:
         raise EvaluationError(
-            f"callable of expectation {out.name!r} returned shape {value.shape} for a batch of {n} "
+            f"callable of expectation {name!r} returned shape {value.shape} for a batch of {n} "
             f"points; it must return an array with leading axis {n} (one value per point)"
         )
     if shape is not None and value.shape[1:] != shape:
         raise EvaluationError(
-            f"callable of expectation {out.name!r} returned shape {value.shape[1:]} per point, expected {shape}"
-        )
-    bad = ~np.isfinite(value)
-    if bad.any():
-        raise EvaluationError(
-            f"callable of expectation {out.name!r} returned NaN or inf at "
-            f"{int(bad.reshape(n, -1).any(axis=1).sum())} of {n} point(s)"
+            f"callable of expectation {name!r} returned shape {value.shape[1:]} per point, expected {shape}"
         )
     return value

@@ -85,7 +85,8 @@ def adaptation_dataset(result: RunResult, labels: list[str], law_names: list[str
     target_labels = targets.labels(pair_names)
     components = ["initial law", *target_labels]
     props = state.proposals
-    alpha = np.stack([p.alpha for p in props])
+    # per target: its component's weight, split among the targets sharing it
+    alpha = np.stack([np.concatenate([p.alpha[:1], p.target_shares(targets.size)]) for p in props])
     return xr.Dataset(
         {
             "evaluations": ("iteration", np.cumsum(state.counts)),
@@ -156,18 +157,35 @@ def output_dims(laws) -> dict:
     return {name: dims for name, dims in laws.model.named_vars_to_dims.items() if dims}
 
 
-def estimate_tree(result: RunResult, model_problem, ci_prob: float) -> xr.DataTree:
-    """Every group of a :func:`pymc_ais.estimate` result (attrs are written by the caller)."""
+def kept_rows(n: int, keep_draws) -> np.ndarray:
+    """Rows of the final draws to store: all (True), none (False) or ``keep_draws`` evenly spaced."""
+    if isinstance(keep_draws, (bool, np.bool_)):
+        return np.arange(n) if keep_draws else np.arange(0)
+    return np.unique(np.linspace(0, n - 1, min(int(keep_draws), n)).round().astype(int))
+
+
+def estimate_tree(result: RunResult, model_problem, ci_prob: float, keep_draws=True) -> xr.DataTree:
+    """Every group of a :func:`pymc_ais.estimate` result (attrs are written by the caller).
+
+    ``keep_draws`` (True, False or a number of draws) says which final draws the
+    ``samples``, ``log_weights`` and ``outputs`` groups hold: every one, none (no such
+    groups), or that many evenly spaced.
+    """
     mp = model_problem
     laws = mp.laws
     labels = list(mp.labels)
     law_names = list(laws.names)
+    groups = {
+        "estimates": estimates_dataset(result, labels, ci_prob, law_names, laws.coords),
+        "adaptation": adaptation_dataset(result, list(mp.core_labels), law_names),
+    }
+    rows = kept_rows(result.final.x.shape[0], keep_draws)
+    if rows.size:
+        final = result.final
+        kept = result._replace(final=final._replace(x=final.x[rows], log_f=final.log_f[rows], log_q=final.log_q[rows]))
+        groups["samples"] = draws_dataset(mp.natural(final.x[rows]), laws.free_dims, laws.model_coords)
+        groups["log_weights"] = log_weights_dataset(kept, law_names)
+        groups["outputs"] = draws_dataset(mp.layout.split(final.phi[rows]), output_dims(laws), laws.model_coords)
     return xr.DataTree.from_dict(
-        {
-            "estimates": estimates_dataset(result, labels, ci_prob, law_names, laws.coords),
-            "samples": draws_dataset(mp.natural(result.final.x), laws.free_dims, laws.model_coords),
-            "log_weights": log_weights_dataset(result, law_names),
-            "outputs": draws_dataset(mp.layout.split(result.final.phi), output_dims(laws), laws.model_coords),
-            "adaptation": adaptation_dataset(result, list(mp.core_labels), law_names),
-        }
+        {k: groups[k] for k in ("estimates", "samples", "log_weights", "outputs", "adaptation") if k in groups}
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -28,6 +29,20 @@ def _labels(ds: xr.Dataset, mask: np.ndarray) -> list[str]:
 def _listing(names: list[str], limit: int = 5) -> str:
     shown = ", ".join(repr(n) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _failure_messages(idata: xr.DataTree) -> list[str]:
+    """The warning of a run that dropped failed model evaluations (``on_error="drop"``)."""
+    failures = json.loads(idata.attrs.get("failures", "{}"))
+    if not failures.get("points_dropped"):
+        return []
+    probability = ", ".join(f"{p:.3g} under law {law!r}" for law, p in failures["failure_probability"].items())
+    return [
+        f"{failures['points_dropped']} model evaluation(s) failed and were dropped (on_error='drop'; "
+        f"{failures['final_points_dropped']} among the final draws): each estimate is of E[phi * 1(run "
+        "succeeded)], which differs from E[phi] by at most P(failure) * max|phi|. The estimated probability "
+        f"of a failed run is {probability}."
+    ]
 
 
 def check_result(idata: xr.DataTree) -> list[str]:
@@ -57,6 +72,7 @@ def check_result(idata: xr.DataTree) -> list[str]:
             "effective draws (see 'ess_integrand'; for an event, the final draws inside it), too few for "
             "its error bar to be trusted. Use more draws."
         )
+    messages.extend(_failure_messages(idata))
     for message in messages:
         warnings.warn(message, ReliabilityWarning, stacklevel=3)
     return messages

@@ -1,0 +1,102 @@
+"""A slow simulator on 1, 2 and 4 local workers: speed-up over the serial run, and overhead per chunk.
+
+The simulator sleeps ``--sleep`` seconds per point (10 ms by default, so 2·10^4 points
+take 200 s serially), as a stand-in for an external code waiting on a solver. One
+process runs pa.estimate serially and then on process pools (and a Dask LocalCluster
+when ``distributed`` is installed) with the same seed, checks that every result is
+bitwise the serial one, and prints the wall time, the speed-up and the speed-up per
+worker. A second part runs a simulator that costs nothing on many small chunks: the
+difference to the serial run, per chunk, is the executor's overhead.
+
+    python benchmarks/executor.py            # 2e4 points, 10 ms each: about 7 minutes
+    python benchmarks/executor.py --points 4000 --sleep 0.005
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pymc as pm
+
+import pymc_ais as pa
+
+
+def make_simulator(sleep: float):
+    """A vectorised simulator that takes ``sleep`` seconds per point."""
+
+    def simulator(v):
+        time.sleep(sleep * len(v["s"]))
+        return np.sin(v["x"][:, 0]) * v["s"] + v["x"][:, 1] ** 2
+
+    return simulator
+
+
+def model() -> pm.Model:
+    with pm.Model() as m:
+        pm.Normal("x", 0.0, 1.0, shape=2)
+        pm.LogNormal("s", 0.0, 0.5)
+    return m
+
+
+def timed(simulator, m, points, **kwargs):
+    start = time.perf_counter()
+    idata = pa.estimate({"y": simulator}, model=m, draws=points, random_seed=7, progressbar=False, **kwargs)
+    return idata, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=20_000)
+    parser.add_argument("--sleep", type=float, default=0.01, help="seconds per point")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    args = parser.parse_args()
+    m = model()
+    slow = make_simulator(args.sleep)
+    timed(make_simulator(0.0), m, 2000)  # compile once, outside the timings
+    serial, t_serial = timed(slow, m, args.points)
+    print(f"{args.points} points at {args.sleep * 1e3:g} ms each, {os.cpu_count()} cores on this machine")
+    print(f"{'executor':<24}{'wall s':>9}{'speed-up':>10}{'per worker':>12}  bitwise = serial")
+    print(f"{'serial':<24}{t_serial:>9.1f}{1.0:>10.2f}{1.0:>12.2f}")
+    runs = [(f"process pool, {w} workers", lambda w=w: ProcessPoolExecutor(w), w) for w in args.workers]
+    try:
+        import distributed
+
+        def dask_client(w):
+            cluster = distributed.LocalCluster(n_workers=w, threads_per_worker=1, dashboard_address=None)
+            return distributed.Client(cluster)
+
+        runs += [(f"dask LocalCluster, {w}", lambda w=w: dask_client(w), w) for w in args.workers if w > 1]
+    except ImportError:
+        print("(distributed not installed: no Dask run)")
+    for label, make, workers in runs:
+        with make() as executor:
+            idata, t = timed(slow, m, args.points, executor=executor)
+        same = idata["estimates"]["mean"].values.tobytes() == serial["estimates"]["mean"].values.tobytes()
+        speed = t_serial / t
+        print(f"{label:<24}{t:>9.1f}{speed:>10.2f}{speed / workers:>12.2f}  {same}")
+
+    free = make_simulator(0.0)
+    _, t_free = timed(free, m, args.points)
+    chunk = 50
+    chunks = 0
+    with ProcessPoolExecutor(2) as pool:
+        idata, t_pool = timed(free, m, args.points, executor=pool, chunk_size=chunk)
+    chunks = sum(-(-n // chunk) for n in _batch_sizes(idata))
+    print(
+        f"overhead: {chunks} chunks of <= {chunk} points on a 2-process pool took {t_pool - t_free:.2f} s more "
+        f"than the serial run of a free simulator: {1e3 * (t_pool - t_free) / chunks:.2f} ms per chunk"
+    )
+
+
+def _batch_sizes(idata) -> list[int]:
+    """Points per evaluated batch: the initial and adaptive blocks, then the final phase."""
+    blocks = idata["adaptation"]["block_size"].values.tolist() if "block_size" in idata["adaptation"] else []
+    return [int(b) for b in blocks] + [int(idata.attrs["evaluations_final"])]
+
+
+if __name__ == "__main__":
+    main()
