@@ -15,14 +15,16 @@ difference to the serial run, per chunk, is the executor's overhead.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
 import pymc as pm
 
 import pymc_ais as pa
+from pymc_ais.core.dispatch import Dispatcher, Job
 
 
 def make_simulator(sleep: float):
@@ -53,10 +55,18 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=20_000)
     parser.add_argument("--sleep", type=float, default=0.01, help="seconds per point")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--overhead-only", action="store_true", help="only the per-chunk overhead")
     args = parser.parse_args()
     m = model()
-    slow = make_simulator(args.sleep)
     timed(make_simulator(0.0), m, 2000)  # compile once, outside the timings
+    if not args.overhead_only:
+        speed_ups(m, args)
+    overhead(args.points)
+
+
+def speed_ups(m, args) -> None:
+    """Wall time of the slow simulator, serial and on each executor."""
+    slow = make_simulator(args.sleep)
     serial, t_serial = timed(slow, m, args.points)
     print(f"{args.points} points at {args.sleep * 1e3:g} ms each, {os.cpu_count()} cores on this machine")
     print(f"{'executor':<24}{'wall s':>9}{'speed-up':>10}{'per worker':>12}  bitwise = serial")
@@ -66,7 +76,9 @@ def main() -> None:
         import distributed
 
         def dask_client(w):
-            cluster = distributed.LocalCluster(n_workers=w, threads_per_worker=1, dashboard_address=None)
+            cluster = distributed.LocalCluster(
+                n_workers=w, threads_per_worker=1, dashboard_address=None, silence_logs=logging.CRITICAL
+            )
             return distributed.Client(cluster)
 
         runs += [(f"dask LocalCluster, {w}", lambda w=w: dask_client(w), w) for w in args.workers if w > 1]
@@ -79,17 +91,29 @@ def main() -> None:
         speed = t_serial / t
         print(f"{label:<24}{t:>9.1f}{speed:>10.2f}{speed / workers:>12.2f}  {same}")
 
-    free = make_simulator(0.0)
-    _, t_free = timed(free, m, args.points)
-    chunk = 50
-    chunks = 0
-    with ProcessPoolExecutor(2) as pool:
-        idata, t_pool = timed(free, m, args.points, executor=pool, chunk_size=chunk)
-    chunks = sum(-(-n // chunk) for n in _batch_sizes(idata))
-    print(
-        f"overhead: {chunks} chunks of <= {chunk} points on a 2-process pool took {t_pool - t_free:.2f} s more "
-        f"than the serial run of a free simulator: {1e3 * (t_pool - t_free) / chunks:.2f} ms per chunk"
-    )
+
+def overhead(points: int, chunk: int = 50) -> None:
+    """Wall time per chunk of dispatching a simulator that costs nothing, against one serial call."""
+    rng = np.random.default_rng(0)
+    inputs = {"x": rng.normal(size=(points, 2)), "s": rng.lognormal(size=points)}
+    jobs = [Job("y", make_simulator(0.0))]
+    start = time.perf_counter()
+    Dispatcher().run(jobs, inputs, points)
+    t_serial = time.perf_counter() - start
+    chunks = -(-points // chunk)
+    for label, make in [
+        ("process pool", lambda: ProcessPoolExecutor(1)),
+        ("thread pool", lambda: ThreadPoolExecutor(1)),
+    ]:
+        with make() as pool:
+            Dispatcher(pool, chunk_size=chunk).run(jobs, inputs, chunk)  # start the worker
+            start = time.perf_counter()
+            Dispatcher(pool, chunk_size=chunk).run(jobs, inputs, points)
+            t_pool = time.perf_counter() - start
+        print(
+            f"overhead ({label}, one worker): {chunks} chunks of {chunk} points in {t_pool:.2f} s against "
+            f"{t_serial:.3f} s for one serial call: {1e3 * (t_pool - t_serial) / chunks:.2f} ms per chunk"
+        )
 
 
 def _batch_sizes(idata) -> list[int]:
