@@ -335,7 +335,7 @@ def component_matrix(problem: Problem, components: tuple | None, x: np.ndarray, 
     log_h0 = problem.initial_log_density(x, log_f)[:, None]
     if components is None:
         return log_h0
-    return np.concatenate([log_h0] + [gm.logpdf(g, x)[:, None] for g in components], axis=1)
+    return np.concatenate([log_h0, gm.many_logpdf(components, x)], axis=1)
 
 
 def proposal_logpdf(problem: Problem, proposal: Proposal, x: np.ndarray, log_f: np.ndarray) -> np.ndarray:
