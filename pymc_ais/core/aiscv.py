@@ -39,7 +39,7 @@ from .mixture_sampling import draw_replicates, replicate_means, sample_mixture
 from .mixture_weights import optimise_alpha
 from .problem import Problem
 from .settings import FIT_FLOOR, Settings, alpha_lower_bounds
-from .targets import Targets, integrand_log_abs, make_targets, ratio
+from .targets import Targets, integrand_log_abs, make_targets, weighted_terms
 
 
 class Proposal(NamedTuple):
@@ -173,7 +173,7 @@ def init(problem: Problem, settings: Settings, rng: np.random.Generator, evaluat
     score = _scores(evaluate, phi)
     log_h0 = problem.initial_log_density(x, log_f)
     targets = make_targets(phi, problem.n_laws, initial_centres(problem, log_f, phi, log_h0))
-    y = ratio(*integrand_log_abs(targets, log_f, phi), log_h0)
+    y = weighted_terms(targets, log_f, phi, log_h0)
     estimates = y.mean(axis=0)
     sigma2 = y.var(axis=0, ddof=1)
     if weight_scale is not None:
@@ -338,12 +338,38 @@ def component_matrix(problem: Problem, components: tuple | None, x: np.ndarray, 
     return np.concatenate([log_h0, gm.many_logpdf(components, x)], axis=1)
 
 
+def mixture_logpdf(log_components: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``log sum_k alpha_k c_k`` from the component log densities (n, K); zero weights allowed."""
+    with np.errstate(divide="ignore"):
+        return logsumexp(log_components + np.log(alpha), axis=1)
+
+
 def proposal_logpdf(problem: Problem, proposal: Proposal, x: np.ndarray, log_f: np.ndarray) -> np.ndarray:
     """Log density of a proposal at ``x``."""
     if proposal.components is None:
         return problem.initial_log_density(x, log_f)
-    with np.errstate(divide="ignore"):
-        return logsumexp(component_matrix(problem, proposal.components, x, log_f) + np.log(proposal.alpha), axis=1)
+    return mixture_logpdf(component_matrix(problem, proposal.components, x, log_f), proposal.alpha)
+
+
+def proposals_logpdf(problem: Problem, proposals, x: np.ndarray, log_f: np.ndarray) -> np.ndarray:
+    """Log density of each of several proposals at ``x``: (n, len(proposals)).
+
+    The components of all of them go through one
+    :func:`~pymc_ais.core.gaussian_mixture.many_logpdf` call, so a kernel estimate
+    several proposals carry (a climbed event's) is evaluated once.
+    """
+    adapted = [g for p in proposals if p.components is not None for g in p.components]
+    log_c = component_matrix(problem, tuple(adapted) if adapted else None, x, log_f)
+    out = np.empty((x.shape[0], len(proposals)))
+    start = 1
+    for i, proposal in enumerate(proposals):
+        if proposal.components is None:
+            out[:, i] = log_c[:, 0]
+            continue
+        stop = start + len(proposal.components)
+        out[:, i] = mixture_logpdf(log_c[:, np.r_[0, start:stop]], proposal.alpha)
+        start = stop
+    return out
 
 
 def sample_proposal(proposal: Proposal, problem: Problem, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -356,7 +382,7 @@ def sample_proposal(proposal: Proposal, problem: Problem, rng: np.random.Generat
 
 def summands(proposal: Proposal, targets: Targets, log_f, phi, log_components, log_q) -> np.ndarray:
     """Per-point terms of every target's estimator under ``proposal`` (n, T)."""
-    y = ratio(*integrand_log_abs(targets, log_f, phi), log_q)
+    y = weighted_terms(targets, log_f, phi, log_q)
     if proposal.components is None:
         return y
     c = np.exp(log_components - log_q[:, None])
@@ -380,7 +406,7 @@ def step(
     beta = state.estimates if fresh else last.beta
     log_h = state.log_h
     log_c_pool = component_matrix(problem, components, state.x, state.log_f)
-    y = ratio(*integrand_log_abs(targets, state.log_f, state.phi), log_h)
+    y = weighted_terms(targets, state.log_f, state.phi, log_h)
     B = np.exp(log_c_pool - log_h[:, None])
     a = np.square(y - beta * B[:, own]) @ state.weights
     lower = alpha_lower_bounds(settings, k - 1)
@@ -412,7 +438,7 @@ def step(
     score_new = _scores(evaluate, phi_new) if state.score is not None else None
     log_c_new = component_matrix(problem, components, x_new, log_f_new)
     log_q_new = logsumexp(log_c_new + np.log(alpha), axis=1)
-    y_new = ratio(*integrand_log_abs(targets, log_f_new, phi_new), log_q_new)
+    y_new = weighted_terms(targets, log_f_new, phi_new, log_q_new)
     c_new = np.exp(log_c_new - log_q_new[:, None])
     beta = regression_beta(y_new, c_new[:, own], fallback=state.estimates)
     coef, n_cv = control_variate_coef(
@@ -423,7 +449,7 @@ def step(
     sigma2 = resid.var(axis=0) * n / max(n - 1 - n_cv, 1)
     proposal = proposal._replace(sigma2=sigma2)
 
-    old_at_new = np.stack([proposal_logpdf(problem, p, x_new, log_f_new) for p in state.proposals], axis=1)
+    old_at_new = proposals_logpdf(problem, state.proposals, x_new, log_f_new)
     new_at_old = logsumexp(log_c_pool + np.log(alpha), axis=1)
     pooled = state._replace(
         x=np.concatenate([state.x, x_new]),
@@ -434,7 +460,7 @@ def step(
         counts=np.append(state.counts, n),
         proposals=state.proposals + (proposal,),
     )
-    estimates = ratio(*integrand_log_abs(targets, pooled.log_f, pooled.phi), pooled.log_h).mean(axis=0)
+    estimates = weighted_terms(targets, pooled.log_f, pooled.phi, pooled.log_h).mean(axis=0)
     new_state = pooled._replace(
         estimates=estimates, weights=criterion_weights(settings, targets, estimates, state.weight_scale)
     )
@@ -529,7 +555,15 @@ LAW_POINTS_PER_COEF = 10  # see crossfitted_summands
 
 
 def crossfitted_summands(
-    proposal: Proposal, state: State, log_f, phi, log_c, log_q, replicate, normalised: bool = True
+    proposal: Proposal,
+    state: State,
+    log_f,
+    phi,
+    log_c,
+    log_q,
+    replicate,
+    normalised: bool = True,
+    consume: bool = False,
 ) -> np.ndarray:
     """Final summands with control variates cross-fitted on the final sample.
 
@@ -538,10 +572,13 @@ def crossfitted_summands(
     normalised input laws, every law's ``f_l / g_alpha - 1`` too (free: log f of every
     law is evaluated anyway), when a fold holds ``LAW_POINTS_PER_COEF`` points per
     coefficient. Unnormalised laws (posteriors) are not control variates: their
-    ``f_l / g_alpha`` has mean ``Z_l``, unknown.
+    ``f_l / g_alpha`` has mean ``Z_l``, unknown. ``consume=True`` reuses ``log_c``'s
+    memory for the control variates (it is overwritten).
     """
-    y = ratio(*integrand_log_abs(state.targets, log_f, phi), log_q)
-    c = np.exp(log_c - log_q[:, None]) - 1.0
+    y = weighted_terms(state.targets, log_f, phi, log_q)
+    c = np.subtract(log_c, log_q[:, None], out=log_c if consume else None)  # g_k / g_alpha - 1
+    np.exp(c, out=c)
+    c -= 1.0
     fold = (replicate % 2) if replicate is not None else (np.arange(y.shape[0]) % 2)
     sampled = np.flatnonzero(proposal.alpha > 0)
     candidates = [sampled[:0], sampled]
@@ -551,7 +588,7 @@ def crossfitted_summands(
         c = np.hstack([c, np.exp(log_f - log_q[:, None]) - 1.0])
         coef = np.vstack([coef, np.zeros((n_laws, coef.shape[1]))])
         candidates.append(np.concatenate([sampled, proposal.alpha.size + np.arange(n_laws)]))
-    return crossfit(y, c, candidates, fold, state.weights, coef, replicate)
+    return crossfit(y, c, candidates, fold, state.weights, coef, replicate, overwrite=True)
 
 
 def replicate_layout(n: int, settings: Settings) -> tuple[int, int]:
@@ -604,15 +641,32 @@ def final_phase(
             coef = np.where((weights > 0)[:, None], proposal.coef, 0.0)
             proposal = proposal._replace(alpha=weights, coef=coef)
     log_f, phi = evaluate(x)
+    if getattr(evaluate, "last_score", None) is not None:  # nothing climbs now: free the (n, M) scores
+        evaluate.last_score = None
     log_c = component_matrix(problem, proposal.components, x, log_f)
-    log_q = proposal_logpdf(problem, proposal, x, log_f)
+    log_q = mixture_logpdf(log_c, proposal.alpha) if proposal.components is not None else log_c[:, 0]
     if settings.final_cv_fit == "crossfit" and proposal.components is not None:
-        terms = crossfitted_summands(proposal, state, log_f, phi, log_c, log_q, replicate, problem.normalised)
+        terms = crossfitted_summands(
+            proposal, state, log_f, phi, log_c, log_q, replicate, problem.normalised, consume=True
+        )
     else:
         terms = summands(proposal, state.targets, log_f, phi, log_c, log_q)
-    pairs = np.zeros((x.shape[0], problem.n_laws * phi.shape[1]))
-    np.add.at(pairs.T, state.targets.pair, (terms * state.targets.combine_sign).T)
+    pairs = pair_sums(terms, state.targets, problem.n_laws * phi.shape[1])
     return FinalSample(index, x, log_f, phi, log_q, terms, pairs, replicate, proposal.alpha)
+
+
+def pair_sums(terms: np.ndarray, targets: Targets, n_pairs: int) -> np.ndarray:
+    """Each (law, output) pair's summands: its targets' terms with their signs, summed.
+
+    When every pair is one positive target (no output changes sign) the terms are
+    the pair summands already and are returned as they are, not copied.
+    """
+    pair, sign = targets.pair, targets.combine_sign
+    if pair.size == n_pairs and np.array_equal(pair, np.arange(n_pairs)) and np.all(sign == 1):
+        return terms
+    pairs = np.zeros((terms.shape[0], n_pairs))
+    np.add.at(pairs.T, pair, (terms * sign).T)
+    return pairs
 
 
 POLYNOMIAL_TAIL = 0.3  # k-hat of |x - median|: a tail like |x|^(-1/k), heavier than Student-t(3.3)
@@ -752,7 +806,7 @@ def estimates_from_summands(pair_summands: np.ndarray, replicate: np.ndarray | N
         mean = means.mean(axis=0)
         cov = np.atleast_2d(np.cov(means, rowvar=False)) / r
         df = float(r - 1)
-    floor = SUMMAND_PRECISION * np.sqrt(np.mean(np.square(pair_summands), axis=0))
+    floor = SUMMAND_PRECISION * np.sqrt(np.einsum("ij,ij->j", pair_summands, pair_summands) / n)
     cov = cov + np.diag(np.square(floor))
     return Estimates(mean, np.sqrt(np.diag(cov)), cov, n, df)
 

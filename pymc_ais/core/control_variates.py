@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .diagnostics import LIGHT_TAIL_KHAT, pareto_khat
+from .diagnostics import LIGHT_TAIL_KHAT, ROWS, pareto_khat
 from .mixture_sampling import replicate_means
 
 RCOND = 1e-3  # singular directions of a standardised design below this share of the largest are dropped
@@ -118,6 +118,7 @@ def _choose_columns(
     default_coef: np.ndarray,
     groups: np.ndarray | None = None,
     margin: float = REFIT_MARGIN,
+    rows: np.ndarray | None = None,
 ):
     """Control variates for one fold: the adaptive coefficients, or a refitted set.
 
@@ -131,33 +132,36 @@ def _choose_columns(
     heavy-tailed control variate (Pareto k-hat of ``g_k / g_alpha`` above ``LIGHT_TAIL_KHAT``) are not
     refitted: such columns can look good on one half and do harm on the other, and the
     error of their coefficients is shared by all replicates of a fold, where the
-    replicate spread cannot see it.
+    replicate spread cannot see it. ``rows`` selects the data (all rows by default)
+    without copying them.
     """
-    half = _halves(y.shape[0], groups)
+    rows = np.arange(y.shape[0]) if rows is None else rows
+    groups = None if groups is None else groups[rows]
+    half = _halves(rows.size, groups)
     every = np.arange(c.shape[1])
+    none = np.zeros((0, y.shape[1]))
     with np.errstate(divide="ignore"):
-        log_c = np.log(c + 1.0)
-    light = np.array([not (pareto_khat(log_c[:, k]) > LIGHT_TAIL_KHAT) for k in every])
+        light = np.array([not (pareto_khat(np.log1p(c[rows, k])) > LIGHT_TAIL_KHAT) for k in every])
     best, best_coef = every, default_coef
     refit = False
-    best_score = _spread(y - c @ default_coef, weights, groups) * 2
+    best_score = _spread(residuals(y, c, every, default_coef, rows), weights, groups) * 2
     for cols in candidates:
         if not light[cols].all():  # a heavy-tailed control variate: refitting is unsafe
             continue
         if cols.size == 0:  # nothing to fit: scored on all the data, like the default
-            score = _spread(y, weights, groups) * 2
+            score = _spread(residuals(y, c, cols, none, rows), weights, groups) * 2
             if score * margin < best_score or not np.isfinite(best_score):
-                best, best_score, best_coef, refit = cols, score, np.zeros((0, y.shape[1])), False
+                best, best_score, best_coef, refit = cols, score, none, False
             continue
         score = 0.0
         for fit in (half, ~half):
-            coef = _least_squares(c[fit][:, cols], y[fit])
-            resid = y[~fit] - c[~fit][:, cols] @ coef
+            coef = _least_squares(c[np.ix_(rows[fit], cols)], y[rows[fit]])
+            resid = residuals(y, c, cols, coef, rows[~fit])
             score += _spread(resid, weights, None if groups is None else groups[~fit])
         if score * margin < best_score or not np.isfinite(best_score):
             best, best_score, refit = cols, score, True
     if refit:
-        best_coef = _least_squares(c[:, best], y)
+        best_coef = _least_squares(c[np.ix_(rows, best)], y[rows])
     return best, best_coef
 
 
@@ -169,6 +173,7 @@ def crossfit(
     weights: np.ndarray,
     default_coef: np.ndarray,
     groups: np.ndarray | None = None,
+    overwrite: bool = False,
 ) -> np.ndarray:
     """Summands ``y - c @ coef`` with coefficients cross-fitted over two folds.
 
@@ -181,12 +186,40 @@ def crossfit(
     least-squares refit on a candidate set, by held-out residual variance; the result
     is applied to the fold. Nothing fitted or chosen ever sees the points it is
     applied to, so each fold's estimate stays exactly unbiased, while the coefficients
-    use half the final sample instead of one adaptive block.
+    use half the final sample instead of one adaptive block. ``overwrite=True``
+    writes the summands into ``y`` (no second (n, T) array).
     """
-    out = np.empty_like(y)
+    choices = []
     for f in (0, 1):
-        fit, apply = fold != f, fold == f
-        fit_groups = None if groups is None else groups[fit]
-        cols, coef = _choose_columns(c[fit], y[fit], candidates, weights, default_coef, fit_groups)
-        out[apply] = y[apply] - c[apply][:, cols] @ coef
+        fit = np.flatnonzero(fold != f)  # rows, not copies of them: (n / 2, T) each
+        choices.append(_choose_columns(c, y, candidates, weights, default_coef, groups, rows=fit))
+    if not overwrite:
+        y = y.copy()
+    for f, (cols, coef) in zip((0, 1), choices):  # both choices made: the folds can be overwritten
+        rows = np.flatnonzero(fold == f)
+        residuals(y, c, cols, coef, rows, out=y)
+    return y
+
+
+def residuals(
+    y: np.ndarray, c: np.ndarray, cols: np.ndarray, coef: np.ndarray, rows=None, out: np.ndarray | None = None
+) -> np.ndarray:
+    """``y - c[:, cols] @ coef`` on ``rows`` (all by default), by blocks of rows.
+
+    One (rows, T) result and no temporary of that size: at a million draws and a
+    hundred targets the plain expression made four of them (400 MB each). With
+    ``out=y`` the residuals replace ``y``'s rows in place.
+    """
+    rows = np.arange(y.shape[0]) if rows is None else rows
+    if out is None:
+        out, place = np.empty((rows.size, y.shape[1])), False
+    else:
+        place = True
+    for r in range(0, rows.size, ROWS):
+        block = rows[r : r + ROWS]
+        values = y[block] - c[np.ix_(block, cols)] @ coef
+        if place:
+            out[block] = values
+        else:
+            out[r : r + ROWS] = values
     return out

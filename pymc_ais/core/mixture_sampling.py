@@ -48,10 +48,12 @@ def sample_mixture(weights: np.ndarray, samplers: list, rng: np.random.Generator
 def replicate_means(values: np.ndarray, replicate: np.ndarray) -> np.ndarray:
     """Mean of ``values`` (n, k) within each replicate label (any integers): (R, k)."""
     _, index = np.unique(replicate, return_inverse=True)
-    r = int(index.max()) + 1
-    sums = np.zeros((r, values.shape[1]))
-    np.add.at(sums, index, values)
-    return sums / np.bincount(index, minlength=r)[:, None]
+    counts = np.bincount(index)
+    if np.any(np.diff(index) < 0):  # replicates not in contiguous runs: gather them
+        order = np.argsort(index, kind="stable")
+        values = values[order]
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return np.add.reduceat(values, starts, axis=0) / counts[:, None]
 
 
 def allocate(alpha: np.ndarray, m: int) -> np.ndarray:

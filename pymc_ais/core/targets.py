@@ -75,6 +75,58 @@ def make_targets(phi: np.ndarray, n_laws: int, centre: np.ndarray | None = None)
     return Targets(as_int(pair), as_int(law), as_int(output), as_int(part), centre[as_int(pair)])
 
 
+def target_values(targets: Targets, phi: np.ndarray) -> np.ndarray:
+    """Each target's output at the points (n, T): centred, and cut to its sign's part."""
+    output = targets.output
+    if output.size == phi.shape[1] and np.array_equal(output, np.arange(output.size)):
+        values = phi.copy()  # one output per target, in order: a plain copy, not a gather
+    else:
+        values = phi[:, output]
+    if np.any(targets.centre):
+        values -= targets.centre
+    for part in (1, -1):
+        columns = targets.part == part
+        if columns.any():
+            values[:, columns] = np.maximum(part * values[:, columns], 0.0)
+    return values
+
+
+def law_blocks(targets: Targets, n_laws: int) -> np.ndarray | None:
+    """Column bounds of each law's targets (they are law-major), or None if not contiguous."""
+    if targets.law.size == 0 or np.any(np.diff(targets.law) < 0):
+        return None
+    return np.searchsorted(targets.law, np.arange(n_laws + 1))
+
+
+EXP_SAFE = 700.0  # |log weight| below which exp neither overflows nor underflows (limit 709)
+
+
+def weighted_terms(targets: Targets, log_f: np.ndarray, phi: np.ndarray, log_q: np.ndarray) -> np.ndarray:
+    """``phi_t f_t / q`` at the points (n, T): the importance-sampling terms of every target.
+
+    The same values as ``ratio(*integrand_log_abs(...), log_q)``, but the weights
+    ``f_l / q`` are formed in log space once per law (n, L) and then multiply the
+    target columns, instead of a log and an exp of every (n, T) entry (a third of a
+    run's time with a hundred targets at a million draws). Weights beyond
+    ``exp(+-EXP_SAFE)``, infinite or NaN ones fall back to the log-space path.
+    """
+    with np.errstate(invalid="ignore"):
+        log_w = log_f - log_q[:, None]
+    finite = np.isfinite(log_w)
+    if np.isnan(log_w).any() or np.any(log_w[~finite] > 0) or np.any(np.abs(log_w[finite]) >= EXP_SAFE):
+        return ratio(*integrand_log_abs(targets, log_f, phi), log_q)
+    weights = np.exp(log_w)
+    values = target_values(targets, phi)
+    bounds = law_blocks(targets, log_f.shape[1])
+    if bounds is None:
+        values *= weights[:, targets.law]
+        return values
+    for law in range(log_f.shape[1]):
+        if bounds[law] < bounds[law + 1]:
+            values[:, bounds[law] : bounds[law + 1]] *= weights[:, law : law + 1]
+    return values
+
+
 def integrand_log_abs(targets: Targets, log_f: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``log |phi_t f_t|`` (n, T) and the sign of ``phi_t f_t`` (n, T) at the points.
 
@@ -82,24 +134,17 @@ def integrand_log_abs(targets: Targets, log_f: np.ndarray, phi: np.ndarray) -> t
     costs a tenth of a second per call); the laws' columns are contiguous blocks
     (targets are law-major), so each law's log-density is added by broadcasting.
     """
-    values = phi[:, targets.output]
-    if np.any(targets.centre):
-        values -= targets.centre
-    for part in (1, -1):
-        columns = targets.part == part
-        if columns.any():
-            values[:, columns] = np.maximum(part * values[:, columns], 0.0)
+    values = target_values(targets, phi)
     sign = np.sign(values)
     with np.errstate(divide="ignore"):
         log_abs = np.log(np.abs(values, out=values), out=values)
-    laws = targets.law
-    if laws.size and np.all(np.diff(laws) >= 0):
-        bounds = np.searchsorted(laws, np.arange(log_f.shape[1] + 1))
+    bounds = law_blocks(targets, log_f.shape[1])
+    if bounds is not None:
         for l in range(log_f.shape[1]):
             if bounds[l] < bounds[l + 1]:
                 log_abs[:, bounds[l] : bounds[l + 1]] += log_f[:, l : l + 1]
     else:
-        log_abs += log_f[:, laws]
+        log_abs += log_f[:, targets.law]
     return log_abs, sign
 
 

@@ -179,9 +179,12 @@ def estimate_tree(result: RunResult, model_problem, ci_prob: float, keep_draws=T
         "estimates": estimates_dataset(result, labels, ci_prob, law_names, laws.coords),
         "adaptation": adaptation_dataset(result, list(mp.core_labels), law_names),
     }
-    rows = kept_rows(result.final.x.shape[0], keep_draws)
+    n = result.final.x.shape[0]
+    rows = kept_rows(n, keep_draws)
     if rows.size:
         final = result.final
+        if rows.size == n:  # every draw: views of the final arrays, not copies (GBs at 1e6 draws)
+            rows = slice(None)
         kept = result._replace(final=final._replace(x=final.x[rows], log_f=final.log_f[rows], log_q=final.log_q[rows]))
         groups["samples"] = draws_dataset(mp.natural(final.x[rows]), laws.free_dims, laws.model_coords)
         groups["log_weights"] = log_weights_dataset(kept, law_names)

@@ -11,7 +11,7 @@ from pymc_ais.core.aiscv import (
     tail_khat,
     weight_bound,
 )
-from pymc_ais.core.diagnostics import diagnostics
+from pymc_ais.core.diagnostics import diagnostics, pareto_khat
 
 
 def _problem(log_initial=None):
@@ -75,3 +75,29 @@ def test_integrand_ess_counts_the_draws_an_event_rests_on():
     phi[:, 2] = 0.0  # never reached
     diag = diagnostics(log_f, phi, log_q, mcse=np.ones(3))
     np.testing.assert_allclose(diag["ess_integrand"], [40.0, 1.0, 0.0])
+
+
+def _psis_khat(log_ratios):
+    """k-hat of arviz-stats' full PSIS smoothing (the reference)."""
+    import warnings
+
+    from arviz_stats.base.array import array_stats
+
+    finite = log_ratios[np.isfinite(log_ratios)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return float(array_stats.psislw(-finite, r_eff=1.0)[1])
+        except ValueError:
+            return np.nan
+
+
+def test_partitioned_khat_is_psis_khat_exactly():
+    rng = np.random.default_rng(3)
+    for trial in range(60):
+        n = int(rng.integers(40, 4000))
+        x = [rng.standard_normal(n), rng.standard_t(2, n), 3 * np.log(rng.pareto(1.5, n) + 1e-12)][trial % 3]
+        if trial % 5 == 0:
+            x[rng.integers(0, n, 4)] = -np.inf
+        ours, reference = pareto_khat(x), _psis_khat(x)
+        assert ours == reference or (np.isnan(ours) and np.isnan(reference)), (trial, ours, reference)

@@ -42,3 +42,28 @@ def test_blend_mixes_two_mixtures_with_the_given_share():
     y = np.random.default_rng(2).normal(size=(10, 2))
     expected = np.log(0.8 * np.exp(gm.logpdf(a, y)) + 0.2 * np.exp(gm.logpdf(b, y)))
     np.testing.assert_allclose(gm.logpdf(mixed, y), expected, rtol=1e-12)
+
+
+def _scipy_logpdf(mixture, y):
+    """Reference density of a mixture: scipy's Gaussians, summed with their weights."""
+    parts = [
+        multivariate_normal(m, c @ c.T).logpdf(y) + lw
+        for lw, m, c in zip(mixture.log_weights, mixture.means, mixture.chols)
+    ]
+    return np.logaddexp.reduce(np.stack(parts, axis=1), axis=1)
+
+
+def test_many_densities_with_shared_kernel_runs_match_scipy():
+    # three targets blend their own Gaussian with ONE kernel estimate, a fourth is an EM mixture
+    rng = np.random.default_rng(2)
+    kernel = gm.fit_kernel(rng.normal(size=(30, 3)), rng.normal(size=30), np.eye(3))
+    fits = [gm.gaussian(rng.normal(size=3), (1 + k) * np.eye(3)) for k in range(3)]
+    mixtures = [gm.blend(g, kernel, 0.05) for g in fits]
+    mixtures.append(gm.blend(fits[0], fits[1], 0.3))
+    mixtures.append(fits[2])
+    y = rng.normal(size=(50, 3)) * 2
+    got = gm.many_logpdf(mixtures, y)
+    for i, mixture in enumerate(mixtures):
+        np.testing.assert_allclose(got[:, i], _scipy_logpdf(mixture, y), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(gm.logpdf(mixture, y), _scipy_logpdf(mixture, y), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(gm.logpdf(kernel, y), _scipy_logpdf(kernel, y), rtol=1e-10, atol=1e-10)
