@@ -15,6 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
         ("quickstart.py", [], "identical = True"),
         ("prior_sensitivity.py", ["--plot", "{tmp}/prior.png"], "plot saved"),
         ("posterior_prior_sensitivity.py", [], "log Bayes factors against the half-Cauchy(5) prior"),
+        ("sobol_indices.py", ["--plot", "{tmp}/sobol.png"], "plot saved"),
     ],
 )
 def test_example_runs(script, extra, expected, tmp_path):
@@ -27,5 +28,5 @@ def test_example_runs(script, extra, expected, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert expected in done.stdout
-    if script == "prior_sensitivity.py":
-        assert (tmp_path / "prior.png").stat().st_size > 10_000
+    for plot in tmp_path.glob("*.png"):
+        assert plot.stat().st_size > 10_000
