@@ -25,6 +25,7 @@ from .runner import (
     check_draws,
     check_options,
     check_weights,
+    checkpoint_record,
     failures_record,
     finish,
     ledger,
@@ -301,4 +302,5 @@ def estimate(
         result=result,
         settings=settings_record(settings, surrogate, surrogate_pilot),
         failures=failures_record(dispatcher, result, list(mp.laws.names)),
+        checkpoint=checkpoint_record(dispatcher),
     )

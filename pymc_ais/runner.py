@@ -137,6 +137,13 @@ def failures_record(dispatcher: Dispatcher, result: RunResult, law_names) -> dic
     return record
 
 
+def checkpoint_record(dispatcher: Dispatcher) -> dict | None:
+    """Where the run's checkpoint is and how many callable evaluations were read back from it."""
+    if dispatcher.store is None:
+        return None
+    return {"path": str(dispatcher.store.path), "evaluations_read": dispatcher.reused}
+
+
 def settings_record(settings: Settings, surrogate: str | None, surrogate_pilot: float) -> dict:
     """Every setting of the run, surrogate tuning included, for ``attrs["settings"]``."""
     record = {k: v for k, v in dataclasses.asdict(settings).items()}
@@ -160,6 +167,7 @@ def finish(
     result: RunResult,
     settings: dict,
     failures: dict | None = None,
+    checkpoint: dict | None = None,
 ) -> xr.DataTree:
     """Write the attrs and emit the reliability warnings of a result."""
     write_attrs(
@@ -167,5 +175,7 @@ def finish(
     )
     if failures is not None:
         tree.attrs["failures"] = json.dumps(failures)
+    if checkpoint is not None:
+        tree.attrs["checkpoint"] = json.dumps(checkpoint)
     check_result(tree)
     return tree

@@ -26,6 +26,7 @@ from .runner import (
     check_draws,
     check_options,
     check_weights,
+    checkpoint_record,
     failures_record,
     finish,
     ledger,
@@ -284,6 +285,7 @@ def sobol(
         result=result,
         settings=settings_record(settings, surrogate, surrogate_pilot),
         failures=failures_record(dispatcher, result, ["f"]),
+        checkpoint=checkpoint_record(dispatcher),
     )
 
 

@@ -1,5 +1,6 @@
 """Checkpoint and resume: a run killed with SIGKILL continues to the uninterrupted result."""
 
+import json
 import os
 import runpy
 import signal
@@ -118,6 +119,9 @@ def test_a_finished_checkpoint_gives_its_result_without_running_the_model(tmp_pa
     n_calls = len(calls)
     again = pa.estimate({"m2": simulator}, model=model, draws=2000, progressbar=False, checkpoint=tmp_path / "c")
     assert len(calls) == n_calls  # the seed was stored; every evaluation read back
+    record = json.loads(again.attrs["checkpoint"])
+    assert record["evaluations_read"] == sum(calls) and record["path"] == str(tmp_path / "c")
+    assert json.loads(first.attrs["checkpoint"])["evaluations_read"] == 0
     assert again["estimates"]["mean"].values.tobytes() == first["estimates"]["mean"].values.tobytes()
     with pytest.raises(ValueError, match="belongs to a run with random_seed="):
         pa.estimate({"m2": simulator}, model=model, draws=2000, random_seed=5, checkpoint=tmp_path / "c")
