@@ -119,11 +119,16 @@ class Indices(NamedTuple):
 
 
 def sobol_indices(mean: np.ndarray, cov: np.ndarray, n_groups: int, kinds: Sequence[str]) -> Indices:
-    """Sobol' indices from the pick-freeze expectations (variance first, see pick_freeze_problem)."""
+    """Sobol' indices from the pick-freeze expectations (variance first, see pick_freeze_problem).
+
+    A variance estimate that is not positive (a tiny budget, a failed control variate)
+    leaves every index undefined: they are NaN, and the caller says why.
+    """
     v = mean[0]
-    if not v > 0:
-        raise ValueError(f"the estimated variance of the output is {v:.3g}: the indices are undefined")
     kinds = tuple(k for k in INDICES if k in kinds)
+    if not v > 0:
+        undefined = np.full((len(kinds), n_groups), np.nan)
+        return Indices(kinds, undefined, undefined.copy(), float(v), float(np.sqrt(max(cov[0, 0], 0.0))))
     found = ratios(mean, cov, np.arange(1, 1 + len(kinds) * n_groups), 0)
     shape = (len(kinds), n_groups)
     return Indices(

@@ -45,6 +45,26 @@ def _failure_messages(idata: xr.DataTree) -> list[str]:
     ]
 
 
+def _undefined_indices(idata: xr.DataTree) -> list[str]:
+    """A Sobol' result whose variance estimate is not positive: every index is NaN."""
+    if "sensitivity" not in idata.children:
+        return []
+    variance = idata["sensitivity"].attrs.get("output_variance")
+    if variance is None or variance > 0:
+        return []
+    spread = idata["sensitivity"].attrs.get("output_variance_mcse", np.nan)
+    if variance == 0 and spread == 0:
+        return [
+            "the output took one value on every draw: its estimated variance is 0 and every Sobol' index is "
+            "undefined (NaN). Check that the output depends on the inputs where they have mass."
+        ]
+    return [
+        f"the estimated variance of the output is {variance:.3g} (mcse {spread:.2g}), not positive: every "
+        "Sobol' index is undefined (NaN). The budget is too small for this output, or its surrogate control "
+        "failed: use more draws, or surrogate=None. The pick-freeze estimates are in the 'estimates' group."
+    ]
+
+
 def check_result(idata: xr.DataTree) -> list[str]:
     """Emit a :class:`ReliabilityWarning` for each problem found; return the messages."""
     ds = idata["estimates"].to_dataset()
@@ -73,6 +93,7 @@ def check_result(idata: xr.DataTree) -> list[str]:
             "its error bar to be trusted. Use more draws."
         )
     messages.extend(_failure_messages(idata))
+    messages.extend(_undefined_indices(idata))
     for message in messages:
         warnings.warn(message, ReliabilityWarning, stacklevel=3)
     return messages

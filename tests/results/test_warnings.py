@@ -112,3 +112,24 @@ def test_bounded_means_do_not_warn_and_keep_an_error_bar():
         est = idata["estimates"]
         assert np.all(est["mcse"].values > 0), seed
         assert np.all(np.abs(est["mean"].values - truth) < 4 * est["mcse"].values), seed
+
+
+def test_sobol_of_a_constant_output_is_nan_and_warns_without_losing_the_run():
+    with pm.Model() as model:
+        a = pm.Normal("a", 0.0, 1.0)
+        pm.Normal("b", 0.0, 1.0)
+    constant = pm.math.abs(a) * 0.0 + 2.0  # depends on a in the graph, constant in value
+    with pytest.warns(pa.ReliabilityWarning, match="the output took one value on every draw"):
+        idata = pa.sobol(constant, model=model, draws=400, random_seed=0, progressbar=False)
+    assert np.isnan(idata["sensitivity"]["mean"].values).all()
+    assert idata["sensitivity"].attrs["output_variance"] == 0.0
+    assert 0 < idata.attrs["evaluations"] <= 400 and "estimates" in idata.children
+
+
+def test_a_negative_variance_estimate_leaves_nan_indices():
+    from pymc_ais.core.estimands import sobol_indices
+
+    mean = np.array([-1e-4, 0.2, 0.3])
+    found = sobol_indices(mean, np.eye(3) * 1e-6, 2, ("first",))
+    assert np.isnan(found.mean).all() and np.isnan(found.mcse).all()
+    assert found.variance == -1e-4 and found.variance_mcse == pytest.approx(1e-3)
