@@ -46,10 +46,11 @@ def to_posterior(idata: xr.DataTree, draws: int | None = None, random_seed=None,
         effective sample size of the laws' weights (so that duplicates stay few and
         ArviZ's ESS of the draws is not far above the information they hold).
     random_seed : seed of the resampling.
-    model : pm.Model, optional
-        The run's model (one law). With it, the groups ``log_prior`` (each free
-        variable's prior log-density, natural space) and ``log_likelihood`` (each observed
-        variable's pointwise log-likelihood) are filled at the resampled draws, so that
+    model : pm.Model, or a dict {law name: pm.Model}, optional
+        The run's model (one law), or the run's ``models=`` (several laws). With it, the
+        groups ``log_prior`` (each free variable's prior log-density, natural space) and
+        ``log_likelihood`` (each observed variable's pointwise log-likelihood) are filled
+        at the resampled draws (each law's at its own, dim ``model``), so that
         ``arviz_stats.psense_summary`` and LOO run on the result.
 
     Returns
@@ -112,11 +113,37 @@ def to_posterior(idata: xr.DataTree, draws: int | None = None, random_seed=None,
         ),
     }
     groups = {name: resampled}
-    if model is not None:
-        if several:
-            raise ValueError("model= fills log_prior and log_likelihood for one law; this run has several")
+    if model is not None and not several:
+        if isinstance(model, dict):
+            raise ValueError("this run has one law: pass model= the pm.Model itself, not a dict")
         groups.update(pointwise_groups(model, resampled))
+    elif model is not None:
+        groups.update(_pointwise_per_law(model, resampled, log_weight["model"]))
     return xr.DataTree.from_dict(groups)
+
+
+def _pointwise_per_law(models, resampled: xr.Dataset, laws: xr.DataArray) -> dict:
+    """``log_prior`` and ``log_likelihood`` of several laws, each at its own draws, dim ``model``."""
+    names = [str(v) for v in laws.values]
+    if not isinstance(models, dict):
+        raise ValueError(
+            f"this run has {len(names)} laws: pass model= a dict {{law name: pm.Model}} (the run's models=), "
+            f"with the names {names}"
+        )
+    missing = [law for law in names if law not in models]
+    if missing:
+        raise ValueError(f"model= has no model for law {missing[0]!r}; the run's laws are {names}")
+    per_law = [pointwise_groups(models[law], resampled.sel(model=law, drop=True)) for law in names]
+    out = {}
+    for group in per_law[0]:
+        found = [groups.get(group) for groups in per_law]
+        if any(ds is None or set(ds.data_vars) != set(found[0].data_vars) for ds in found):
+            raise ValueError(
+                f"the laws' models differ in the variables of {group!r}: fill it per law, with one law's "
+                "draws (idata[...] of that law) and its model"
+            )
+        out[group] = xr.concat(found, dim=laws).transpose("chain", "draw", "model", ...)
+    return out
 
 
 def pointwise_groups(model, draws: xr.Dataset) -> dict:

@@ -81,3 +81,24 @@ def test_log_prior_and_log_likelihood_groups_match_scipy():
     np.testing.assert_allclose(loglik, stats.norm(m, s).logpdf(Y), rtol=1e-10)
     assert post["log_likelihood"]["y"].dims == ("chain", "draw", "obs")
     psense_summary(post, var_names=["mu"])  # arviz-stats' power-scaling diagnostic runs on these draws
+
+
+def test_log_prior_and_log_likelihood_of_several_laws_follow_each_laws_prior():
+    wide, narrow = regression_like(2.0), regression_like(0.5)
+    idata = pa.estimate(
+        {"mu": "mu"}, models={"wide": wide, "narrow": narrow}, draws=4_000, random_seed=4, progressbar=False
+    )
+    post = pa.to_posterior(idata, draws=300, random_seed=0, model={"wide": wide, "narrow": narrow})
+    assert post["log_prior"]["mu"].dims == ("chain", "draw", "model")
+    assert post["log_likelihood"]["y"].dims == ("chain", "draw", "model", "obs")
+    for law, sd in (("wide", 2.0), ("narrow", 0.5)):
+        mu = post["posterior"]["mu"].sel(model=law).values[0]
+        np.testing.assert_allclose(
+            post["log_prior"]["mu"].sel(model=law).values[0], stats.norm(0, sd).logpdf(mu), rtol=1e-10
+        )
+        loglik = post["log_likelihood"]["y"].sel(model=law).values[0]
+        np.testing.assert_allclose(loglik, stats.norm(mu[:, None], 1.0).logpdf(Y), rtol=1e-10)
+    with pytest.raises(ValueError, match="pass model= a dict"):
+        pa.to_posterior(idata, model=wide)
+    with pytest.raises(ValueError, match="no model for law 'narrow'"):
+        pa.to_posterior(idata, model={"wide": wide})
