@@ -86,3 +86,18 @@ def test_a_discontinuous_output_keeps_a_large_leave_one_out_error():
 def test_germs_are_checked():
     with pytest.raises(ValueError, match="germs"):
         fit_chaos(np.random.default_rng(0).random((10, 2)), np.zeros(10), ("legendre",))
+
+
+def test_matching_pursuit_skips_a_dependent_column_without_a_gap():
+    # columns 2 and 3 are equal: the second is skipped, and the kept terms still solve exactly
+    from pymc_ais.core.chaos import _omp_path
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, size=200)
+    basis = np.column_stack([np.ones(200), x, x**2, x**2, x**3])
+    y = 1.0 + 2.0 * x - 0.5 * x**2 + 0.25 * x**3
+    chosen, error, coef = _omp_path(basis, y, 5)
+    assert len(chosen) == coef.size and len(set(chosen)) == len(chosen)
+    assert not {2, 3} <= set(chosen)
+    np.testing.assert_allclose(basis[:, chosen] @ coef, y, atol=1e-10)
+    assert error < 1e-12
