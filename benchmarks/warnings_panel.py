@@ -94,7 +94,44 @@ def moderate_probabilities():
     return m, {"p1": s > 1, "p2": s > 2}, ndtr(-np.array([1.0, 2.0])), 5000
 
 
+def normal_posterior():
+    """Posterior of a normal mean (prior N(0, 2), ten observations, unit noise): conjugate."""
+    y = np.array([0.8, 1.9, 1.2, 0.4, 1.5, 2.2, 0.9, 1.1, 1.6, 0.7])
+    with pm.Model() as m:
+        mu = pm.Normal("mu", 0, 2)
+        pm.Normal("y", mu, 1, observed=y)
+    precision = 1 / 4 + y.size
+    mean, var = y.sum() / precision, 1 / precision
+    truth = np.array([mean, var + mean**2, stats.norm(mean, np.sqrt(var)).sf(1.0)])
+    return m, {"mu": mu, "mu2": mu**2, "p_mu_above_1": mu > 1}, truth, 5000
+
+
+def beta_binomial_posterior():
+    """Posterior of a success probability (prior Beta(2, 2), 14 successes in 20): Beta(16, 8)."""
+    with pm.Model() as m:
+        p = pm.Beta("p", 2, 2)
+        pm.Binomial("k", n=20, p=p, observed=14)
+    post = stats.beta(16, 8)
+    truth = np.array([post.mean(), post.var() + post.mean() ** 2, post.sf(0.8)])
+    return m, {"p": p, "p2": p**2, "p_above_0.8": p > 0.8}, truth, 5000
+
+
 # --- hostile panel ------------------------------------------------------------------
+
+
+def bimodal_posterior():
+    """A normal mean seen through its square: mu ~ N(0, 5), y ~ N(mu^2, 1), y = 9; modes at +-3.
+
+    A start at one mode (the Laplace approximation) must find the other; E[mu] = 0 and
+    P(mu > 0) = 1/2 by symmetry, E[mu^2] by quadrature.
+    """
+    with pm.Model() as m:
+        mu = pm.Normal("mu", 0, 5)
+        pm.Normal("y", mu**2, 1, observed=9.0)
+    density = lambda z: stats.norm(0, 5).pdf(z) * stats.norm(z**2, 1).pdf(9.0)
+    z_norm, _ = integrate.quad(density, -12, 12, points=[-3, 3], epsabs=1e-14)
+    m2, _ = integrate.quad(lambda z: z**2 * density(z), -12, 12, points=[-3, 3], epsabs=1e-14)
+    return m, {"mu": mu, "mu2": mu**2, "p_positive": mu > 0}, np.array([0.0, m2 / z_norm, 0.5]), 5000
 
 
 def rare_linear():
@@ -140,8 +177,35 @@ def rare_product():
     return m, {"p": b * d > t}, np.array([truth]), 20_000
 
 
-BENIGN = [bounded, gaussian_moments, lognormal_gamma, cantilever, moderate_probabilities]
-HOSTILE = [rare_linear, student_t_variance, four_branch, cauchy_abs, rare_product]
+def posterior_infinite_moment():
+    """E[sigma^2 | y] for sigma ~ HalfCauchy(1), y ~ N(0, sigma), y = 0.5: infinite.
+
+    The posterior's tail falls as sigma^-3, so every run is wrong.
+    """
+    with pm.Model() as m:
+        sigma = pm.HalfCauchy("sigma", 1.0)
+        pm.Normal("y", 0.0, sigma, observed=0.5)
+    return m, {"sigma2": sigma**2}, np.array([np.inf]), 5000
+
+
+BENIGN = [
+    bounded,
+    gaussian_moments,
+    lognormal_gamma,
+    cantilever,
+    moderate_probabilities,
+    normal_posterior,
+    beta_binomial_posterior,
+]
+HOSTILE = [
+    rare_linear,
+    student_t_variance,
+    four_branch,
+    cauchy_abs,
+    rare_product,
+    bimodal_posterior,
+    posterior_infinite_moment,
+]
 
 
 def run_case(case, seeds):
