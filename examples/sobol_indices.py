@@ -16,11 +16,15 @@ Run:  python examples/sobol_indices.py [--quick] [--plot sobol.png]
 
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pymc as pm
 
 import pymc_ais as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quickstart import beam_model  # noqa: E402  (the same beam, defined once)
 
 A, B = 7.0, 0.1
 
@@ -41,21 +45,10 @@ def ishigami(draws: int):
     return pa.sobol(y, model=model, draws=draws, surrogate="chaos", random_seed=1, progressbar=False)
 
 
-def lognormal_params(mean, cov):
-    sigma = np.sqrt(np.log1p(cov**2))
-    return np.log(mean) - sigma**2 / 2, sigma
-
-
 def cantilever(draws: int):
-    with pm.Model() as beam:
-        fx = pm.LogNormal("F_X", *lognormal_params(556.8, 0.08))
-        fy = pm.LogNormal("F_Y", *lognormal_params(453.6, 0.08))
-        e = pm.LogNormal("E", *lognormal_params(200.0, 0.06))
-        w = pm.Normal("w", 0.062, 0.0062)
-        t = pm.Normal("t", 0.0987, 0.00987)
-        length = pm.Normal("L", 4.29, 0.429)
-    deflection = 4 * length**3 / (e * 1e9 * w * t) * pm.math.sqrt((fx / w**2) ** 2 + (fy / t**2) ** 2)
-    return pa.sobol(deflection, model=beam, draws=draws, surrogate="chaos", random_seed=2, progressbar=False)
+    """The quick start's beam; its deflection D is a Deterministic of the model."""
+    beam = beam_model()
+    return pa.sobol(beam["D"], model=beam, draws=draws, surrogate="chaos", random_seed=2, progressbar=False)
 
 
 def table(idata, truth: dict | None = None) -> str:
