@@ -24,6 +24,7 @@ incremental QR factorisation, in a few dozen lines of numpy, with no new depende
 
 from __future__ import annotations
 
+import functools
 from math import lgamma
 from typing import NamedTuple
 
@@ -68,12 +69,16 @@ def orthonormal_table(z: np.ndarray, germ: str, degree: int) -> np.ndarray:
     return table * np.exp(-0.5 * np.array([lgamma(k + 1) for k in orders]))
 
 
+@functools.lru_cache(maxsize=64)
 def hyperbolic_indices(dim: int, degree: int, q: float = Q_NORM) -> np.ndarray:
     """Multi-indices (K, dim) with ``sum alpha_i^q <= degree^q``, constant term first.
 
-    Sorted by total degree, so a basis of degree p starts with the basis of degree p - 1.
+    Sorted by shell (the least degree whose truncation holds the index), then by total
+    degree: the basis of degree p is the basis of degree p - 1 followed by new terms,
+    so a degree search only builds the new columns. Read-only (the result is cached).
     """
-    bound = degree**q * (1 + 1e-12)
+    slack = 1 + 1e-12
+    bound = degree**q * slack
     out: list[tuple[int, ...]] = []
 
     def extend(prefix: list[int], used: float) -> None:
@@ -87,18 +92,29 @@ def hyperbolic_indices(dim: int, degree: int, q: float = Q_NORM) -> np.ndarray:
 
     extend([], 0.0)
     indices = np.array(out, dtype=np.int64).reshape(-1, dim)
-    order = np.lexsort(tuple(indices[:, ::-1].T) + (indices.sum(axis=1),))
-    return indices[order]
+    norms = np.sum(np.where(indices > 0, indices.astype(np.float64) ** q, 0.0), axis=1)
+    shell = np.argmax(norms[:, None] <= np.arange(degree + 1) ** q * slack, axis=1)
+    order = np.lexsort(tuple(indices[:, ::-1].T) + (indices.sum(axis=1), shell))
+    indices = indices[order]
+    indices.flags.writeable = False
+    return indices
 
 
 def design_matrix(z: np.ndarray, germs: tuple[str, ...], indices: np.ndarray) -> np.ndarray:
     """The basis (n, K) at germ points ``z`` (n, d): products of one-dimensional polynomials."""
     top = indices.max(axis=0) if indices.size else np.zeros(z.shape[1], dtype=np.int64)
     tables = [orthonormal_table(z[:, i], germs[i], int(top[i])) for i in range(z.shape[1])]
-    out = np.ones((z.shape[0], indices.shape[0]))
-    for i in range(z.shape[1]):
-        if top[i] > 0:
-            out *= tables[i][:, indices[:, i]]
+    return _products(tables, indices)
+
+
+def _products(tables: list[np.ndarray], indices: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Basis columns of ``indices`` (K, d) from each input's polynomial table (n, degree + 1)."""
+    n = tables[0].shape[0]
+    out = np.ones((n, indices.shape[0])) if out is None else out
+    out[...] = 1.0
+    for i, table in enumerate(tables):
+        if indices.size and indices[:, i].max() > 0:
+            out *= table[:, indices[:, i]]
     return out
 
 
@@ -266,14 +282,24 @@ def fit_chaos(
         raise ValueError(f"germs must name one of {GERMS} per input, got {germs!r}")
     z = germ_values(u, tuple(germs))
     max_terms = max(2, int(MAX_TERMS_SHARE * n))
+    tables = [orthonormal_table(z[:, i], germs[i], max_degree) for i in range(d)]
+    max_columns = max(int(MAX_DESIGN // n), 1)
+    buffer = np.empty((n, 0), order="F")  # the basis of the last degree, columns contiguous
+    built = 0
     best: Chaos | None = None
     for degree in range(1, max_degree + 1):
         indices = hyperbolic_indices(d, degree, q)
-        if indices.shape[0] > 20 * n or indices.shape[0] * n > MAX_DESIGN:  # too many candidates
+        size = indices.shape[0]
+        if size > 20 * n or size > max_columns:  # too many candidates
             break
-        basis = design_matrix(z, tuple(germs), indices)
-        chosen, error, coef = _omp_path(basis, y, min(max_terms, indices.shape[0]))
-        candidate = Chaos(indices[chosen], coef, tuple(germs), degree, float(error))
+        if size > buffer.shape[1]:  # grow by doubling: each degree only adds its new terms
+            grown = np.empty((n, min(max(size, 2 * buffer.shape[1]), max_columns)), order="F")
+            grown[:, :built] = buffer[:, :built]
+            buffer = grown
+        _products(tables, indices[built:], out=buffer[:, built:size])
+        built = size
+        chosen, error, coef = _omp_path(buffer[:, :size], y, min(max_terms, size))
+        candidate = Chaos(np.array(indices[chosen]), coef, tuple(germs), degree, float(error))
         if best is None or candidate.loo_error < best.loo_error:
             best = candidate
         elif degree >= best.degree + PATIENCE:
