@@ -13,14 +13,18 @@ import xarray as xr
 from .checkpoint import open_checkpoint
 from .core.dispatch import Dispatcher
 from .core.evaluator import Evaluator
+from .core.output_chaos import output_chaos_control
 from .core.settings import Settings
 from .core.surrogate import surrogate_requested
 from .core.surrogate_control import MAX_PILOT_SHARE, output_control, pilot_fits, pilot_size
+from .core.widened_law import widened_problem
 from .model import build
 from .model.posterior_start import posterior_start, posterior_weights, shifted, starting_problem
 from .results.datatree import estimate_tree
 from .results.posterior import evidence_dataset, posterior_result
 from .runner import (
+    CHAOS_MAX_PILOT_SHARE,
+    CHAOS_MIN_PILOT,
     check_ci_prob,
     check_draws,
     check_options,
@@ -29,6 +33,7 @@ from .runner import (
     failures_record,
     finish,
     ledger,
+    plain_residual_settings,
     run_sampler,
     settings_record,
 )
@@ -93,16 +98,21 @@ def estimate(
         (relative precision, the default), ``1``, or one positive weight per expectation.
     family : "gaussian" or "mixture"
         Auxiliary density per expectation: one Gaussian, or a Gaussian mixture.
-    surrogate : None (default) or "polynomial"
-        With "polynomial", a pilot of the initial law (``surrogate_pilot`` of the budget)
-        fits a polynomial surrogate s of each output (degree, and log or linear space,
-        by held-out error); the sampler then estimates ``E_f[phi - beta s]`` and
-        ``beta E_f[s]`` is added, computed by randomized QMC on the surrogate alone
-        under each law (no model run; its error is in the error bars). Unbiased
-        whatever the fit; an output the surrogate does not help is left as it is. For
-        smooth outputs of a few inputs it can divide the variance by orders of
-        magnitude; each input law needs a quantile map (univariate distributions with
-        an inverse CDF, multivariate normals) when there are several. See
+    surrogate : None (default), "auto", "chaos" or "polynomial"
+        A surrogate s of each output, fitted on a pilot of the initial law, becomes its
+        control variate: the sampler estimates ``E_f[phi - beta s]`` and ``beta E_f[s]``
+        is added. Unbiased whatever the fit; an output the surrogate does not help is
+        left as it is. "chaos" (one law of independent univariate inputs with CDFs): a
+        sparse polynomial chaos per output (:mod:`pymc_ais.core.output_chaos`), whose
+        mean is exact; its pilot doubles while that pays, indicators are left alone,
+        and when every output is controlled the residuals are sampled plainly by
+        randomized QMC. "polynomial": a polynomial in the inputs (degree, and log or
+        linear space, by held-out error), its mean computed by randomized QMC on the
+        surrogate alone under each law (no model run; its error is in the error
+        bars); with several laws each needs a quantile map (univariate distributions
+        with an inverse CDF, multivariate normals). "auto": the chaos where it
+        applies, the polynomial otherwise. For smooth outputs of a few inputs either
+        can divide the variance by orders of magnitude. See
         :mod:`pymc_ais.core.surrogate_control`.
     surrogate_pilot : float
         Fraction of the budget spent on the surrogate's pilot.
@@ -208,7 +218,7 @@ def estimate(
     check_options(options)
     weights = check_weights(weights)
     Settings(budget=draws, weights=weights, family=family, **options)  # bad options fail before compiling
-    use_surrogate = surrogate_requested(surrogate, surrogate_pilot)
+    use_surrogate = surrogate_requested(surrogate, surrogate_pilot, kinds=("auto", "chaos", "polynomial"))
     mp = build(expectations, model, models, compile_kwargs)
     dispatcher.store, random_seed = open_checkpoint(
         checkpoint,
@@ -264,21 +274,9 @@ def estimate(
             weights=posterior_weights(settings.weights, mp.laws.n_laws, len(mp.labels)),
         )
     if use_surrogate:
-        pilot = pilot_size(surrogate_pilot, draws, problem.dim)
-        if not pilot_fits(pilot, draws):
-            raise ValueError(
-                f"draws={draws} is too small for a surrogate in {problem.dim} dimensions: its pilot alone "
-                f"needs {pilot} evaluations, more than {MAX_PILOT_SHARE:g} of the budget; raise draws or "
-                "pass surrogate=None"
-            )
-        law_quantile = mp.laws.law_quantile()
-        if law_quantile is None and mp.laws.n_laws > 1:
-            raise ValueError(
-                "surrogate='polynomial' with several input laws needs every law's quantile map, and some "
-                "law has a distribution without an inverse CDF; pass surrogate=None"
-            )
-        control = output_control(problem, law_quantile, pilot, rng, final_points=draws - pilot)
-        settings = dataclasses.replace(settings, budget=draws - pilot)
+        control, problem, settings, pilot, surrogate_note = _output_surrogate(
+            surrogate, surrogate_pilot, mp.laws, problem, settings, draws, rng
+        )
     result = run_sampler(problem, settings, rng, progressbar, control)
     log_evidence = None
     if start is not None:
@@ -289,8 +287,9 @@ def estimate(
             log_evidence, result, list(mp.laws.names), ci_prob, mp.laws.improper, mp.laws.coords
         )
         idata.attrs["posterior_start"] = start.origin
+    if use_surrogate:
+        idata.attrs["surrogate"] = surrogate_note
     if control is not None:
-        idata.attrs["surrogate"] = control.description
         note = "with a surrogate, these refer to the residual outputs phi - beta s that were sampled"
         idata["adaptation"].attrs["note"] = note
         idata["estimates"]["pareto_k"].attrs["note"] = note
@@ -304,3 +303,67 @@ def estimate(
         failures=failures_record(dispatcher, result, list(mp.laws.names)),
         checkpoint=checkpoint_record(dispatcher),
     )
+
+
+def _output_surrogate(surrogate, surrogate_pilot, laws, problem, settings, draws, rng):
+    """The surrogate control of :func:`estimate`: ``(control, problem, settings, pilot, note)``.
+
+    "auto" takes the chaos where the law allows it and the polynomial otherwise, and
+    quietly goes without one when the budget cannot pay its pilot. With a chaos, the
+    pilot and the residuals are drawn from the law widened in the tails of its
+    unbounded inputs (:mod:`pymc_ais.core.widened_law`), which the problem returned
+    starts from.
+    """
+    cdf_map = laws.cdf_map() if surrogate in ("auto", "chaos") else None
+    if surrogate == "chaos" and cdf_map is None:
+        raise ValueError(
+            "surrogate='chaos' needs a single input law of independent univariate inputs with a CDF "
+            "(no models= or grid, no multivariate or dependent inputs); use surrogate='polynomial'"
+        )
+    if cdf_map is not None:
+        pilot = max(int(surrogate_pilot * draws), CHAOS_MIN_PILOT)
+        if pilot > CHAOS_MAX_PILOT_SHARE * draws or draws - pilot < settings.minimum_budget:
+            message = (
+                f"draws={draws} is too small for a chaos surrogate: its pilot needs {pilot} evaluations and "
+                f"the sampler at least {settings.minimum_budget} more"
+            )
+            return _without_surrogate(surrogate, message, "raise draws or pass surrogate=None", problem, settings)
+        problem, tau = widened_problem(problem, cdf_map)
+        control = output_chaos_control(
+            problem,
+            cdf_map,
+            pilot,
+            rng,
+            total_points=draws,
+            max_pilot_points=min(int(CHAOS_MAX_PILOT_SHARE * draws), draws - settings.minimum_budget),
+        )
+        settings = dataclasses.replace(settings, budget=draws - control.pilot_points)
+        if control.beta.all():  # every output rides on its chaos: sample the residuals plainly
+            settings = plain_residual_settings(settings)
+        note = control.description
+        if tau > 1:
+            note += f"; pilot and residuals drawn with the normal germs scaled by {tau:.3g}"
+        return control, problem, settings, control.pilot_points, note
+    pilot = pilot_size(surrogate_pilot, draws, problem.dim)
+    if not pilot_fits(pilot, draws):
+        message = (
+            f"draws={draws} is too small for a surrogate in {problem.dim} dimensions: its pilot alone "
+            f"needs {pilot} evaluations, more than {MAX_PILOT_SHARE:g} of the budget"
+        )
+        return _without_surrogate(surrogate, message, "raise draws or pass surrogate=None", problem, settings)
+    law_quantile = laws.law_quantile()
+    if law_quantile is None and laws.n_laws > 1:
+        message = (
+            f"surrogate={surrogate!r} with several input laws needs every law's quantile map, and some "
+            "law has a distribution without an inverse CDF"
+        )
+        return _without_surrogate(surrogate, message, "pass surrogate=None", problem, settings)
+    control = output_control(problem, law_quantile, pilot, rng, final_points=draws - pilot)
+    return control, problem, dataclasses.replace(settings, budget=draws - pilot), pilot, control.description
+
+
+def _without_surrogate(surrogate, message, fix, problem, settings):
+    """No control: said in the run's attrs under "auto", an error naming ``fix`` otherwise."""
+    if surrogate != "auto":
+        raise ValueError(f"{message}; {fix}")
+    return None, problem, settings, 0, f"not used: {message}"

@@ -37,6 +37,8 @@ Q_NORM = 0.75  # hyperbolic truncation exponent
 MAX_DEGREE = 20
 PATIENCE = 2  # degrees tried past the best one before stopping
 PATH_PATIENCE = 1.5  # the matching-pursuit path stops at this multiple of its best size (+ 10)
+REORTHOGONALISE = 2**-0.5  # a second Gram-Schmidt pass when a column keeps less than this share
+# of its norm (the criterion of Daniel, Gragg, Kaufman & Stewart 1976)
 EXACT = 1e-20  # a relative leave-one-out error at rounding level: no degree can do better
 MAX_DESIGN = 2e7  # candidate basis values (points x terms) of one degree: 160 MB
 MAX_TERMS_SHARE = 0.25  # at most this share of the points as selected terms: beyond, the
@@ -187,6 +189,10 @@ def _omp_path(basis: np.ndarray, y: np.ndarray, max_terms: int) -> tuple[list[in
     n, k_all = basis.shape
     norms = np.sqrt(np.einsum("ij,ij->j", basis, basis))
     norms[norms == 0] = np.inf
+    # the greedy choice only ranks correlations: single precision halves the memory read
+    # at every step (the basis is the largest array), the fit itself stays in double
+    basis_single = basis.astype(np.float32)
+    inverse_norms = (1.0 / norms).astype(np.float32)
     q = np.empty((max_terms, n))  # orthonormal directions as rows: contiguous products
     r = np.zeros((max_terms, max_terms))
     r_inv = np.zeros((max_terms, max_terms))
@@ -203,7 +209,10 @@ def _omp_path(basis: np.ndarray, y: np.ndarray, max_terms: int) -> tuple[list[in
         if step == 0:
             j = 0
         else:
-            score = np.abs(residual @ basis) / norms
+            scale = float(np.max(np.abs(residual)))
+            if not scale > 0:
+                break
+            score = np.abs((residual / scale).astype(np.float32) @ basis_single) * inverse_norms
             score[~free] = -1.0
             j = int(np.argmax(score))
             if score[j] <= 0:
@@ -211,10 +220,12 @@ def _omp_path(basis: np.ndarray, y: np.ndarray, max_terms: int) -> tuple[list[in
         column = basis[:, j]
         coeffs = q[:step] @ column
         v = column - coeffs @ q[:step]
-        coeffs2 = q[:step] @ v  # re-orthogonalise once (classical Gram-Schmidt, twice)
-        v -= coeffs2 @ q[:step]
-        coeffs += coeffs2
         rho = float(np.linalg.norm(v))
+        if rho < REORTHOGONALISE * np.linalg.norm(column):  # cancellation: Gram-Schmidt once more
+            coeffs2 = q[:step] @ v
+            v -= coeffs2 @ q[:step]
+            coeffs += coeffs2
+            rho = float(np.linalg.norm(v))
         free[j] = False
         if rho <= 1e-10 * np.linalg.norm(column):  # numerically dependent on the chosen ones
             if step == 0:

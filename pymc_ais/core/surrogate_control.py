@@ -327,7 +327,8 @@ def _chaos_control(
             x = np.asarray(product.sample_initial(rng, n), dtype=np.float64)[:, :d]
             return cdf(x), x
         u = scrambled_points(engine, n)
-        return u, np.asarray(quantile(np.hstack([u, u])), dtype=np.float64)[:, :d]
+        x = np.asarray(quantile(np.hstack([u, u])), dtype=np.float64)[:, :d]
+        return cdf(x), x  # the CDFs the chaos is evaluated on (``u`` itself unless the law is widened)
 
     def evaluated(n):
         u, x = draw(n)

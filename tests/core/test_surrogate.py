@@ -195,7 +195,7 @@ def test_estimate_with_surrogate_many_laws_and_mvnormal():
 def test_surrogate_errors():
     with pm.Model() as model:
         x = pm.Normal("x", 0.0, 1.0)
-    with pytest.raises(ValueError, match="surrogate must be 'polynomial' or None"):
+    with pytest.raises(ValueError, match="surrogate must be 'auto' or 'chaos' or 'polynomial' or None"):
         pa.estimate({"m": x**2}, model=model, draws=4_000, surrogate="cubic", progressbar=False)
     with pytest.raises(ValueError, match="too small for a surrogate"):
         pa.estimate({"m": x**2}, model=model, draws=60, surrogate="polynomial", progressbar=False)

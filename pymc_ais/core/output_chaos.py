@@ -1,0 +1,131 @@
+"""A polynomial chaos of each output as its own control variate, for :func:`pymc_ais.estimate`.
+
+The input law is one product law of independent inputs read through their CDFs
+(see :mod:`pymc_ais.core.chaos`). Each output ``phi_m`` gets a sparse chaos ``s_m``
+fitted on a pilot of scrambled Sobol' points of that law; ``E_f[s_m]`` is the chaos's
+constant coefficient, exactly, so the control costs no integration at all (the
+polynomial surrogate of :mod:`pymc_ais.core.surrogate_control` integrates its means by
+randomized QMC). The pilot doubles while the predicted final variance, the outputs'
+leave-one-out errors over the runs left, keeps falling.
+
+Left alone: an indicator (two values on the pilot: no polynomial follows a jump, and a
+rare event needs the adaptive sampler, not a smoother), and any output whose chaos has
+a relative leave-one-out error above :data:`CHAOS_USE`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy.stats import qmc
+
+from .chaos import Chaos, fit_chaos
+from .problem import Problem
+from .surrogate import scrambled_points
+from .surrogate_control import CHAOS_EXACT, CHAOS_MAX_PILOT_RUNS, CHAOS_ROUNDING, CHAOS_USE, SurrogateControl
+
+
+def is_indicator(values: np.ndarray) -> bool:
+    """Whether pilot values take at most two distinct values (an event's indicator)."""
+    return np.unique(values).size <= 2
+
+
+def predicted_variance(errors: np.ndarray, runs_left: int) -> float:
+    """Sum over outputs of the final relative variance, up to a constant.
+
+    A controlled output's relative variance is its leave-one-out error; an output left
+    alone keeps its own (1). Both are spread over the runs left after the pilot.
+    """
+    return float(np.sum(np.minimum(errors, 1.0))) / max(runs_left, 1)
+
+
+def output_chaos_control(
+    problem: Problem,
+    cdf_map: tuple[Callable[[np.ndarray], np.ndarray], tuple[str, ...]],
+    pilot_points: int,
+    rng: np.random.Generator,
+    total_points: int,
+    max_pilot_points: int,
+    evaluate: Callable | None = None,
+) -> SurrogateControl:
+    """Chaos controls of every output of a one-law ``problem`` (see the module docstring).
+
+    ``cdf_map`` is ``(x -> u, germs)`` of the law's independent inputs
+    (:func:`pymc_ais.laws.compile.compile_cdf_map`); the pilot starts at ``pilot_points``
+    and may double up to ``max_pilot_points`` (and :data:`CHAOS_MAX_PILOT_RUNS`) out of
+    ``total_points`` evaluations.
+    """
+    if problem.n_laws != 1:
+        raise ValueError("a chaos control needs a single input law")
+    cdf, germs = cdf_map
+    evaluate = evaluate or problem.evaluate
+    engine = qmc.Sobol(problem.dim, scramble=True, seed=rng)
+    quantile = problem.initial_quantile
+
+    def evaluated(n: int) -> tuple[np.ndarray, np.ndarray]:
+        if quantile is None:
+            x = np.asarray(problem.sample_initial(rng, n), dtype=np.float64)
+            u = cdf(x)
+        else:
+            u = scrambled_points(engine, n)
+            x = np.asarray(quantile(u), dtype=np.float64)
+            u = cdf(x)  # the same points, through the CDFs the chaos is built on
+        _, phi = evaluate(x)
+        return u, np.asarray(phi, dtype=np.float64).reshape(n, -1)
+
+    def fitted(u: np.ndarray, phi: np.ndarray) -> list[Chaos | None]:
+        return [None if is_indicator(phi[:, m]) else fit_chaos(u, phi[:, m], germs) for m in range(phi.shape[1])]
+
+    def errors_of(fits: list[Chaos | None]) -> np.ndarray:
+        return np.array([np.inf if c is None else c.loo_error for c in fits])
+
+    limit = min(max(pilot_points, max_pilot_points), CHAOS_MAX_PILOT_RUNS)
+    u, phi = evaluated(pilot_points)
+    fits = fitted(u, phi)
+    while 2 * phi.shape[0] <= limit and np.any(errors_of(fits) > CHAOS_EXACT):
+        before = predicted_variance(errors_of(fits), total_points - phi.shape[0])
+        more_u, more_phi = evaluated(phi.shape[0])
+        u, phi = np.concatenate([u, more_u]), np.concatenate([phi, more_phi])
+        fits = fitted(u, phi)
+        if predicted_variance(errors_of(fits), total_points - phi.shape[0]) >= before:
+            break
+    errors = errors_of(fits)
+    used = errors < CHAOS_USE
+    surrogates = tuple(c if ok else None for c, ok in zip(fits, used))
+    beta = used.astype(np.float64)
+
+    last: list = []  # the final draws go through h twice (residuals, then add_back)
+
+    def h(x: np.ndarray) -> np.ndarray:
+        if last and last[0].shape == x.shape and np.array_equal(last[0], x):
+            return last[1]
+        out = np.zeros((x.shape[0], len(surrogates)))
+        if any(s is not None for s in surrogates):
+            points = cdf(x)
+            for m, s in enumerate(surrogates):
+                if s is not None:
+                    out[:, m] = s(points)
+        out.flags.writeable = False
+        last[:] = [np.array(x), out]
+        return out
+
+    mean = np.array([0.0 if s is None else s.mean for s in surrogates])
+    # exact up to the least-squares fit's rounding, which a residual of zeros cannot see
+    cov = np.diag((CHAOS_ROUNDING * np.abs(mean)) ** 2)
+    notes = []
+    for m, (c, ok) in enumerate(zip(fits, used)):
+        if c is None:
+            notes.append(f"output {m}: not used (an indicator)")
+        elif ok:
+            notes.append(
+                f"output {m}: polynomial chaos of degree {c.degree}, {c.coef.size} terms, "
+                f"leave-one-out relative error {c.loo_error:.2g}"
+            )
+        else:
+            notes.append(f"output {m}: not used (chaos leave-one-out relative error {c.loo_error:.2g})")
+    description = f"polynomial chaos on {phi.shape[0]} pilot runs; " + "; ".join(notes)
+    relative_error = np.sqrt(np.where(np.isfinite(errors), errors, np.nan))
+    return SurrogateControl(
+        h, beta, mean, cov, phi.shape[0], np.minimum(errors, 1.0), surrogates, relative_error, description
+    )
