@@ -59,6 +59,25 @@ class SurrogateControl(NamedTuple):
     description: str
 
 
+def remember_last(h: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """``h`` that returns its last (read-only) result again when called on equal points.
+
+    The final draws go through a control twice, for the residuals and in
+    :func:`add_back`: a chaos of hundreds of terms at every draw is worth computing once.
+    """
+    last: list = []
+
+    def remembered(x: np.ndarray) -> np.ndarray:
+        if last and last[0].shape == x.shape and np.array_equal(last[0], x):
+            return last[1]
+        out = h(x)
+        out.flags.writeable = False
+        last[:] = [np.array(x), out]
+        return out
+
+    return remembered
+
+
 def pilot_size(fraction: float, points: int, dim: int, values_per_point: int = 1) -> int:
     """Points of a surrogate pilot: ``fraction`` of ``points``, and enough for a linear fit.
 
@@ -353,16 +372,10 @@ def _chaos_control(
     n_integrands = 1 + n_groups * len(indices)
     beta = np.full(n_integrands, 1.0 if used else 0.0)
 
-    last: list = []  # the final draws go through h twice (residuals, then add_back): once is enough
-
+    @remember_last
     def h(z):
-        if last and last[0].shape == z.shape and np.array_equal(last[0], z):
-            return last[1]
         values = chaos(cdf(pick_freeze_points(z, d, groups))).reshape(n_groups + 2, z.shape[0])
-        out = pick_freeze_columns(values, indices)
-        out.flags.writeable = False
-        last[:] = [np.array(z), out]
-        return out
+        return pick_freeze_columns(values, indices)
 
     mean = beta * chaos_integrand_means(chaos, groups, indices)
     description = (
