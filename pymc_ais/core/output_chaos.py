@@ -62,6 +62,24 @@ def output_chaos_control(
     (:func:`pymc_ais.laws.compile.compile_cdf_map`); the pilot starts at ``pilot_points``
     and may double up to ``max_pilot_points`` (and :data:`CHAOS_MAX_PILOT_RUNS`) out of
     ``total_points`` evaluations.
+
+    Examples
+    --------
+    E[exp(x / 2)] = exp(1/8) for a standard normal x, read off the chaos of the output:
+
+    >>> import numpy as np
+    >>> from scipy.special import ndtr, ndtri
+    >>> from scipy.stats import norm
+    >>> from pymc_ais.core import Problem
+    >>> problem = Problem(
+    ...     dim=1,
+    ...     sample_initial=lambda rng, n: rng.standard_normal((n, 1)),
+    ...     evaluate=lambda x: (norm.logpdf(x), np.exp(x / 2)),
+    ...     initial_quantile=ndtri,
+    ... )
+    >>> control = output_chaos_control(problem, (ndtr, ("hermite",)), 64, np.random.default_rng(0), 2000, 512)
+    >>> bool(abs(control.mean[0] - np.exp(1 / 8)) < 1e-9), int(control.beta[0])
+    (True, 1)
     """
     if problem.n_laws != 1:
         raise ValueError("a chaos control needs a single input law")

@@ -40,7 +40,11 @@ def inflation(tau: float) -> float:
 
 
 def germ_scale(n_hermite: int) -> float:
-    """The scale ``tau`` of each Hermite germ, for ``n_hermite`` of them (1.0 for none)."""
+    """The scale ``tau`` of each Hermite germ, for ``n_hermite`` of them (1.0 for none).
+
+    >>> [round(germ_scale(k), 3) for k in (0, 1, 2, 6, 12)]
+    [1.0, 1.5, 1.5, 1.354, 1.222]
+    """
     if n_hermite == 0:
         return 1.0
     per_germ = MAX_INFLATION ** (1.0 / n_hermite)

@@ -85,7 +85,12 @@ def test_auto_takes_the_chaos_or_the_polynomial_or_none():
     with pm.Model() as correlated:
         v = pm.MvNormal("v", np.zeros(2), np.array([[1.0, 0.5], [0.5, 1.0]]))
     poly = pa.estimate(
-        {"m": pm.math.exp(0.3 * v[0])}, model=correlated, draws=4_000, surrogate="auto", random_seed=1, progressbar=False
+        {"m": pm.math.exp(0.3 * v[0])},
+        model=correlated,
+        draws=4_000,
+        surrogate="auto",
+        random_seed=1,
+        progressbar=False,
     )
     assert poly.attrs["surrogate"].startswith("output 0: polynomial of degree")
     small = pa.estimate({"m": x * u}, model=model, draws=36, surrogate="auto", random_seed=1, progressbar=False)
