@@ -106,11 +106,14 @@ def estimate(
         sparse polynomial chaos per output (:mod:`pymc_ais.core.output_chaos`), whose
         mean is exact; its pilot doubles while that pays, indicators are left alone,
         and when every output is controlled the residuals are sampled plainly by
-        randomized QMC. "polynomial": a polynomial in the inputs (degree, and log or
-        linear space, by held-out error), its mean computed by randomized QMC on the
-        surrogate alone under each law (no model run; its error is in the error
-        bars); with several laws each needs a quantile map (univariate distributions
-        with an inverse CDF, multivariate normals). "auto": the chaos where it
+        randomized QMC; with unbounded inputs the pilot and the residuals come from
+        the law widened in its tails (:mod:`pymc_ais.core.widened_law`). Its fit
+        costs seconds per run, which an expensive model repays. "polynomial": a
+        polynomial in the inputs (degree, and log or linear space, by held-out
+        error), its mean computed by randomized QMC on the surrogate alone under each
+        law (no model run; its error is in the error bars); with several laws each
+        needs a quantile map (univariate distributions with an inverse CDF,
+        multivariate normals). "auto": the chaos where it
         applies, the polynomial otherwise. For smooth outputs of a few inputs either
         can divide the variance by orders of magnitude. See
         :mod:`pymc_ais.core.surrogate_control`.
