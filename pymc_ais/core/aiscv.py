@@ -437,7 +437,7 @@ def step(
     log_f_new, phi_new = evaluate(x_new)
     score_new = _scores(evaluate, phi_new) if state.score is not None else None
     log_c_new = component_matrix(problem, components, x_new, log_f_new)
-    log_q_new = logsumexp(log_c_new + np.log(alpha), axis=1)
+    log_q_new = mixture_logpdf(log_c_new, alpha)
     y_new = weighted_terms(targets, log_f_new, phi_new, log_q_new)
     c_new = np.exp(log_c_new - log_q_new[:, None])
     beta = regression_beta(y_new, c_new[:, own], fallback=state.estimates)
@@ -450,7 +450,7 @@ def step(
     proposal = proposal._replace(sigma2=sigma2)
 
     old_at_new = proposals_logpdf(problem, state.proposals, x_new, log_f_new)
-    new_at_old = logsumexp(log_c_pool + np.log(alpha), axis=1)
+    new_at_old = mixture_logpdf(log_c_pool, alpha)
     pooled = state._replace(
         x=np.concatenate([state.x, x_new]),
         log_f=np.concatenate([state.log_f, log_f_new]),
@@ -708,7 +708,7 @@ def input_tail(problem: Problem, state: State, final: FinalSample) -> InputTail:
             share = np.ones(n0)
         else:
             log_c = component_matrix(problem, proposal.components, state.x[:n0], log_f)
-            log_q = logsumexp(log_c + np.log(final.alpha), axis=1)
+            log_q = mixture_logpdf(log_c, final.alpha)
             share = np.exp(np.log(final.alpha[0]) + log_h0 - log_q)
         log_abs_phi = np.log(np.abs(phi))
     tail = int(np.ceil(min(0.2 * n0, 3.0 * np.sqrt(n0))))

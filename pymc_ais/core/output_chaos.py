@@ -99,8 +99,16 @@ def output_chaos_control(
         _, phi = evaluate(x)
         return u, np.asarray(phi, dtype=np.float64).reshape(n, -1)
 
-    def fitted(u: np.ndarray, phi: np.ndarray) -> list[Chaos | None]:
-        return [None if is_indicator(phi[:, m]) else fit_chaos(u, phi[:, m], germs) for m in range(phi.shape[1])]
+    def fitted(u: np.ndarray, phi: np.ndarray, before: list[Chaos | None] | None = None) -> list[Chaos | None]:
+        """A chaos per output; one already at rounding level on the smaller pilot is kept."""
+        fits: list[Chaos | None] = []
+        for m in range(phi.shape[1]):
+            kept = None if before is None else before[m]
+            if kept is not None and kept.loo_error <= CHAOS_EXACT:
+                fits.append(kept)
+            else:
+                fits.append(None if is_indicator(phi[:, m]) else fit_chaos(u, phi[:, m], germs))
+        return fits
 
     def errors_of(fits: list[Chaos | None]) -> np.ndarray:
         return np.array([np.inf if c is None else c.loo_error for c in fits])
@@ -112,7 +120,7 @@ def output_chaos_control(
         before = predicted_variance(errors_of(fits), total_points - phi.shape[0])
         more_u, more_phi = evaluated(phi.shape[0])
         u, phi = np.concatenate([u, more_u]), np.concatenate([phi, more_phi])
-        fits = fitted(u, phi)
+        fits = fitted(u, phi, before=fits)
         if predicted_variance(errors_of(fits), total_points - phi.shape[0]) >= before:
             break
     errors = errors_of(fits)
