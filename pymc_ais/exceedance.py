@@ -46,7 +46,9 @@ def exceedance(
     thresholds : the thresholds t_k, at least one, finite.
     tail_probabilities : optional tail probabilities p_j in (0, 1) whose quantiles are wanted.
     model, draws, random_seed, progressbar, compile_kwargs, ci_prob, **options
-        As for :func:`estimate` (``draws`` is the total budget for all thresholds).
+        As for :func:`estimate` (``draws`` is the total budget for all thresholds),
+        except that ``surrogate`` defaults to None: the events are what the run is for,
+        and a surrogate's pilot would only serve ``E[Y]``.
 
     Returns
     -------
@@ -77,6 +79,7 @@ def exceedance(
             raise ValueError(f"tail_probabilities must be in (0, 1), got {tail_probabilities!r}")
     if probabilities is not None and options.get("keep_draws", True) is not True:
         raise ValueError("tail_probabilities need every final draw (weighted quantiles): leave keep_draws=True")
+    options.setdefault("surrogate", None)
     y = _scalar_output(output, model)
     names = [f"P(Y > {t:g})" for t in thresholds]
     expectations = {name: y > t for name, t in zip(names, thresholds)}

@@ -39,10 +39,10 @@ from .runner import (
 )
 
 
-def product_cdf_map(cdf_map: tuple, d: int) -> tuple:
-    """The CDF map of the pick-freeze product law: the input law's on each half."""
-    cdf, germs = cdf_map
-    return (lambda x: np.hstack([cdf(x[:, :d]), cdf(x[:, d:])])), germs + germs
+def product_germ_map(germ_map: tuple, d: int) -> tuple:
+    """The germ map of the pick-freeze product law: the input law's on each half."""
+    to_germs, germs = germ_map
+    return (lambda x: np.hstack([to_germs(x[:, :d]), to_germs(x[:, d:])])), germs + germs
 
 
 def _check_independent(model: pm.Model) -> None:
@@ -227,12 +227,12 @@ def sobol(
     problem = pick_freeze_problem(base, cols, indices)
     control, pilot, note = None, 0, "none"
     if use_surrogate:
-        cdf_map = laws.cdf_map() if surrogate in ("auto", "chaos") else None
-        if surrogate == "chaos" and cdf_map is None:
+        germ_map = laws.germ_map() if surrogate in ("auto", "chaos") else None
+        if surrogate == "chaos" and germ_map is None:
             raise ValueError(
                 "surrogate='chaos' needs independent univariate inputs with a CDF; use surrogate='polynomial'"
             )
-        if cdf_map is not None:  # a polynomial chaos, its pilot grown as it pays
+        if germ_map is not None:  # a polynomial chaos, its pilot grown as it pays
             pilot = max(int(surrogate_pilot * points), CHAOS_MIN_PILOT)
             fits = pilot <= CHAOS_MAX_PILOT_SHARE * points
         else:
@@ -240,8 +240,8 @@ def sobol(
             fits = pilot_fits(pilot, points)
         if fits:
             tau = 1.0
-            if cdf_map is not None:
-                problem, tau = widened_problem(problem, product_cdf_map(cdf_map, base.dim))
+            if germ_map is not None:
+                problem, tau = widened_problem(problem, product_germ_map(germ_map, base.dim))
             control = pick_freeze_control(
                 problem,
                 evaluator,
@@ -251,7 +251,7 @@ def sobol(
                 pilot,
                 rng,
                 points - pilot,
-                cdf_map,
+                germ_map,
                 max_pilot_points=int(CHAOS_MAX_PILOT_SHARE * points),
             )
             pilot = control.pilot_points

@@ -1,12 +1,16 @@
 """Sparse polynomial chaos of a model output, with its moments and Sobol' indices in closed form.
 
-The inputs are independent; each is read through its quantile map, ``x_i = Q_i(u_i)``
-with ``u`` uniform on the unit cube, and the output is expanded in polynomials of a
-standard *germ* of each coordinate that are orthonormal under the germ's law:
+The inputs are independent; each is read through its CDF, ``u_i = F_i(x_i)`` uniform
+on the unit interval, and the output is expanded in polynomials of a standard *germ*
+of each coordinate that are orthonormal under the germ's law:
 
 - ``"legendre"``: ``z = 2 u - 1`` (uniform on [-1, 1]), for bounded inputs;
 - ``"hermite"``: ``z = Phi^-1(u)`` (standard normal), for unbounded ones; a normal input
   is then an affine function of its germ, so polynomials in it are matched exactly.
+
+Everything here takes the germs ``z`` themselves, not ``u``: near ``u = 1`` a double
+keeps too few digits of ``1 - u`` for a Hermite germ in the upper tail
+(:func:`pymc_ais.laws.compile.compile_germ_map` computes them without that loss).
 
 Tensor products of these are orthonormal under the joint law, so the expansion's
 mean is its constant coefficient, its variance the sum of the other squared
@@ -46,8 +50,12 @@ MAX_TERMS_SHARE = 0.25  # at most this share of the points as selected terms: be
 # claimed 1e-16 while index errors of 1e-6 remained near the edges of the cube)
 
 
-def germ_values(u: np.ndarray, germs: tuple[str, ...]) -> np.ndarray:
-    """The germ ``z`` of every coordinate of unit-cube points ``u`` (n, d)."""
+def uniform_to_germs(u: np.ndarray, germs: tuple[str, ...]) -> np.ndarray:
+    """The germ ``z`` of every coordinate of unit-cube points ``u`` (n, d).
+
+    For points given as uniforms (tests, examples); a Hermite germ loses digits in the
+    upper tail this way.
+    """
     z = np.empty_like(u, dtype=np.float64)
     for i, germ in enumerate(germs):
         z[:, i] = 2.0 * u[:, i] - 1.0 if germ == "legendre" else ndtri(u[:, i])
@@ -132,13 +140,13 @@ class Chaos(NamedTuple):
     degree: int  # the truncation degree p chosen
     loo_error: float  # corrected leave-one-out error relative to the output's variance
 
-    def __call__(self, u: np.ndarray) -> np.ndarray:
-        """The expansion at unit-cube points ``u`` (n, d), by blocks of points.
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        """The expansion at germ points ``z`` (n, d), by blocks of points.
 
         A block's (points, terms) basis stays in cache; the whole basis at 2.5e5
         pick-freeze points and 300 terms was a 600 MB array built and read once.
         """
-        z = germ_values(u, self.germs)
+        z = np.asarray(z, dtype=np.float64)
         out = np.empty(z.shape[0])
         for a in range(0, z.shape[0], EVALUATION_ROWS):
             out[a : a + EVALUATION_ROWS] = (
@@ -260,13 +268,13 @@ def _omp_path(basis: np.ndarray, y: np.ndarray, max_terms: int) -> tuple[list[in
 
 
 def fit_chaos(
-    u: np.ndarray,
+    z: np.ndarray,
     y: np.ndarray,
     germs: tuple[str, ...],
     max_degree: int = MAX_DEGREE,
     q: float = Q_NORM,
 ) -> Chaos:
-    """Fit a sparse chaos to outputs ``y`` (n,) at unit-cube points ``u`` (n, d).
+    """Fit a sparse chaos to outputs ``y`` (n,) at germ points ``z`` (n, d).
 
     The degree rises from 1 while the best corrected leave-one-out error falls (stopping
     ``PATIENCE`` degrees past the best one, or when the candidate basis outgrows the
@@ -282,16 +290,15 @@ def fit_chaos(
     >>> u = qmc.Sobol(3, seed=1).random(512)
     >>> x = np.pi * (2 * u - 1)
     >>> y = np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
-    >>> chaos = fit_chaos(u, y, ("legendre",) * 3)
+    >>> chaos = fit_chaos(2 * u - 1, y, ("legendre",) * 3)
     >>> np.round(chaos.sobol_indices()[0], 2)
     array([0.31, 0.44, 0.  ])
     """
-    u = np.asarray(u, dtype=np.float64)
+    z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    n, d = u.shape
+    n, d = z.shape
     if len(germs) != d or any(g not in GERMS for g in germs):
         raise ValueError(f"germs must name one of {GERMS} per input, got {germs!r}")
-    z = germ_values(u, tuple(germs))
     max_terms = max(2, int(MAX_TERMS_SHARE * n))
     tables = [orthonormal_table(z[:, i], germs[i], max_degree) for i in range(d)]
     max_columns = max(int(MAX_DESIGN // n), 1)

@@ -248,13 +248,13 @@ def pick_freeze_control(
     pilot_points: int,
     rng: np.random.Generator,
     final_points: int,
-    cdf_map: tuple | None = None,
+    germ_map: tuple | None = None,
     max_pilot_points: int | None = None,
 ) -> SurrogateControl:
     """One surrogate of the model output, its pick-freeze integrands as control variates.
 
-    With ``cdf_map`` (``(z -> u, germs)`` of independent inputs, see
-    :func:`pymc_ais.laws.compile.compile_cdf_map`) the surrogate is a sparse polynomial
+    With ``germ_map`` (``(z -> germs, kinds)`` of independent inputs, see
+    :func:`pymc_ais.laws.compile.compile_germ_map`) the surrogate is a sparse polynomial
     chaos (:mod:`pymc_ais.core.chaos`), whose integrands' means are its partial
     variances, exactly: no integration, no error; its pilot grows from
     ``pilot_points`` up to ``max_pilot_points`` while its error keeps falling (see
@@ -267,10 +267,10 @@ def pick_freeze_control(
     the surrogate is fitted on all of them, and integrand j's control is the same
     integrand computed on the surrogate.
     """
-    if cdf_map is not None:
+    if germ_map is not None:
         total_runs = (pilot_points + final_points) * (len(groups) + 2)
         return _chaos_control(
-            product, base_evaluate, cdf_map, d, groups, indices, pilot_points, rng, max_pilot_points, total_runs
+            product, base_evaluate, germ_map, d, groups, indices, pilot_points, rng, max_pilot_points, total_runs
         )
     n_groups = len(groups)
     points, phi = _pilot(product, base_evaluate, d, groups, pilot_points, rng)
@@ -316,7 +316,7 @@ CHAOS_ROUNDING = 1e-13  # relative standard error given to a chaos's exact means
 
 
 def _chaos_control(
-    product, base_evaluate, cdf_map, d, groups, indices, pilot_points, rng, max_pilot_points, total_runs
+    product, base_evaluate, germ_map, d, groups, indices, pilot_points, rng, max_pilot_points, total_runs
 ) -> SurrogateControl:
     """:func:`pick_freeze_control` with a polynomial chaos.
 
@@ -334,7 +334,7 @@ def _chaos_control(
     error is below ``CHAOS_USE``; its means are exact, so the estimates stay unbiased
     whatever the fit.
     """
-    cdf, germs = cdf_map
+    to_germs, germs = germ_map
     n_groups = len(groups)
     per_point = n_groups + 2
     limit = min(max(pilot_points, max_pilot_points or pilot_points) * per_point, CHAOS_MAX_PILOT_RUNS)
@@ -344,22 +344,22 @@ def _chaos_control(
     def draw(n):
         if quantile is None:
             x = np.asarray(product.sample_initial(rng, n), dtype=np.float64)[:, :d]
-            return cdf(x), x
+            return to_germs(x), x
         u = scrambled_points(engine, n)
         x = np.asarray(quantile(np.hstack([u, u])), dtype=np.float64)[:, :d]
-        return cdf(x), x  # the CDFs the chaos is evaluated on (``u`` itself unless the law is widened)
+        return to_germs(x), x  # the germs of the points the model runs at
 
     def evaluated(n):
-        u, x = draw(n)
+        z, x = draw(n)
         _, phi = base_evaluate(x)
-        return u, np.asarray(phi, dtype=np.float64).reshape(n, -1)[:, 0]
+        return z, np.asarray(phi, dtype=np.float64).reshape(n, -1)[:, 0]
 
-    u, y = evaluated(pilot_points * per_point)
-    chaos = fit_chaos(u, y, germs)
+    z, y = evaluated(pilot_points * per_point)
+    chaos = fit_chaos(z, y, germs)
     while 2 * y.size <= limit and chaos.loo_error > CHAOS_EXACT:
-        more_u, more_y = evaluated(y.size)
-        u, y = np.concatenate([u, more_u]), np.concatenate([y, more_y])
-        refit = fit_chaos(u, y, germs)
+        more_z, more_y = evaluated(y.size)
+        z, y = np.concatenate([z, more_z]), np.concatenate([y, more_y])
+        refit = fit_chaos(z, y, germs)
         # the final variance goes as the residual's (the leave-one-out error) over the
         # runs left: the doubling paid when that product fell
         before = chaos.loo_error * (total_runs - y.size // 2)
@@ -374,7 +374,7 @@ def _chaos_control(
 
     @remember_last
     def h(z):
-        values = chaos(cdf(pick_freeze_points(z, d, groups))).reshape(n_groups + 2, z.shape[0])
+        values = chaos(to_germs(pick_freeze_points(z, d, groups))).reshape(n_groups + 2, z.shape[0])
         return pick_freeze_columns(values, indices)
 
     mean = beta * chaos_integrand_means(chaos, groups, indices)
@@ -428,15 +428,27 @@ def residual_problem(problem: Problem, control: SurrogateControl, evaluate=None)
 def add_back(result: RunResult, control: SurrogateControl) -> RunResult:
     """Estimates of ``phi`` from those of the residuals: ``+ beta E[h]`` and its covariance.
 
-    The final draws' outputs become ``phi`` again and the ESS refers to ``phi``; the
-    Pareto k-hat stays that of the residuals, which is what was sampled.
+    The final draws' outputs become ``phi`` again and the ESS refers to ``phi``. A
+    controlled output's Pareto k-hat and integrand ESS are those of the envelope
+    ``|phi| + |beta s|``, which bounds its residual at every draw: the residual of a
+    good fit is near zero almost everywhere and largest at a few draws, so its own
+    k-hat and ESS measure how good the fit is, not a heavy tail (on bounded means of
+    uniform and beta inputs, k-hat above 0.7 in four runs of six, all of which
+    covered). A residual has a heavy tail only if ``phi`` or ``s`` has one. Where the
+    fit is exact (held-out error at rounding level, :data:`CHAOS_EXACT`) nothing was
+    left to sample: both are NaN, and the error bar is the fit's rounding.
     """
     est = result.estimates
     cov = est.cov + control.cov
     estimates = est._replace(mean=est.mean + control.mean, cov=cov, mcse=np.sqrt(np.diag(cov)))
     final = result.final
-    phi = final.phi + control.beta * control.h(final.x)
-    ess = diagnostics(final.log_f, phi, final.log_q, estimates.mcse)["ess"]
-    return result._replace(
-        estimates=estimates, final=final._replace(phi=phi), diagnostics={**result.diagnostics, "ess": ess}
-    )
+    fitted = control.beta * control.h(final.x)
+    phi = final.phi + fitted
+    diag = {**result.diagnostics, "ess": diagnostics(final.log_f, phi, final.log_q, estimates.mcse)["ess"]}
+    controlled = np.tile(control.beta != 0, final.log_f.shape[1])
+    if controlled.any():
+        envelope = diagnostics(final.log_f, np.abs(phi) + np.abs(fitted), final.log_q, estimates.mcse)
+        exact = np.tile((control.beta != 0) & (control.predicted_ratio <= CHAOS_EXACT), final.log_f.shape[1])
+        for key in ("pareto_k", "ess_integrand"):
+            diag[key] = np.where(exact, np.nan, np.where(controlled, envelope[key], diag[key]))
+    return result._replace(estimates=estimates, final=final._replace(phi=phi), diagnostics=diag)

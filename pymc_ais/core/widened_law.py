@@ -54,14 +54,14 @@ def germ_scale(n_hermite: int) -> float:
 
 
 def widened_problem(
-    problem: Problem, cdf_map: tuple[Callable[[np.ndarray], np.ndarray], tuple[str, ...]]
+    problem: Problem, germ_map: tuple[Callable[[np.ndarray], np.ndarray], tuple[str, ...]]
 ) -> tuple[Problem, float]:
     """``problem`` with its starting law's Hermite germs scaled; returns it and ``tau``.
 
     Only a one-law problem with a quantile map is widened; otherwise (or without any
     Hermite germ) the problem comes back unchanged with ``tau = 1``.
     """
-    cdf, germs = cdf_map
+    to_germs, germs = germ_map
     hermite = np.array([g == "hermite" for g in germs])
     quantile = problem.initial_quantile
     if quantile is None or problem.n_laws != 1 or not hermite.any():
@@ -79,7 +79,7 @@ def widened_problem(
 
     def log_initial(x: np.ndarray, log_f: np.ndarray) -> np.ndarray:
         base = base_log_initial(x, log_f) if base_log_initial is not None else logsumexp(log_f, axis=1)
-        g = ndtri(cdf(x)[:, hermite])
+        g = to_germs(x)[:, hermite]
         return base + np.sum(0.5 * g**2 * (1.0 - 1.0 / tau**2) - np.log(tau), axis=1)
 
     widened = dataclasses.replace(

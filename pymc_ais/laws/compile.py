@@ -30,8 +30,9 @@ from pytensor.compile.ops import ViewOp
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors, io_toposort
 from pytensor.tensor.basic import ScalarFromTensor
-from pytensor.tensor.random.basic import MvNormalRV
+from pytensor.tensor.random.basic import LogNormalRV, MvNormalRV, NormalRV
 from pytensor.tensor.random.type import RandomGeneratorType
+from scipy.special import ndtri, ndtri_exp
 
 
 @dataclass(frozen=True)
@@ -296,7 +297,9 @@ def compile_quantile_map(model: pm.Model, blocks: list[Block]):
     return lambda points: fn(np.ascontiguousarray(points, dtype=np.float64))
 
 
-CDF_FLOOR = 1e-16  # CDF values are kept in [CDF_FLOOR, 1 - CDF_FLOOR]: a finite germ everywhere
+CDF_FLOOR = 1e-16  # CDF values of a bounded input are kept in [CDF_FLOOR, 1 - CDF_FLOOR]
+GERM_BOUND = 38.0  # |z| of a normal germ is kept below this (Phi(-38) is about 1e-316)
+UPPER_TAIL = 0.999  # above this CDF value, a normal germ comes from the complementary CDF
 
 
 def _refined_cdf(rv, x):
@@ -315,21 +318,46 @@ def _refined_cdf(rv, x):
     return pt.clip(u + pt.switch(pt.isfinite(step), step, 0.0), 0.0, 1.0)
 
 
-def compile_cdf_map(model: pm.Model, blocks: list[Block]):
-    """Compile ``z (n, d) -> u (n, d)``: every coordinate's CDF value, and its germ.
+def _normal_germ(rv, x):
+    """Graphs ``(value, log_upper)`` of the germ ``z = Phi^-1(F(x))`` of an unbounded input.
+
+    A CDF value near 1 keeps only the absolute precision of a double: at five standard
+    deviations, ``1 - F`` has six significant digits left, and the chaos of ``x^20``
+    came out 1e-8 off, sixty error bars. A normal or lognormal input's germ is its
+    standardised (log) value, exactly: ``value`` is ``z`` and ``log_upper`` None.
+    Any other gives ``value = F(x)`` and ``log_upper = log(1 - F(x))`` from
+    ``pm.logccdf`` (None if it has none), which :func:`compile_germ_map` turns into
+    ``z`` in numpy: inside the graph, PyTensor rewrites ``exp(log1mexp(y))`` into
+    ``1 - exp(y)`` and the digits are lost again.
+    """
+    op = rv.owner.op
+    if isinstance(op, (NormalRV, LogNormalRV)):
+        mu, sigma = rv.owner.inputs[-2:]
+        return ((x if isinstance(op, NormalRV) else pt.log(x)) - mu) / sigma, None
+    try:
+        log_upper = pm.logccdf(rv, x)
+    except NotImplementedError:
+        log_upper = None
+    return _refined_cdf(rv, x), log_upper
+
+
+def compile_germ_map(model: pm.Model, blocks: list[Block]):
+    """Compile ``z (n, d) -> germs (n, d)``: every coordinate's chaos germ, and its kind.
 
     For independent inputs only (no free variable among another's parents, no
     multivariate distribution): each coordinate is brought back to its natural value
     by the backward value transform and mapped by its distribution's CDF
-    (``pm.logcdf``). The germ of a coordinate (see :mod:`pymc_ais.core.chaos`) is
-    "legendre" for a bounded support (interval or log-odds transform) and "hermite"
-    otherwise. Returns ``(cdf, germs)``, or ``None`` when some input has no CDF or
-    depends on another.
+    (``pm.logcdf``) to its germ (see :mod:`pymc_ais.core.chaos`): "legendre",
+    ``2 F(x) - 1`` on [-1, 1], for a bounded support (interval or log-odds transform);
+    "hermite", ``Phi^-1(F(x))``, otherwise, from the complementary CDF above
+    ``F = UPPER_TAIL`` (see :func:`_normal_germ`). Returns ``(to_germs, kinds)``, or
+    ``None`` when some input has no CDF or depends on another.
     """
     z = pt.matrix("z", dtype="float64")
     n = z.shape[0]
     free = set(model.free_RVs)
-    columns, germs = [], []
+    columns, uppers, germs = [], [], []
+    via_cdf = np.zeros(0, dtype=bool)
     try:
         for b in blocks:
             rv = model[b.name]
@@ -338,15 +366,31 @@ def compile_cdf_map(model: pm.Model, blocks: list[Block]):
             z_rv = z[:, b.start : b.stop].reshape((n, *b.shape))
             transform = model.rvs_to_transforms.get(rv)
             x = transform.backward(z_rv, *rv.owner.inputs) if transform is not None else z_rv
-            columns.append(pt.reshape(_refined_cdf(rv, x), (n, b.stop - b.start)))
             bounded = isinstance(transform, (Interval, LogOddsTransform))
-            germs += ["legendre" if bounded else "hermite"] * (b.stop - b.start)
-        fn = pytensor.function([z], pt.concatenate(columns, axis=1), mode="CVM")
+            log_upper = None
+            if bounded:
+                value = 2.0 * pt.clip(_refined_cdf(rv, x), CDF_FLOOR, 1.0 - CDF_FLOOR) - 1.0
+            else:
+                value, log_upper = _normal_germ(rv, x)
+            width = b.stop - b.start
+            columns.append(pt.reshape(pt.cast(value, "float64"), (n, width)))
+            upper = pt.fill(value, np.nan) if log_upper is None else log_upper
+            uppers.append(pt.reshape(pt.cast(upper, "float64"), (n, width)))
+            cdf_column = not bounded and not isinstance(rv.owner.op, (NormalRV, LogNormalRV))
+            via_cdf = np.concatenate([via_cdf, np.full(width, cdf_column)])
+            germs += ["legendre" if bounded else "hermite"] * width
+        fn = pytensor.function([z], [pt.concatenate(columns, axis=1), pt.concatenate(uppers, axis=1)], mode="CVM")
     except (NotImplementedError, TypeError, ValueError, KeyError):
         return None
     fn.trust_input = True
 
-    def cdf(points: np.ndarray) -> np.ndarray:
-        return np.clip(fn(np.ascontiguousarray(points, dtype=np.float64)), CDF_FLOOR, 1.0 - CDF_FLOOR)
+    def to_germs(points: np.ndarray) -> np.ndarray:
+        values, log_upper = fn(np.ascontiguousarray(points, dtype=np.float64))
+        if via_cdf.any():
+            u, upper = values[:, via_cdf], log_upper[:, via_cdf]
+            with np.errstate(invalid="ignore"):
+                tail = (u > UPPER_TAIL) & np.isfinite(upper)
+            values[:, via_cdf] = np.where(tail, -ndtri_exp(np.where(tail, upper, -1.0)), ndtri(u))
+        return np.clip(values, -GERM_BOUND, GERM_BOUND)
 
-    return cdf, tuple(germs)
+    return to_germs, tuple(germs)

@@ -29,7 +29,7 @@ from .checks import check_input_model, check_same_inputs, float64_clone, imprope
 from .compile import (
     Block,
     compile_batched_logp,
-    compile_cdf_map,
+    compile_germ_map,
     compile_point_logp,
     compile_quantile_map,
     compile_sampler,
@@ -240,12 +240,15 @@ class LawSet:
         law_quantile = self.law_quantile()
         return None if law_quantile is None else (lambda u: law_quantile(0, u))
 
-    def cdf_map(self):
-        """``(z -> u, germs)`` of the single law's independent inputs, or None. Compiled on first use."""
-        if "cdf" not in self._compiled:
+    def germ_map(self):
+        """``(z -> germs, kinds)`` of the single law's independent inputs, or None. Compiled on first use.
+
+        See :func:`pymc_ais.laws.compile.compile_germ_map`.
+        """
+        if "germs" not in self._compiled:
             one_law = self.n_laws == 1 and self.grid is None
-            self._compiled["cdf"] = compile_cdf_map(self.law_models[0], self.blocks) if one_law else None
-        return self._compiled["cdf"]
+            self._compiled["germs"] = compile_germ_map(self.law_models[0], self.blocks) if one_law else None
+        return self._compiled["germs"]
 
     def law_quantile(self):
         """``(l, u) -> z``: uniforms (n, d) to law l through inverse CDFs.

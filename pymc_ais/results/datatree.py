@@ -67,12 +67,14 @@ def estimates_dataset(
     )
     ds["ess_weights"].attrs["description"] = "Kish effective sample size of the weights f/g"
     ds["ess_integrand"].attrs["description"] = (
-        "Kish effective sample size of |phi| f/g: the final draws the estimate rests on (0: never reached)"
+        "Kish effective sample size of |phi| f/g: the final draws the estimate rests on (0: never reached; "
+        "with a surrogate control, of |phi| + |s| f/g, and NaN where the surrogate is exact)"
     )
     ds["pareto_k"].attrs["description"] = (
         "Pareto k-hat of |phi| f / g (and of |phi| f / h0 on the i.i.d. initial draws where the "
         "input law dominates the final mixture, or alone where the weights are bounded); above 0.7 "
-        "the error bar is unreliable"
+        "the error bar is unreliable. With a surrogate control, of (|phi| + |s|) f / g, and NaN where "
+        "the surrogate is exact"
     )
     return ds
 

@@ -242,12 +242,15 @@ def test_datatree_groups_and_netcdf_round_trip(tmp_path):
     assert abs(self_normalised - np.sqrt(2 / np.pi)) < 4 * se
     n = samples.sizes["draw"]
     attrs = idata.attrs
-    assert n == attrs["evaluations_final"] and attrs["evaluations"] == attrs["evaluations_adaptive"] + n
+    assert n == attrs["evaluations_final"]
+    assert attrs["evaluations"] == attrs["evaluations_pilot"] + attrs["evaluations_adaptive"] + n
     # the quasi-random final phase uses whole replicates of a power of two: at most one
     # replicate's worth of the budget stays unused
     replicates = est.attrs["replicates"]
     assert replicates >= Settings.replicates and 0 <= attrs["budget"] - attrs["evaluations"] < n // replicates
-    np.testing.assert_allclose(idata["outputs"]["s"].values[0], samples["s"].values[0])
+    # the outputs are rebuilt as residual + chaos, exact to the chaos's rounding (1e-16 of
+    # its scale, here about 1), which a draw of s near 0 sees as a relative error
+    np.testing.assert_allclose(idata["outputs"]["s"].values[0], samples["s"].values[0], atol=1e-15)
     np.testing.assert_allclose(
         idata["outputs"]["bb"].values[0], samples["x"].values[0] ** 2 + samples["s"].values[0][:, None]
     )
@@ -286,7 +289,13 @@ def test_user_weights_array():
     with pm.Model() as model:
         x = pm.Normal("x", 0.0, 1.0)
     idata = pa.estimate(
-        {"m2": x**2, "m4": x**4}, model=model, draws=4_000, weights=[1.0, 0.01], random_seed=14, progressbar=False
+        {"m2": x**2, "m4": x**4},
+        model=model,
+        draws=4_000,
+        weights=[1.0, 0.01],
+        random_seed=14,
+        progressbar=False,
+        surrogate=None,  # the sampler's criterion weights, which a chaos's plain residual run skips
     )
     within_run(idata, [1.0, 3.0])
     np.testing.assert_allclose(idata["adaptation"]["target_weight"].values, np.array([1.0, 0.01]) / 1.01)

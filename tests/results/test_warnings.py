@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pymc as pm
 import pytest
+from conftest import within_run
 
 import pymc_ais as pa
 
@@ -25,7 +26,10 @@ def test_output_constant_on_every_draw():
 def test_few_effective_draws():
     model = _normal()
     with pytest.warns(pa.ReliabilityWarning, match="'m': the estimate rests on fewer than 30 effective draws"):
-        idata = pa.estimate({"m": "x"}, model=model, draws=60, random_seed=3, progressbar=False, sampler="mc")
+        # surrogate=None: a chaos would match x exactly and leave nothing to warn about
+        idata = pa.estimate(
+            {"m": "x"}, model=model, draws=60, random_seed=3, progressbar=False, sampler="mc", surrogate=None
+        )
     assert 0 < idata["estimates"]["ess_integrand"].item() < 30
 
 
@@ -109,9 +113,8 @@ def test_bounded_means_do_not_warn_and_keep_an_error_bar():
                 {"u": u, "b": b, "ub": u * b}, model=model, draws=5_000, random_seed=seed, progressbar=False
             )
         assert not [w for w in caught if issubclass(w.category, pa.ReliabilityWarning)], seed
-        est = idata["estimates"]
-        assert np.all(est["mcse"].values > 0), seed
-        assert np.all(np.abs(est["mean"].values - truth) < 4 * est["mcse"].values), seed
+        assert np.all(idata["estimates"]["mcse"].values > 0), seed
+        within_run(idata, truth)
 
 
 def test_sobol_of_a_constant_output_is_nan_and_warns_without_losing_the_run():
