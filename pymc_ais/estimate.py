@@ -117,9 +117,9 @@ def estimate(
         is in the error bars); with several laws each needs a quantile map
         (univariate distributions with an inverse CDF, multivariate normals). "auto":
         the chaos where it applies, and nothing (no pilot spent) otherwise: several
-        laws or dependent inputs (the polynomial is on request only: on a lognormal
-        output under shifted laws its randomized-QMC mean came with error bars far too
-        small), a posterior, an event's indicator among the outputs, or a budget that
+        laws or dependent inputs (the polynomial is on request only: it is not measured
+        as a default, and beside an event its intervals covered 0.75 of the time, see
+        the user guide), a posterior, an event's indicator among the outputs, or a budget that
         cannot pay a pilot; ``idata.attrs["surrogate"]`` says what was done. With an
         event beside a smooth output (E[x^2] and P(x > 2), x normal, 2,000 runs), the
         chaos made E[x^2] exact but the event's MSE 2.4 times larger: the sum of

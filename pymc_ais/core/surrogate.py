@@ -138,12 +138,15 @@ def _fit(x, y, center, scale, degree, log_space) -> Surrogate:
     features = polynomial_features((x - center) / scale, degree)
     target = np.log(y) if log_space else y
     coef = np.linalg.lstsq(features, target, rcond=None)[0]
-    # a surrogate bounded by the pilot's range widened three times that range: far out, where
-    # no pilot point was, it cannot explode (a polynomial of degree 4 under heavy-tailed
-    # inputs, exp of a convex quadratic under normal ones would have infinite moments)
-    lo, hi = float(y.min()), float(y.max())
-    widened = (lo - 3 * (hi - lo), hi + 3 * (hi - lo))
-    bounds = (np.log(lo) - 3.0, np.log(widened[1])) if log_space else widened
+    # a surrogate bounded by the pilot's range widened three times that range, in the
+    # space it is fitted in: far out, where no pilot point was, it cannot explode (a
+    # polynomial of degree 4 under heavy-tailed inputs, exp of a convex quadratic under
+    # normal ones would have infinite moments). The exponent's bound was log(4 max y):
+    # exp(x) under N(2, 1) was cut at x = 6.4, the randomized-QMC mean of the cut
+    # surrogate missed 7e-4 of E[exp(x)], and the residual's sampler never went there
+    # (1,578 standard errors off, on the default sampler's run with surrogate="polynomial")
+    lo, hi = (float(np.log(y.min())), float(np.log(y.max()))) if log_space else (float(y.min()), float(y.max()))
+    bounds = (lo - 3 * (hi - lo), hi + 3 * (hi - lo))
     return Surrogate(center, scale, degree, log_space, coef, bounds)
 
 
