@@ -34,7 +34,6 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import solve_triangular
-from scipy.special import ndtri
 
 GERMS = ("legendre", "hermite")
 Q_NORM = 0.75  # hyperbolic truncation exponent
@@ -48,18 +47,6 @@ MAX_DESIGN = 2e7  # candidate basis values (points x terms) of one degree: 160 M
 MAX_TERMS_SHARE = 0.25  # at most this share of the points as selected terms: beyond, the
 # leave-one-out error of a greedy path is optimistic (on Ishigami, 40 terms on 80 points
 # claimed 1e-16 while index errors of 1e-6 remained near the edges of the cube)
-
-
-def uniform_to_germs(u: np.ndarray, germs: tuple[str, ...]) -> np.ndarray:
-    """The germ ``z`` of every coordinate of unit-cube points ``u`` (n, d).
-
-    For points given as uniforms (tests, examples); a Hermite germ loses digits in the
-    upper tail this way.
-    """
-    z = np.empty_like(u, dtype=np.float64)
-    for i, germ in enumerate(germs):
-        z[:, i] = 2.0 * u[:, i] - 1.0 if germ == "legendre" else ndtri(u[:, i])
-    return z
 
 
 def orthonormal_table(z: np.ndarray, germ: str, degree: int) -> np.ndarray:

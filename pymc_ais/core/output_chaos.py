@@ -134,7 +134,9 @@ def output_chaos_control(
     limit = min(max(pilot_points, max_pilot_points), CHAOS_MAX_PILOT_RUNS)
     z, phi, log_w = evaluated(pilot_points)
     fits = fitted(z, phi)
-    while 2 * phi.shape[0] <= limit and np.any(errors_of(fits) > CHAOS_EXACT):
+    # double while some output is fitted at all (error below 1) and not yet exactly: a
+    # chaos that explains nothing on the first pilot would waste a second one
+    while 2 * phi.shape[0] <= limit and np.any((errors_of(fits) > CHAOS_EXACT) & (errors_of(fits) < 1.0)):
         before = predicted_variance(errors_of(fits), total_points - phi.shape[0])
         more_z, more_phi, more_log_w = evaluated(phi.shape[0])
         z, phi, log_w = (

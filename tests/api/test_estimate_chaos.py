@@ -105,12 +105,12 @@ def test_auto_is_the_default_and_takes_the_chaos_or_nothing():
 
 def test_a_heavy_tailed_output_gets_no_chaos():
     # |theta| under a Student-t(1.2) law has an infinite variance: on this seed its chaos
-    # had a leave-one-out error of 2e-5, which meant nothing, and the estimate came out
-    # 16 standard errors low without a warning. The chaos is refused; the run warns.
+    # has a leave-one-out error of 2e-3, which means nothing (on another, 2e-5 and an
+    # estimate 16 standard errors low without a warning). The chaos is refused; the run warns.
     with pm.Model() as model:
         theta = pm.StudentT("theta", nu=1.2, mu=0.0, sigma=2.0)
     with pytest.warns(pa.ReliabilityWarning, match="Pareto k-hat above 0.7 for 'abs'"):
-        idata = pa.estimate({"abs": abs(theta)}, model=model, draws=20_000, random_seed=3, progressbar=False)
+        idata = pa.estimate({"abs": abs(theta)}, model=model, draws=20_000, random_seed=2, progressbar=False)
     assert "output 0: not used (heavy-tailed on the pilot" in idata.attrs["surrogate"]
     assert idata.attrs["surrogate"].startswith("not used:")  # and the law is not widened for nothing
 
