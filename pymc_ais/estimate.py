@@ -103,8 +103,8 @@ def estimate(
         control variate: the sampler estimates ``E_f[phi - beta s]`` and ``beta E_f[s]``
         is added. Unbiased whatever the fit; an output the surrogate does not help is
         left as it is, and when it helps none the run goes on without it (the pilot's
-        runs are spent: ``surrogate_pilot`` of the budget, 3 %, when the chaos fits
-        no output at all). "chaos" (one law of
+        runs are spent: ``surrogate_pilot`` of the budget, 3 %, doubled once when the
+        first pilot fits nothing). "chaos" (one law of
         independent univariate inputs with CDFs): a sparse polynomial chaos per output
         (:mod:`pymc_ais.core.output_chaos`), whose mean is exact; its pilot doubles
         while that pays, indicators are left alone, and when every output is

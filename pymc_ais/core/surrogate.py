@@ -59,8 +59,8 @@ def worth_using(ratio: float, beta: float, values: np.ndarray, min_gain: float) 
     return ratio < HEAVY_TAIL_GAIN or (ratio < min_gain and light_tailed(values))
 
 
-def light_tailed(values: np.ndarray) -> bool:
-    """Whether a pilot's integrand values are light-tailed enough for their variance.
+def light_tailed(values: np.ndarray, log_weights: np.ndarray | float = 0.0) -> bool:
+    """Whether a pilot's integrand values (times ``exp(log_weights)``) are light-tailed enough for their variance.
 
     The decision to use a surrogate rests on held-out variances of the pilot; with a
     heavy right tail (Pareto k-hat of |values| above ``LIGHT_TAIL``) those are dominated
@@ -69,7 +69,7 @@ def light_tailed(values: np.ndarray) -> bool:
     at least 0.67 in half of them, of x^10 about 1.5.
     """
     with np.errstate(divide="ignore"):
-        k = pareto_khat(np.log(np.abs(np.asarray(values, dtype=np.float64))))
+        k = pareto_khat(np.log(np.abs(np.asarray(values, dtype=np.float64))) + log_weights)
     return not k > LIGHT_TAIL
 
 

@@ -34,6 +34,8 @@ from pytensor.tensor.random.basic import LogNormalRV, MvNormalRV, NormalRV
 from pytensor.tensor.random.type import RandomGeneratorType
 from scipy.special import ndtri, ndtri_exp
 
+from ..core.surrogate_control import remember_last
+
 
 @dataclass(frozen=True)
 class Block:
@@ -393,4 +395,5 @@ def compile_germ_map(model: pm.Model, blocks: list[Block]):
             values[:, via_cdf] = np.where(tail, -ndtri_exp(np.where(tail, upper, -1.0)), ndtri(u))
         return np.clip(values, -GERM_BOUND, GERM_BOUND)
 
-    return to_germs, tuple(germs)
+    # the same draws go through the map twice: the widened law's density and the chaos
+    return remember_last(to_germs), tuple(germs)
