@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
-import pytensor
 import pytensor.tensor as pt
 from pymc.distributions.shape_utils import change_dist_size
 from pymc.distributions.transforms import Interval, LogOddsTransform
@@ -35,6 +34,7 @@ from pytensor.tensor.random.type import RandomGeneratorType
 from scipy.special import ndtri, ndtri_exp
 
 from ..core.surrogate_control import remember_last
+from .function_cache import cached_function
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def compile_batched_logp(model: pm.Model, blocks: list[Block], logp):
     (logp,) = checks_to_switches([logp])
     batched = vectorize_graph(logp, replace=batched_values(model, blocks, z))
     out = pt.cast(batched, "float64") + pt.zeros((z.shape[0], 1), dtype="float64")
-    fn = pytensor.function([z], out, mode=density_mode(), on_unused_input="ignore")
+    fn = cached_function([z], out, "density CVM", mode=density_mode(), on_unused_input="ignore")
     fn.trust_input = True
     return lambda points: fn(np.ascontiguousarray(points, dtype=np.float64))
 
@@ -154,7 +154,7 @@ def compile_pointwise_logp(model: pm.Model, names: list[str]):
     batched = vectorize_graph(terms, replace={values[k]: inputs[k] for k in values})
     outputs = dict(zip([v.name for v in wanted], batched))
     order = list(inputs)
-    fn = pytensor.function([inputs[k] for k in order], [outputs[k] for k in names], mode=density_mode())
+    fn = cached_function([inputs[k] for k in order], [outputs[k] for k in names], "density CVM", mode=density_mode())
 
     def pointwise(draws: dict) -> dict:
         n = next(iter(draws.values())).shape[0]
@@ -178,7 +178,7 @@ def compile_point_logp(model: pm.Model, blocks: list[Block], logp):
     values = {v.name: v for v in model.value_vars}
     replace = {values[b.value_name]: z[b.start : b.stop].reshape(b.shape) for b in blocks}
     one = pt.cast(graph_replace(logp, replace, strict=False)[law], "float64")
-    fn = pytensor.function([z, law], [one, pt.grad(one, z)], mode=density_mode(), on_unused_input="ignore")
+    fn = cached_function([z, law], [one, pt.grad(one, z)], "density CVM", mode=density_mode(), on_unused_input="ignore")
     fn.trust_input = True
 
     def logp_and_grad(point: np.ndarray, which: int) -> tuple[float, np.ndarray]:
@@ -209,7 +209,7 @@ def compile_to_unconstrained(model: pm.Model, blocks: list[Block]):
         else:
             z = x
         columns.append(pt.reshape(pt.cast(z, "float64"), (x.shape[0], b.stop - b.start)))
-    fn = pytensor.function(inputs, pt.concatenate(columns, axis=1), mode="CVM", on_unused_input="ignore")
+    fn = cached_function(inputs, pt.concatenate(columns, axis=1), "CVM", mode="CVM", on_unused_input="ignore")
 
     def to_unconstrained(values: dict) -> np.ndarray:
         missing = [b.name for b in blocks if b.name not in values]
@@ -240,7 +240,10 @@ def compile_sampler(model: pm.Model, blocks: list[Block]):
         transform = model.rvs_to_transforms.get(rv)
         value = transform.forward(draw, *draw.owner.inputs) if transform is not None else draw
         columns.append(pt.reshape(pt.cast(value, "float64"), (n, b.stop - b.start)))
-    fn = pm.pytensorf.compile([n], pt.concatenate(columns, axis=1), random_seed=0)
+    # every call reseeds the generators: a function compiled for an equal model serves
+    fn = cached_function(
+        [n], pt.concatenate(columns, axis=1), "pymc", generators_free=True, compile=pm.pytensorf.compile, random_seed=0
+    )
     rngs = [s for s in fn.get_shared() if isinstance(s.type, RandomGeneratorType)]
 
     def sample(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -292,7 +295,7 @@ def compile_quantile_map(model: pm.Model, blocks: list[Block]):
             natural[rv] = x
             columns[rv.name] = pt.reshape(pt.cast(z, "float64"), (n, b.stop - b.start))
         # C code: bitwise the same results from a cold or a cached compile (see model.evaluation)
-        fn = pytensor.function([u], pt.concatenate([columns[b.name] for b in blocks], axis=1), mode="CVM")
+        fn = cached_function([u], pt.concatenate([columns[b.name] for b in blocks], axis=1), "CVM", mode="CVM")
     except (NotImplementedError, TypeError, ValueError, KeyError):
         return None
     fn.trust_input = True
@@ -381,7 +384,8 @@ def compile_germ_map(model: pm.Model, blocks: list[Block]):
             cdf_column = not bounded and not isinstance(rv.owner.op, (NormalRV, LogNormalRV))
             via_cdf = np.concatenate([via_cdf, np.full(width, cdf_column)])
             germs += ["legendre" if bounded else "hermite"] * width
-        fn = pytensor.function([z], [pt.concatenate(columns, axis=1), pt.concatenate(uppers, axis=1)], mode="CVM")
+        outputs = [pt.concatenate(columns, axis=1), pt.concatenate(uppers, axis=1)]
+        fn = cached_function([z], outputs, "CVM", mode="CVM")
     except (NotImplementedError, TypeError, ValueError, KeyError):
         return None
     fn.trust_input = True

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pymc as pm
-import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.mode import Mode
 from pytensor.graph.replace import vectorize_graph
 
 from ..laws.compile import Block, batched_values, checks_to_switches, density_mode, strip_view_ops
+from ..laws.function_cache import cached_function, options_key
 from .rewrites import keep_solves_compiled
 
 DEFAULT_MODE = "CVM"
@@ -60,15 +60,16 @@ def compile_evaluator(
     batched = keep_solves_compiled(vectorize_graph(graphs, replace=replace))
     logp_b = pt.cast(batched[0], "float64") + pt.zeros((n, 1), dtype="float64")
     kwargs = {"mode": DEFAULT_MODE, **(compile_kwargs or {})}
+    options = options_key("density", kwargs)
     kwargs["mode"] = density_mode(kwargs["mode"])
-    fn = pytensor.function([z], [logp_b, *_leading(batched[1:], n)], on_unused_input="ignore", **kwargs)
+    fn = cached_function([z], [logp_b, *_leading(batched[1:], n)], options, on_unused_input="ignore", **kwargs)
     fn.trust_input = True
     if not apart:
         return fn
     assert shapes is not None
     flat = [pt.reshape(b, (n, -1)) for b in vectorize_graph(strip_view_ops(phis), replace=replace)]
     python = Mode(linker="py", optimizer="fast_compile")
-    fn_phis = pytensor.function([z], pt.join(1, *flat), on_unused_input="ignore", mode=python)
+    fn_phis = cached_function([z], pt.join(1, *flat), "py fast_compile", on_unused_input="ignore", mode=python)
     fn_phis.trust_input = True
     sizes = [int(np.prod(shape, dtype=int)) for shape in shapes]
     bounds = np.cumsum([0, *sizes])
@@ -98,6 +99,6 @@ def compile_natural(model: pm.Model, blocks: list[Block], compile_kwargs: dict |
     batched = vectorize_graph(natural, replace=batched_values(model, blocks, z))
     batched = _leading(batched, n)
     kwargs = {"mode": DEFAULT_MODE, **(compile_kwargs or {})}
-    fn = pytensor.function([z], batched, on_unused_input="ignore", **kwargs)
+    fn = cached_function([z], batched, options_key(kwargs), on_unused_input="ignore", **kwargs)
     fn.trust_input = True
     return fn
