@@ -31,7 +31,7 @@ import numpy as np
 
 from . import gaussian_mixture as gm
 from .component_sharing import share_components
-from .control_variates import control_variate_coef, crossfit, regression_beta
+from .control_variates import control_variate_coef, crossfit, guarded, regression_beta
 from .diagnostics import LIGHT_TAIL_KHAT, MIN_TAIL_POINTS, diagnostics, pareto_khat
 from .evaluator import evaluator_for
 from .gaussian_mixture import logsumexp
@@ -649,6 +649,13 @@ def final_phase(
         terms = crossfitted_summands(
             proposal, state, log_f, phi, log_c, log_q, replicate, problem.normalised, consume=True
         )
+    elif settings.final_cv_fit == "guarded" and proposal.components is not None:
+        y = weighted_terms(state.targets, log_f, phi, log_q)
+        c = np.subtract(log_c, log_q[:, None], out=log_c)  # g_k / g_alpha - 1, in log_c's memory
+        np.exp(c, out=c)
+        c -= 1.0
+        fold = (replicate % 2) if replicate is not None else (np.arange(y.shape[0]) % 2)
+        terms = guarded(y, c, proposal.coef, fold)
     else:
         terms = summands(proposal, state.targets, log_f, phi, log_c, log_q)
     pairs = pair_sums(terms, state.targets, problem.n_laws * phi.shape[1])

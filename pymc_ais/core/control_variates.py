@@ -201,6 +201,27 @@ def crossfit(
     return y
 
 
+def guarded(y: np.ndarray, c: np.ndarray, coef: np.ndarray, fold: np.ndarray) -> np.ndarray:
+    """Summands ``y - c @ coef``, or ``y`` alone, chosen per target on the other fold.
+
+    The coefficients ``coef`` (K, T) come from earlier draws. For each fold and each
+    target, the other fold's points decide whether the control variates lower that
+    target's variance; the choice is applied to the fold, which never saw it, so each
+    fold's estimate stays unbiased. It guards a target whose adaptive coefficients
+    misfit: on a regression posterior, one seed in fifty had a posterior mean's
+    variance 25 times that of plain importance sampling. Point variances, not the
+    spread of replicate means, decide: a fold holds four or five replicates, too few
+    to compare two spreads per target (measured slightly worse).
+    """
+    with_cv = residuals(y, c, np.arange(c.shape[1]), coef)
+    keeps = [with_cv[fold != f].var(axis=0) <= y[fold != f].var(axis=0) for f in (0, 1)]
+    for f, keep in zip((0, 1), keeps):  # both choices made: the folds can be overwritten
+        rows, drop = np.flatnonzero(fold == f), np.flatnonzero(~keep)
+        if drop.size:
+            with_cv[np.ix_(rows, drop)] = y[np.ix_(rows, drop)]
+    return with_cv
+
+
 def residuals(
     y: np.ndarray, c: np.ndarray, cols: np.ndarray, coef: np.ndarray, rows=None, out: np.ndarray | None = None
 ) -> np.ndarray:

@@ -11,7 +11,7 @@ FAMILIES = ("gaussian", "mixture")
 COVARIANCES = ("full", "diag")
 SAMPLERS = ("rqmc", "stratified", "mc")
 CONTROL_VARIATES = ("full", "single")
-CV_FITS = ("auto", "adaptive", "crossfit")
+CV_FITS = ("auto", "adaptive", "crossfit", "guarded")
 FIT_FLOOR = 1e-6  # diagonal added to every fitted covariance, relative to the initial block's variances
 
 
@@ -62,7 +62,9 @@ class Settings:
         proposal's adaptive block; "crossfit": each half of the final sample uses the
         adaptive coefficients, no control variate, or a refit on every sampled
         component, whichever the other half scores best (see
-        :func:`pymc_ais.core.control_variates.crossfit`); "auto" (default) means
+        :func:`pymc_ais.core.control_variates.crossfit`); "guarded": the adaptive
+        coefficients or none, per target, whichever the other half's points give the
+        smaller variance (:func:`pymc_ais.core.control_variates.guarded`); "auto" (default) means
         "crossfit" for the replicate samplers ("rqmc", "stratified"), where the score is
         the spread of replicate means, and "adaptive" for "mc". Under randomized QMC a
         control variate fitted for i.i.d. points can multiply the variance tenfold
