@@ -21,8 +21,8 @@ The basis is truncated hyperbolically (``sum_i alpha_i^q <= p^q``, q < 1 keeps f
 interactions of high order) and its terms are selected greedily by orthogonal
 matching pursuit, a few best-correlated terms per pass; along the path, the
 corrected leave-one-out error (Blatman & Sudret 2011, with Chapelle's small-sample
-correction) picks the size, and the degree ``p``
-is raised while that error keeps falling. Written here rather than taken from
+correction) picks the size, and the degree ``p`` is raised while that error keeps
+falling. Written here rather than taken from
 scikit-learn: the path, its leave-one-out errors and the correction come from one
 incremental QR factorisation, in a few dozen lines of numpy, with no new dependency.
 """
@@ -35,6 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import solve_triangular
+from threadpoolctl import threadpool_limits
 
 GERMS = ("legendre", "hermite")
 Q_NORM = 0.75  # hyperbolic truncation exponent
@@ -232,7 +233,7 @@ def _omp_path(basis: np.ndarray, y: np.ndarray, max_terms: int) -> tuple[list[in
         free[block] = False
         columns = basis[:, block]
         start = step
-        # the block off the chosen directions: classical Gram-Schmidt twice, in products
+        # the block off the chosen directions: classical Gram-Schmidt in matrix products
         coeffs = q[:start] @ columns
         v = columns - q[:start].T @ coeffs
         column_norms = np.linalg.norm(columns, axis=0)
@@ -325,6 +326,16 @@ def fit_chaos(
     n, d = z.shape
     if len(germs) != d or any(g not in GERMS for g in germs):
         raise ValueError(f"germs must name one of {GERMS} per input, got {germs!r}")
+    # one BLAS thread: the path's products are small, and threads waiting on a busy
+    # machine made the fit 2-3x slower (same speed on an idle one); one thread also
+    # fixes the order of every sum, so the fit is the same whatever the machine
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit(z, y, germs, max_degree, q)
+
+
+def _fit(z: np.ndarray, y: np.ndarray, germs: tuple[str, ...], max_degree: int, q: float) -> Chaos:
+    """The degree search of :func:`fit_chaos`."""
+    n, d = z.shape
     max_terms = max(2, int(MAX_TERMS_SHARE * n))
     tables = [orthonormal_table(z[:, i], germs[i], max_degree) for i in range(d)]
     max_columns = max(int(MAX_DESIGN // n), 1)

@@ -7,7 +7,8 @@ Sobol' run of 5e4 model runs. A compiled function is reused here when the new ou
 are the same computation of the same inputs, by PyTensor's own test
 (``equal_computations``): operations and constants compared by value, shared
 variables (``pm.Data`` containers, random generators) by identity, so that a function
-never reads another model's data. The compile options are part of the key.
+never reads another model's data. The compile options are part of the key; global
+PyTensor flags changed between two calls are not (:func:`clear` forgets every function).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from pytensor.tensor.random.type import RandomGeneratorType
 CACHE_SIZE = 64  # functions kept, least recently used dropped first
 
 _CACHE: OrderedDict[tuple, tuple[list, list, object]] = OrderedDict()
+
+
+def clear() -> None:
+    """Forget every compiled function (after changing global PyTensor flags, say)."""
+    _CACHE.clear()
 
 
 def _is_generator(variable) -> bool:
