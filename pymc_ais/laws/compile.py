@@ -242,7 +242,7 @@ def compile_sampler(model: pm.Model, blocks: list[Block]):
         columns.append(pt.reshape(pt.cast(value, "float64"), (n, b.stop - b.start)))
     # every call reseeds the generators: a function compiled for an equal model serves
     fn = cached_function(
-        [n], pt.concatenate(columns, axis=1), "pymc", generators_free=True, compile=pm.pytensorf.compile, random_seed=0
+        [n], pt.concatenate(columns, axis=1), "pymc", generators_free=True, compiler=pm.pytensorf.compile, random_seed=0
     )
     rngs = [s for s in fn.get_shared() if isinstance(s.type, RandomGeneratorType)]
 

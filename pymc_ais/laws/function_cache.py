@@ -95,18 +95,18 @@ def options_key(*parts) -> str | None:
     return repr([sorted(p.items()) if isinstance(p, dict) else p for p in parts])
 
 
-def cached_function(inputs: list, outputs, options: str | None, generators_free: bool = False, compile=None, **kwargs):
+def cached_function(inputs: list, outputs, options: str | None, generators_free: bool = False, compiler=None, **kwargs):
     """``pytensor.function(inputs, outputs, **kwargs)``, or the one compiled for an equal graph.
 
     ``options`` names the compile options in ``kwargs`` (see :func:`options_key`);
     None compiles afresh and keeps nothing. ``generators_free``: the caller reseeds
     every random generator of the function before each call, so generators in the
-    same places of two graphs count as the same. ``compile`` replaces
+    same places of two graphs count as the same. ``compiler`` replaces
     ``pytensor.function`` (PyMC's ``compile``, say).
     """
-    compile = compile or pytensor.function
+    compiler = compiler or pytensor.function
     if options is None:
-        return compile(inputs, outputs, **kwargs)
+        return compiler(inputs, outputs, **kwargs)
     listed = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     key = (fingerprint(inputs, listed, generators_free), isinstance(outputs, (list, tuple)), options)
     hit = _CACHE.get(key)
@@ -124,7 +124,7 @@ def cached_function(inputs: list, outputs, options: str | None, generators_free:
         if same:
             _CACHE.move_to_end(key)
             return fn
-    fn = compile(inputs, outputs, **kwargs)
+    fn = compiler(inputs, outputs, **kwargs)
     _CACHE[key] = (list(inputs), listed, fn)
     if len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)
