@@ -295,7 +295,7 @@ def estimate(
     if use_surrogate:
         if mp.laws.posterior:
             surrogate_note = "not used: the law is a posterior"
-        elif surrogate == "auto" and mp.layout.any_indicator:
+        elif surrogate == "auto" and mp.layout.has_scores:  # an event's indicator (callables are not known to be)
             surrogate_note = (
                 "not used: some output is an event's indicator, which no polynomial follows; the adapted "
                 "draws then serve the events, and a chaos of the other outputs measured worse for the run "

@@ -575,11 +575,7 @@ def crossfitted_summands(
     ``f_l / g_alpha`` has mean ``Z_l``, unknown. ``consume=True`` reuses ``log_c``'s
     memory for the control variates (it is overwritten).
     """
-    y = weighted_terms(state.targets, log_f, phi, log_q)
-    c = np.subtract(log_c, log_q[:, None], out=log_c if consume else None)  # g_k / g_alpha - 1
-    np.exp(c, out=c)
-    c -= 1.0
-    fold = (replicate % 2) if replicate is not None else (np.arange(y.shape[0]) % 2)
+    y, c, fold = _terms_and_controls(state, log_f, phi, log_c, log_q, replicate, consume)
     sampled = np.flatnonzero(proposal.alpha > 0)
     candidates = [sampled[:0], sampled]
     coef = proposal.coef
@@ -589,6 +585,20 @@ def crossfitted_summands(
         coef = np.vstack([coef, np.zeros((n_laws, coef.shape[1]))])
         candidates.append(np.concatenate([sampled, proposal.alpha.size + np.arange(n_laws)]))
     return crossfit(y, c, candidates, fold, state.weights, coef, replicate, overwrite=True)
+
+
+def _terms_and_controls(state: State, log_f, phi, log_c, log_q, replicate, consume: bool):
+    """Importance terms (n, T), control variates ``g_k / g_alpha - 1`` (n, K) and the two folds.
+
+    Folds are alternate replicates (alternate points for i.i.d. draws). ``consume=True``
+    computes the control variates in ``log_c``'s memory.
+    """
+    y = weighted_terms(state.targets, log_f, phi, log_q)
+    c = np.subtract(log_c, log_q[:, None], out=log_c if consume else None)
+    np.exp(c, out=c)
+    c -= 1.0
+    fold = (replicate % 2) if replicate is not None else (np.arange(y.shape[0]) % 2)
+    return y, c, fold
 
 
 def replicate_layout(n: int, settings: Settings) -> tuple[int, int]:
@@ -650,11 +660,7 @@ def final_phase(
             proposal, state, log_f, phi, log_c, log_q, replicate, problem.normalised, consume=True
         )
     elif settings.final_cv_fit == "guarded" and proposal.components is not None:
-        y = weighted_terms(state.targets, log_f, phi, log_q)
-        c = np.subtract(log_c, log_q[:, None], out=log_c)  # g_k / g_alpha - 1, in log_c's memory
-        np.exp(c, out=c)
-        c -= 1.0
-        fold = (replicate % 2) if replicate is not None else (np.arange(y.shape[0]) % 2)
+        y, c, fold = _terms_and_controls(state, log_f, phi, log_c, log_q, replicate, consume=True)
         terms = guarded(y, c, proposal.coef, fold)
     else:
         terms = summands(proposal, state.targets, log_f, phi, log_c, log_q)

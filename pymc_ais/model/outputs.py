@@ -192,11 +192,6 @@ class OutputLayout:
         """Whether some output is an event with a score."""
         return any(o.score is not None for o in self.outputs)
 
-    @property
-    def any_indicator(self) -> bool:
-        """Whether some output is an event's indicator expression (callables are not known to be)."""
-        return any(o.score is not None for o in self.outputs)
-
     def score_columns(self, score_values, n: int) -> np.ndarray:
         """The (n, M) event scores at a batch, in the outputs' column layout (NaN: no score)."""
         columns = []
