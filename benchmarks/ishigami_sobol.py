@@ -145,6 +145,9 @@ def openturns_chaos(function: str, runs: int, seed: int):
     return mean, None, None
 
 
+KEYS = ("chaos", "polynomial", "salib", "openturns")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--function", choices=["ishigami", "gfunction", "normal"], default="ishigami")
@@ -152,6 +155,9 @@ def main():
     parser.add_argument("--budgets", type=int, nargs="*", default=[500, 2000, 10000, 50000])
     parser.add_argument(
         "--chaos-max-runs", type=int, default=2000, help="largest budget of the OpenTURNS chaos (21 s per fit at 2,000)"
+    )
+    parser.add_argument(
+        "--methods", nargs="*", default=list(KEYS), choices=list(KEYS), help="which methods to run (default: all)"
     )
     args = parser.parse_args()
     function = args.function
@@ -162,6 +168,7 @@ def main():
         "SALib, Saltelli on scrambled Sobol'": lambda r, s: salib(function, r, s),
         "OpenTURNS chaos (LARS)": lambda r, s: openturns_chaos(function, r, s),
     }
+    methods = {name: m for (name, m), key in zip(methods.items(), KEYS) if key in args.methods}
     print(f"{function}, analytic indices; {args.seeds} seeds; sum over inputs of the MSE")
     for runs in args.budgets:
         print(f"\n{runs} model runs")

@@ -16,6 +16,7 @@ from .core.dispatch import Dispatcher
 from .core.estimands import sobol_indices
 from .core.evaluator import Evaluator
 from .core.pick_freeze import INDICES, pick_freeze_problem
+from .core.pick_freeze_chaos import pick_freeze_chaos_control
 from .core.settings import Settings
 from .core.surrogate import surrogate_requested
 from .core.surrogate_control import pick_freeze_control, pilot_fits, pilot_size
@@ -129,7 +130,8 @@ def sobol(
         times below the polynomial's on the Ishigami function (see the docs page on
         Sobol' indices). With unbounded inputs the chaos's pilot and residual are drawn
         from the law widened in its tails (:mod:`pymc_ais.core.widened_law`). See
-        :func:`pymc_ais.core.surrogate_control.pick_freeze_control`.
+        :mod:`pymc_ais.core.pick_freeze_chaos` (how the chaos's residual is sampled)
+        and :func:`pymc_ais.core.surrogate_control.pick_freeze_control`.
     surrogate_pilot : fraction of the budget spent on the pilot (i.i.d. points of the
         product law); a budget too small for a linear fit skips the surrogate (said in
         ``attrs["surrogate"]``). The chaos's first pilot.
@@ -242,18 +244,21 @@ def sobol(
             tau = 1.0
             if germ_map is not None:
                 problem, tau = widened_problem(problem, product_germ_map(germ_map, base.dim))
-            control = pick_freeze_control(
-                problem,
-                evaluator,
-                base.dim,
-                cols,
-                indices,
-                pilot,
-                rng,
-                points - pilot,
-                germ_map,
-                max_pilot_points=int(CHAOS_MAX_PILOT_SHARE * points),
-            )
+            if germ_map is not None:
+                control = pick_freeze_chaos_control(
+                    problem,
+                    evaluator,
+                    germ_map,
+                    base.dim,
+                    cols,
+                    indices,
+                    pilot,
+                    rng,
+                    int(CHAOS_MAX_PILOT_SHARE * points),
+                    points * runs_per_point,
+                )
+            else:
+                control = pick_freeze_control(problem, evaluator, base.dim, cols, indices, pilot, rng, points - pilot)
             pilot = control.pilot_points
             settings = dataclasses.replace(settings, budget=points - pilot)
             if isinstance(control.surrogates[0], Chaos) and control.beta.any():

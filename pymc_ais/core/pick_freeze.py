@@ -53,6 +53,23 @@ def pick_freeze_columns(phi: np.ndarray, indices: Sequence[str]) -> np.ndarray:
     return np.stack(columns, axis=1)
 
 
+def evaluate_stacks(
+    base_evaluate, x: np.ndarray, d: int, groups: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model at the stacks of product-law points ``x`` (n, 2d).
+
+    Returns the product law's log-density (n, 1), that of A plus that of B, and the
+    scalar output at the stacked points (G + 2, n).
+    """
+    n = x.shape[0]
+    log_f, phi = base_evaluate(pick_freeze_points(x, d, groups))
+    log_f, phi = np.asarray(log_f).reshape(-1, 1), np.asarray(phi)
+    phi = phi[:, None] if phi.ndim == 1 else phi
+    if phi.ndim != 2 or phi.shape[1] != 1:
+        raise ValueError(f"Sobol' indices need a scalar output; this one has {phi.size // phi.shape[0]} elements")
+    return log_f[: 2 * n, 0].reshape(2, n).sum(axis=0)[:, None], phi[:, 0].reshape(len(groups) + 2, n)
+
+
 def pick_freeze_problem(base: Problem, groups: Sequence[np.ndarray], indices: Sequence[str]) -> Problem:
     """The product-law problem whose outputs are the pick-freeze integrands.
 
@@ -78,14 +95,8 @@ def pick_freeze_problem(base: Problem, groups: Sequence[np.ndarray], indices: Se
             return np.concatenate([base.initial_quantile(u[:, :d]), base.initial_quantile(u[:, d:])], axis=1)
 
     def evaluate(x):
-        n = x.shape[0]
-        log_f, phi = base.evaluate(pick_freeze_points(x, d, groups))
-        log_f, phi = np.asarray(log_f).reshape(-1, 1), np.asarray(phi)
-        phi = phi[:, None] if phi.ndim == 1 else phi
-        if phi.ndim != 2 or phi.shape[1] != 1:
-            raise ValueError(f"Sobol' indices need a scalar output; this one has {phi.size // phi.shape[0]} elements")
-        columns = pick_freeze_columns(phi[:, 0].reshape(n_groups + 2, n), indices)
-        return log_f[: 2 * n, 0].reshape(2, n).sum(axis=0)[:, None], columns
+        log_f, phi = evaluate_stacks(base.evaluate, x, d, groups)
+        return log_f, pick_freeze_columns(phi, indices)
 
     names = ["Var[phi]"]
     for kind in ("first", "total"):

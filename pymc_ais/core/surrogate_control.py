@@ -26,7 +26,6 @@ import numpy as np
 from scipy.stats import qmc
 
 from .aiscv import RunResult
-from .chaos import Chaos, fit_chaos
 from .diagnostics import diagnostics
 from .pick_freeze import pick_freeze_columns, pick_freeze_points
 from .problem import Problem
@@ -57,6 +56,9 @@ class SurrogateControl(NamedTuple):
     surrogates: tuple  # the fitted surrogates (None where an output has none)
     relative_error: np.ndarray  # held-out RMS error / sd of the output, per surrogate
     description: str
+    # the residual outputs computed otherwise than ``phi - beta h`` (same means; see
+    # pymc_ais.core.pick_freeze_chaos), or None
+    evaluate_residual: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
 
 def remember_last(h: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
@@ -248,18 +250,12 @@ def pick_freeze_control(
     pilot_points: int,
     rng: np.random.Generator,
     final_points: int,
-    germ_map: tuple | None = None,
-    max_pilot_points: int | None = None,
 ) -> SurrogateControl:
-    """One surrogate of the model output, its pick-freeze integrands as control variates.
+    """The polynomial surrogate of the model output, its pick-freeze integrands as control variates.
 
-    With ``germ_map`` (``(z -> germs, kinds)`` of independent inputs, see
-    :func:`pymc_ais.laws.compile.compile_germ_map`) the surrogate is a sparse polynomial
-    chaos (:mod:`pymc_ais.core.chaos`), whose integrands' means are its partial
-    variances, exactly: no integration, no error; its pilot grows from
-    ``pilot_points`` up to ``max_pilot_points`` while its error keeps falling (see
-    :func:`_chaos_control`). Otherwise it is the polynomial surrogate of
-    :mod:`pymc_ais.core.surrogate`, whose means are integrated by randomized QMC.
+    (A polynomial chaos, for independent inputs with CDFs, is
+    :func:`pymc_ais.core.pick_freeze_chaos.pick_freeze_chaos_control`.) The surrogate is
+    that of :mod:`pymc_ais.core.surrogate`, whose means are integrated by randomized QMC.
 
     ``product`` is the pick-freeze problem (:func:`pymc_ais.core.pick_freeze.pick_freeze_problem`)
     and ``base_evaluate`` the model's evaluation. Each pilot point of the product law
@@ -267,11 +263,6 @@ def pick_freeze_control(
     the surrogate is fitted on all of them, and integrand j's control is the same
     integrand computed on the surrogate.
     """
-    if germ_map is not None:
-        total_runs = (pilot_points + final_points) * (len(groups) + 2)
-        return _chaos_control(
-            product, base_evaluate, germ_map, d, groups, indices, pilot_points, rng, max_pilot_points, total_runs
-        )
     n_groups = len(groups)
     points, phi = _pilot(product, base_evaluate, d, groups, pilot_points, rng)
     g = pick_freeze_columns(phi, indices)
@@ -315,104 +306,11 @@ CHAOS_MAX_PILOT_RUNS = 4096  # the pilot stops doubling beyond this many runs (f
 CHAOS_ROUNDING = 1e-13  # relative standard error given to a chaos's exact means for the fit's rounding
 
 
-def _chaos_control(
-    product, base_evaluate, germ_map, d, groups, indices, pilot_points, rng, max_pilot_points, total_runs
-) -> SurrogateControl:
-    """:func:`pick_freeze_control` with a polynomial chaos.
-
-    The pilot is plain points of the input law, scrambled Sobol' points through its
-    quantile map when it has one: ``G + 2`` of them for each product-law point it
-    stands for (the same model runs). Pick-freeze stacks share coordinates, and a
-    chaos fitted on them looked exact by leave-one-out while oscillating near the
-    edges of the cube (on the Ishigami function at 500 runs, index errors of 3e-6 with
-    error bars of 2e-9). The pilot doubles while the chaos's corrected leave-one-out
-    error times the runs left for the residual falls (so, roughly, while the fit does
-    not get worse; the final variance itself goes as error over runs left), within
-    ``max_pilot_points``: when the output is smooth, runs spent on the
-    fit buy more than runs spent on the residual. (Demanding a fourfold fall per
-    doubling stopped too early on Sobol's g-function: 3.8e-3 against 1.4e-3 at 2,000
-    runs.) The control is used, with coefficient 1, when the
-    error is below ``CHAOS_USE``; its means are exact, so the estimates stay unbiased
-    whatever the fit.
-    """
-    to_germs, germs = germ_map
-    n_groups = len(groups)
-    per_point = n_groups + 2
-    limit = min(max(pilot_points, max_pilot_points or pilot_points) * per_point, CHAOS_MAX_PILOT_RUNS)
-    engine = qmc.Sobol(d, scramble=True, seed=rng)
-    quantile = product.initial_quantile
-
-    def draw(n):
-        if quantile is None:
-            x = np.asarray(product.sample_initial(rng, n), dtype=np.float64)[:, :d]
-            return to_germs(x), x
-        u = scrambled_points(engine, n)
-        x = np.asarray(quantile(np.hstack([u, u])), dtype=np.float64)[:, :d]
-        return to_germs(x), x  # the germs of the points the model runs at
-
-    def evaluated(n):
-        z, x = draw(n)
-        _, phi = base_evaluate(x)
-        return z, np.asarray(phi, dtype=np.float64).reshape(n, -1)[:, 0]
-
-    z, y = evaluated(pilot_points * per_point)
-    chaos = fit_chaos(z, y, germs)
-    while 2 * y.size <= limit and chaos.loo_error > CHAOS_EXACT:
-        more_z, more_y = evaluated(y.size)
-        z, y = np.concatenate([z, more_z]), np.concatenate([y, more_y])
-        refit = fit_chaos(z, y, germs)
-        # doubling goes on unless the leave-one-out error grows faster than the runs
-        # left shrink (error x runs left rises): close to "up to the cap while the fit
-        # does not get worse". The final variance itself goes as error / runs left,
-        # the criterion of output_chaos. This looser rule replaced one that stopped
-        # early on kinks (g-function, 2,000 runs: 2.7x lower MSE); the error / runs
-        # left rule has not been measured here
-        before = chaos.loo_error * (total_runs - y.size // 2)
-        improved = refit.loo_error * (total_runs - y.size) < before
-        chaos = refit
-        if not improved:
-            break
-    pilot_used = -(-y.size // per_point)  # in product-law points, rounded up
-    used = chaos.loo_error < CHAOS_USE
-    n_integrands = 1 + n_groups * len(indices)
-    beta = np.full(n_integrands, 1.0 if used else 0.0)
-
-    @remember_last
-    def h(z):
-        values = chaos(to_germs(pick_freeze_points(z, d, groups))).reshape(n_groups + 2, z.shape[0])
-        return pick_freeze_columns(values, indices)
-
-    mean = beta * chaos_integrand_means(chaos, groups, indices)
-    description = (
-        f"polynomial chaos of degree {chaos.degree}, {chaos.coef.size} terms, on {y.size} pilot runs; "
-        f"leave-one-out relative error {chaos.loo_error:.2g}; "
-        + ("control variate on every integrand" if used else f"not used (error above {CHAOS_USE})")
-    )
-    ratio = np.full(n_integrands, chaos.loo_error)
-    # the means are exact up to the rounding of the least-squares fit: exact polynomials
-    # come back with relative errors near 1e-16, which a residual of zeros cannot see
-    cov = np.diag((CHAOS_ROUNDING * np.abs(mean)) ** 2)
-    error = np.array([np.sqrt(max(chaos.loo_error, 0.0))])
-    return SurrogateControl(h, beta, mean, cov, pilot_used, ratio, (chaos,), error, description)
-
-
-def chaos_integrand_means(chaos: Chaos, groups: Sequence[np.ndarray], indices: Sequence[str]) -> np.ndarray:
-    """Exact means of the pick-freeze integrands of a chaos (see :mod:`pymc_ais.core.pick_freeze`).
-
-    The variance term's mean is the chaos's variance, a first-order numerator's its
-    closed variance of the group, a total numerator's the variance of every term
-    touching the group.
-    """
-    means = [chaos.variance]
-    if "first" in indices:
-        means += [chaos.partial_variance(cols) for cols in groups]
-    if "total" in indices:
-        means += [chaos.partial_variance(cols, total=True) for cols in groups]
-    return np.array(means)
-
-
 def residual_problem(problem: Problem, control: SurrogateControl, evaluate=None) -> Problem:
-    """The same problem with outputs ``phi_m - beta_m h_m`` (``evaluate``: default the problem's)."""
+    """The same problem with outputs ``phi_m - beta_m h_m`` (``evaluate``: default the problem's).
+
+    A control with its own ``evaluate_residual`` gives the residual outputs itself.
+    """
     evaluate = evaluate or problem.evaluate
 
     def residual(x):
@@ -422,7 +320,7 @@ def residual_problem(problem: Problem, control: SurrogateControl, evaluate=None)
     return Problem(
         dim=problem.dim,
         sample_initial=problem.sample_initial,
-        evaluate=residual,
+        evaluate=control.evaluate_residual or residual,
         output_names=problem.output_names,
         law_names=problem.law_names,
         initial_quantile=problem.initial_quantile,
