@@ -237,10 +237,11 @@ def classify(truth, rows):
     lower = np.array([r[2] for r in rows])
     upper = np.array([r[3] for r in rows])
     warned = np.array([bool(r[4]) for r in rows])
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         spread = np.sqrt(np.mean((mean - truth) ** 2, axis=0))
         inside = (lower <= truth) & (truth <= upper)
-        honest = np.abs(mcse / spread - 1) <= 0.3
+        exact = spread <= 1e-12 * np.maximum(np.abs(truth), 1.0)  # errors at rounding: any covering bar will do
+        honest = (np.abs(mcse / spread - 1) <= 0.3) | exact
         right = np.all(inside & honest, axis=1) & np.all(np.isfinite(truth))
         off = np.abs(mean - truth) > 3 * mcse
         small = mcse < 0.5 * spread
