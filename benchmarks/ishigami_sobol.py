@@ -4,7 +4,9 @@
 x ~ U(-pi, pi)^3. ``--function gfunction``: Sobol's g-function in 8 inputs,
 prod (|4 u_i - 2| + a_i) / (1 + a_i), u ~ U(0, 1)^8, a = (0, 1, 4.5, 9, 99, 99, 99, 99),
 with a kink where no polynomial helps much. ``--function normal``: exp(0.3 x1) + x2^2 +
-x1 x3 with x ~ N(0, 1)^3, where a Hermite chaos matches all but the exponential. All
+x1 x3 with x ~ N(0, 1)^3, where a Hermite chaos matches all but the exponential.
+``--function squarewave``: (floor(30 u1) mod 2) + u2, u ~ U(0, 1)^3 with u3 unused, 30
+jumps that no chaos follows (it is rejected), indices (0.75, 0.25, 0). All
 have analytic first-order and total indices. At each budget (model runs), over ``--seeds`` seeds, in one process:
 
 - pa.sobol with ``surrogate="chaos"`` (what the default, "auto", takes on these
@@ -55,8 +57,13 @@ def normal_case(x: np.ndarray) -> np.ndarray:
     return np.exp(0.3 * x[:, 0]) + x[:, 1] ** 2 + x[:, 0] * x[:, 2]
 
 
+def squarewave(x: np.ndarray) -> np.ndarray:
+    return np.floor(30 * x[:, 0]) % 2 + x[:, 1]
+
+
 def evaluate(function: str, x: np.ndarray) -> np.ndarray:
-    return {"ishigami": ishigami, "gfunction": gfunction, "normal": normal_case}[function](x)
+    cases = {"ishigami": ishigami, "gfunction": gfunction, "normal": normal_case, "squarewave": squarewave}
+    return cases[function](x)
 
 
 def truth_of(function: str) -> np.ndarray:
@@ -66,6 +73,8 @@ def truth_of(function: str) -> np.ndarray:
         return np.stack([np.array([v1, 2.0, 0.0]), np.array([v1 + 1, 2.0, 1.0])]) / (v1 + 3)
     if function == "ishigami":
         return np.stack([np.array([V1, V2, 0.0]), np.array([V1 + V13, V2, V13])]) / VARIANCE
+    if function == "squarewave":  # additive: Var = 1/4 + 1/12
+        return np.stack([np.array([0.75, 0.25, 0.0])] * 2)
     vi = 1 / (3 * (1 + G_A) ** 2)
     variance = np.prod(1 + vi) - 1
     total = np.array([vi[i] * np.prod(np.delete(1 + vi, i)) for i in range(G_A.size)])
@@ -75,6 +84,8 @@ def truth_of(function: str) -> np.ndarray:
 def bounds_of(function: str) -> list:
     """SALib's bounds (for "normal": mean and standard deviation)."""
     if function == "normal":
+        return [[0.0, 1.0]] * 3
+    if function == "squarewave":
         return [[0.0, 1.0]] * 3
     return [[-np.pi, np.pi]] * 3 if function == "ishigami" else [[0.0, 1.0]] * G_A.size
 
@@ -89,6 +100,8 @@ def ours(function: str, runs: int, seed: int, surrogate: str):
         y = pm.math.exp(0.3 * x[0]) + x[1] ** 2 + x[0] * x[2]
     elif function == "ishigami":
         y = pm.math.sin(x[0]) + A * pm.math.sin(x[1]) ** 2 + B * x[2] ** 4 * pm.math.sin(x[0])
+    elif function == "squarewave":
+        y = pm.math.floor(30 * x[0]) % 2 + x[1] + 0 * x[2]
     else:
         y = 1.0
         for xi, ai in zip(x, G_A):
@@ -150,7 +163,7 @@ KEYS = ("chaos", "polynomial", "salib", "openturns")
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--function", choices=["ishigami", "gfunction", "normal"], default="ishigami")
+    parser.add_argument("--function", choices=["ishigami", "gfunction", "normal", "squarewave"], default="ishigami")
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--budgets", type=int, nargs="*", default=[500, 2000, 10000, 50000])
     parser.add_argument(

@@ -261,7 +261,7 @@ def sobol(
                 control = pick_freeze_control(problem, evaluator, base.dim, cols, indices, pilot, rng, points - pilot)
             pilot = control.pilot_points
             settings = dataclasses.replace(settings, budget=points - pilot)
-            if isinstance(control.surrogates[0], Chaos) and control.beta.any():
+            if isinstance(control.surrogates[0], Chaos):
                 settings = plain_residual_settings(settings)
             note = control.description
             if tau > 1:

@@ -65,6 +65,19 @@ def _undefined_indices(idata: xr.DataTree) -> list[str]:
     ]
 
 
+def _unused_inputs(idata: xr.DataTree, ds: xr.Dataset) -> np.ndarray:
+    """Sobol' index numerators of a varying output: zero on every draw means an input never used.
+
+    Such an index is 0 with error 0, what SALib reports too, not an event never reached
+    (the warning fired on every run of an output that ignores one of its inputs).
+    """
+    unused = np.zeros(ds["ess_integrand"].shape, dtype=bool)
+    if "sensitivity" not in idata.children or not idata["sensitivity"].attrs.get("output_variance", 0) > 0:
+        return unused
+    names = ds["expectation"].values.astype(str)
+    return unused | np.char.startswith(names, "first[") | np.char.startswith(names, "total[")
+
+
 def check_result(idata: xr.DataTree) -> list[str]:
     """Emit a :class:`ReliabilityWarning` for each problem found; return the messages."""
     ds = idata["estimates"].to_dataset()
@@ -78,7 +91,7 @@ def check_result(idata: xr.DataTree) -> list[str]:
             "Use more draws, and check for heavy tails in the output or in an input law (a Student-t prior, say)."
         )
     carried = ds["ess_integrand"].values
-    unseen = carried == 0
+    unseen = (carried == 0) & ~_unused_inputs(idata, ds)
     if unseen.any():
         messages.append(
             f"{_listing(_labels(ds, unseen))}: the output is zero on every final draw (an event never "
