@@ -121,7 +121,8 @@ def sobol(
         poor surrogate is simply not used. "chaos" (independent univariate inputs with
         a CDF): a sparse polynomial chaos (:mod:`pymc_ais.core.chaos`) whose integrand
         means are exact; its pilot grows while its leave-one-out error falls, and the
-        residual is sampled as a plain randomized-QMC pick-freeze design. "polynomial":
+        residual is sampled as a plain randomized-QMC pick-freeze design (the output
+        itself when the chaos is not used, as for a discontinuous output). "polynomial":
         a polynomial in the inputs (degree, and log or linear space, chosen by held-out
         error) whose integrand means come from randomized QMC on the surrogate alone;
         it also serves dependent or multivariate inputs. "auto" takes the chaos where
