@@ -6,13 +6,7 @@ of each coordinate that are orthonormal under the germ's law:
 
 - ``"legendre"``: ``z = 2 u - 1`` (uniform on [-1, 1]), for bounded inputs;
 - ``"hermite"``: ``z = Phi^-1(u)`` (standard normal), for unbounded ones; a normal input
-  is then an affine function of its germ, so polynomials in it are matched exactly;
-- ``"jacobi:a:b"``: ``z = 2 x - 1`` for a Beta(a, b) input ``x`` itself, with the Jacobi
-  polynomials orthonormal under its law. In the germ ``2 u - 1`` a beta input has
-  square-root edges that no polynomial follows (E[u b] of a uniform and a Beta(2, 3):
-  intervals covering 0.825); in its own value, polynomials in it are matched exactly;
-- ``"laguerre:a"``: ``z = x / scale`` for a Gamma(a, scale) input (an exponential one
-  too), with the generalised Laguerre polynomials orthonormal under Gamma(a, 1).
+  is then an affine function of its germ, so polynomials in it are matched exactly.
 
 Everything here takes the germs ``z`` themselves, not ``u``: near ``u = 1`` a double
 keeps too few digits of ``1 - u`` for a Hermite germ in the upper tail
@@ -36,16 +30,14 @@ incremental QR factorisation, in a few dozen lines of numpy, with no new depende
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from math import lgamma
 from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import solve_triangular
-from scipy.special import eval_genlaguerre, eval_jacobi, roots_genlaguerre, roots_jacobi
 from threadpoolctl import threadpool_limits
 
-GERMS = ("legendre", "hermite", "jacobi", "laguerre")  # the last two with parameters: "jacobi:a:b", "laguerre:a"
+GERMS = ("legendre", "hermite")
 Q_NORM = 0.75  # hyperbolic truncation exponent
 MAX_DEGREE = 20
 PATIENCE = 2  # degrees tried past the best one before stopping
@@ -60,50 +52,8 @@ MAX_TERMS_SHARE = 0.25  # at most this share of the points as selected terms: be
 # claimed 1e-16 while index errors of 1e-6 remained near the edges of the cube)
 
 
-def jacobi_germ(a: float, b: float) -> str:
-    """The germ kind of a Beta(a, b) input (its germ is ``2 x - 1``)."""
-    return f"jacobi:{float(a)!r}:{float(b)!r}"
-
-
-def laguerre_germ(a: float) -> str:
-    """The germ kind of a Gamma(a, scale) input (its germ is ``x / scale``)."""
-    return f"laguerre:{float(a)!r}"
-
-
-def _family(germ: str) -> tuple[Callable, Callable]:
-    """``(evaluate(k, z), quadrature(n))`` of scipy's polynomials of a parametrised germ.
-
-    Jacobi polynomials with weight ``(1 - z)^(b - 1) (1 + z)^(a - 1)`` for a Beta(a, b)
-    germ; generalised Laguerre polynomials with weight ``z^(a - 1) e^-z`` for Gamma(a).
-    """
-    name, *params = germ.split(":")
-    values = [float(v) for v in params]
-    if name == "jacobi" and len(values) == 2 and min(values) > 0:
-        p, q = values[1] - 1.0, values[0] - 1.0
-        return (lambda k, z: eval_jacobi(k, p, q, z)), (lambda n: roots_jacobi(n, p, q))
-    if name == "laguerre" and len(values) == 1 and values[0] > 0:
-        alpha = values[0] - 1.0
-        return (lambda k, z: eval_genlaguerre(k, alpha, z)), (lambda n: roots_genlaguerre(n, alpha))
-    raise ValueError(f"germs must name one of {GERMS} per input (with positive parameters), got {germ!r}")
-
-
-@functools.lru_cache(maxsize=256)
-def _norms(germ: str, degree: int) -> np.ndarray:
-    """Root mean squares (degree + 1,) of a parametrised germ's scipy polynomials under its law.
-
-    Gauss quadrature with ``degree + 1`` nodes integrates their squares exactly.
-    """
-    evaluate, quadrature = _family(germ)
-    nodes, weights = quadrature(degree + 1)
-    values = np.stack([evaluate(k, nodes) for k in range(degree + 1)])
-    return np.sqrt(values**2 @ (weights / weights.sum()))
-
-
 def orthonormal_table(z: np.ndarray, germ: str, degree: int) -> np.ndarray:
     """Values (n, degree + 1) of the orthonormal polynomials of degree 0..degree at ``z``."""
-    if ":" in germ:
-        evaluate, _ = _family(germ)
-        return np.stack([evaluate(k, z) for k in range(degree + 1)], axis=1) / _norms(germ, degree)
     table = np.empty((z.size, degree + 1))
     table[:, 0] = 1.0
     if degree >= 1:
@@ -376,11 +326,8 @@ def fit_chaos(
     z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n, d = z.shape
-    if len(germs) != d or any(g not in GERMS[:2] and ":" not in g for g in germs):
+    if len(germs) != d or any(g not in GERMS for g in germs):
         raise ValueError(f"germs must name one of {GERMS} per input, got {germs!r}")
-    for g in germs:
-        if ":" in g:
-            _family(g)  # checks the family and its parameters
     # one BLAS thread: the path's products are small, and threads waiting on a busy
     # machine made the fit 2-3x slower (same speed on an idle one); one thread also
     # fixes the order of every sum, so the fit is the same whatever the machine

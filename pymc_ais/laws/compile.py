@@ -26,15 +26,13 @@ from pymc.model.transform.conditioning import remove_value_transforms
 from pymc.pytensorf import reseed_rngs
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.compile.ops import ViewOp
-from pytensor.graph.basic import Constant
 from pytensor.graph.replace import graph_replace, vectorize_graph
-from pytensor.graph.traversal import ancestors, graph_inputs, io_toposort
+from pytensor.graph.traversal import ancestors, io_toposort
 from pytensor.tensor.basic import ScalarFromTensor
-from pytensor.tensor.random.basic import BetaRV, ExponentialRV, GammaRV, LogNormalRV, MvNormalRV, NormalRV
+from pytensor.tensor.random.basic import LogNormalRV, MvNormalRV, NormalRV
 from pytensor.tensor.random.type import RandomGeneratorType
 from scipy.special import ndtri, ndtri_exp
 
-from ..core.chaos import jacobi_germ, laguerre_germ
 from ..core.surrogate_control import remember_last
 from .function_cache import cached_function
 
@@ -325,39 +323,6 @@ def _refined_cdf(rv, x):
     return pt.clip(u + pt.switch(pt.isfinite(step), step, 0.0), 0.0, 1.0)
 
 
-def _constant_parameters(rv) -> list[float] | None:
-    """The parameters of ``rv`` as floats when every one is a constant scalar, else None."""
-    values = []
-    for p in rv.owner.op.dist_params(rv.owner):
-        if not all(isinstance(v, Constant) for v in graph_inputs([p])):
-            return None  # data, or another variable
-        value = np.asarray(p.eval(), dtype=np.float64)
-        if value.size != 1:
-            return None
-        values.append(float(value.ravel()[0]))
-    return values
-
-
-def _polynomial_germ(rv, x):
-    """``(value, kind)`` where an input's own value makes a polynomial germ, else None.
-
-    A Beta(a, b) input: ``2 x - 1``, Jacobi polynomials; a Gamma(a, scale) or
-    exponential input: ``x / scale``, Laguerre polynomials (see :mod:`pymc_ais.core.chaos`).
-    Through the CDF these inputs get germs with square-root edges or quadratic growth,
-    which polynomials follow slowly. Parameters given as data or arrays keep the CDF germ.
-    """
-    op = rv.owner.op
-    if not isinstance(op, (BetaRV, GammaRV, ExponentialRV)):
-        return None
-    params = _constant_parameters(rv)
-    if params is None or min(params) <= 0:
-        return None
-    if isinstance(op, BetaRV):
-        return pt.clip(2.0 * x - 1.0, -1.0, 1.0), jacobi_germ(*params)
-    shape, scale = params if isinstance(op, GammaRV) else (1.0, params[0])
-    return pt.maximum(x / scale, 0.0), laguerre_germ(shape)
-
-
 def _normal_germ(rv, x):
     """Graphs ``(value, log_upper)`` of the germ ``z = Phi^-1(F(x))`` of an unbounded input.
 
@@ -387,11 +352,9 @@ def compile_germ_map(model: pm.Model, blocks: list[Block]):
     For independent inputs only (no free variable among another's parents, no
     multivariate distribution): each coordinate is brought back to its natural value
     by the backward value transform and mapped by its distribution's CDF
-    (``pm.logcdf``) to its germ (see :mod:`pymc_ais.core.chaos`): its own scaled value
-    for a beta, gamma or exponential input with constant parameters
-    (:func:`_polynomial_germ`); "legendre",
-    ``2 F(x) - 1`` on [-1, 1], for another bounded support (interval or log-odds
-    transform); "hermite", ``Phi^-1(F(x))``, otherwise, from the complementary CDF above
+    (``pm.logcdf``) to its germ (see :mod:`pymc_ais.core.chaos`): "legendre",
+    ``2 F(x) - 1`` on [-1, 1], for a bounded support (interval or log-odds transform);
+    "hermite", ``Phi^-1(F(x))``, otherwise, from the complementary CDF above
     ``F = UPPER_TAIL`` (see :func:`_normal_germ`). Returns ``(to_germs, kinds)``, or
     ``None`` when some input has no CDF or depends on another.
     """
@@ -410,10 +373,7 @@ def compile_germ_map(model: pm.Model, blocks: list[Block]):
             x = transform.backward(z_rv, *rv.owner.inputs) if transform is not None else z_rv
             bounded = isinstance(transform, (Interval, LogOddsTransform))
             log_upper = None
-            polynomial = _polynomial_germ(rv, x)
-            if polynomial is not None:
-                value, kind = polynomial
-            elif bounded:
+            if bounded:
                 value = 2.0 * pt.clip(_refined_cdf(rv, x), CDF_FLOOR, 1.0 - CDF_FLOOR) - 1.0
             else:
                 value, log_upper = _normal_germ(rv, x)
@@ -421,11 +381,9 @@ def compile_germ_map(model: pm.Model, blocks: list[Block]):
             columns.append(pt.reshape(pt.cast(value, "float64"), (n, width)))
             upper = pt.fill(value, np.nan) if log_upper is None else log_upper
             uppers.append(pt.reshape(pt.cast(upper, "float64"), (n, width)))
-            cdf_column = polynomial is None and not bounded and not isinstance(rv.owner.op, (NormalRV, LogNormalRV))
+            cdf_column = not bounded and not isinstance(rv.owner.op, (NormalRV, LogNormalRV))
             via_cdf = np.concatenate([via_cdf, np.full(width, cdf_column)])
-            if polynomial is None:
-                kind = "legendre" if bounded else "hermite"
-            germs += [kind] * width
+            germs += ["legendre" if bounded else "hermite"] * width
         outputs = [pt.concatenate(columns, axis=1), pt.concatenate(uppers, axis=1)]
         fn = cached_function([z], outputs, "CVM", mode="CVM")
     except (NotImplementedError, TypeError, ValueError, KeyError):

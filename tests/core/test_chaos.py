@@ -100,35 +100,3 @@ def test_matching_pursuit_skips_a_dependent_column_without_a_gap():
     assert not {2, 3} <= set(chosen)
     np.testing.assert_allclose(basis[:, chosen] @ coef, y, atol=1e-10)
     assert error < 1e-12
-
-
-@pytest.mark.parametrize("germ", ["jacobi:2.0:3.0", "jacobi:0.5:0.5", "laguerre:3.0", "laguerre:1.0"])
-def test_parametrised_polynomials_are_orthonormal_under_their_law(germ):
-    from scipy.special import roots_genlaguerre, roots_jacobi
-
-    if germ.startswith("jacobi"):
-        a, b = (float(v) for v in germ.split(":")[1:])
-        nodes, weights = roots_jacobi(30, b - 1, a - 1)  # the Beta(a, b) law of (z + 1) / 2
-    else:
-        a = float(germ.split(":")[1])
-        nodes, weights = roots_genlaguerre(30, a - 1)  # the Gamma(a, 1) law
-    table = orthonormal_table(nodes, germ, 10)
-    gram = (table * (weights / weights.sum())[:, None]).T @ table
-    np.testing.assert_allclose(gram, np.eye(11), atol=1e-9)
-
-
-def test_a_polynomial_of_beta_and_gamma_inputs_is_matched_exactly():
-    rng = np.random.default_rng(0)
-    b, d = rng.beta(2.0, 3.0, 200), rng.gamma(3.0, 1.0, 200)
-    y = b * d + d**2  # E = 0.4 * 3 + 12; first-order variance of b: 3^2 Var b
-    chaos = fit_chaos(np.column_stack([2 * b - 1, d]), y, ("jacobi:2.0:3.0", "laguerre:3.0"))
-    assert chaos.loo_error < 1e-20
-    np.testing.assert_allclose(chaos.mean, 13.2, rtol=1e-12)
-    np.testing.assert_allclose(chaos.partial_variance([0]), 9 * 0.04, rtol=1e-10)
-
-
-def test_unknown_germs_are_refused():
-    with pytest.raises(ValueError, match="germs must name"):
-        fit_chaos(np.zeros((10, 1)), np.zeros(10), ("jacobi:-1.0:2.0",))
-    with pytest.raises(ValueError, match="germs must name"):
-        fit_chaos(np.zeros((10, 1)), np.zeros(10), ("chebyshev",))

@@ -48,22 +48,3 @@ def test_no_germ_map_for_dependent_inputs():
         a = pm.Normal("a", 0.0, 1.0)
         pm.Normal("b", a, 1.0)
     assert LawSet.from_arguments(model, None).germ_map() is None
-
-
-def test_beta_gamma_and_exponential_inputs_are_their_own_germs():
-    with pm.Model() as model:
-        pm.Beta("b", 2.0, 3.0)
-        pm.Gamma("d", alpha=3.0, beta=2.0)
-        pm.Exponential("e", 4.0)
-        scale = pm.Data("scale", 2.0)
-        pm.Gamma("h", alpha=2.0, beta=scale)  # a parameter given as data keeps the CDF germ
-    b = np.array([0.1, 0.5, 0.99])
-    d = np.array([0.2, 1.5, 9.0])
-    e = np.array([0.01, 0.25, 3.0])
-    h = np.array([0.2, 1.0, 6.0])
-    germs, kinds = germs_of(model, {"b": b, "d": d, "e": e, "h": h})
-    assert kinds == {"b": "jacobi:2.0:3.0", "d": "laguerre:3.0", "e": "laguerre:1.0", "h": "hermite"}
-    np.testing.assert_allclose(germs["b"], 2 * b - 1, rtol=1e-12)
-    np.testing.assert_allclose(germs["d"], 2 * d, rtol=1e-12)
-    np.testing.assert_allclose(germs["e"], 4 * e, rtol=1e-12)
-    np.testing.assert_allclose(germs["h"], ndtri(stats.gamma(2.0, scale=0.5).cdf(h)), rtol=1e-9)
