@@ -263,6 +263,9 @@ def sobol(
             pilot = control.pilot_points
             settings = dataclasses.replace(settings, budget=points - pilot)
             if isinstance(control.surrogates[0], Chaos):
+                # a chaos's residual, or the output itself when the chaos was rejected (a
+                # discontinuity): adapting to pick-freeze integrands only added weights
+                # there (square wave, 3,000 runs: 4.4e-3 summed MSE against 1.2e-3 plain)
                 settings = plain_residual_settings(settings)
             note = control.description
             if tau > 1:

@@ -71,11 +71,11 @@ def _unused_inputs(idata: xr.DataTree, ds: xr.Dataset) -> np.ndarray:
     Such an index is 0 with error 0, what SALib reports too, not an event never reached
     (the warning fired on every run of an output that ignores one of its inputs).
     """
-    unused = np.zeros(ds["ess_integrand"].shape, dtype=bool)
+    shape = ds["ess_integrand"].shape
     if "sensitivity" not in idata.children or not idata["sensitivity"].attrs.get("output_variance", 0) > 0:
-        return unused
+        return np.zeros(shape, dtype=bool)
     names = ds["expectation"].values.astype(str)
-    return unused | np.char.startswith(names, "first[") | np.char.startswith(names, "total[")
+    return np.broadcast_to(np.char.startswith(names, "first[") | np.char.startswith(names, "total["), shape)
 
 
 def check_result(idata: xr.DataTree) -> list[str]:
