@@ -163,16 +163,18 @@ class Chaos(NamedTuple):
         """The expansion's variance: the sum of its other squared coefficients."""
         return float(np.sum(self.coef[self.indices.any(axis=1)] ** 2))
 
-    def partial_variance(self, group: list[int] | np.ndarray, total: bool = False) -> float:
-        """Variance of the terms in the inputs of ``group`` only (or, ``total``, touching any)."""
+    def terms_of(self, group: list[int] | np.ndarray, total: bool = False) -> np.ndarray:
+        """Which terms (K,) are in the inputs of ``group`` only, constant excluded (``total``: touch any)."""
         inside = np.zeros(self.indices.shape[1], dtype=bool)
         inside[np.asarray(group, dtype=np.int64)] = True
         active = self.indices > 0
         if total:
-            chosen = active[:, inside].any(axis=1)
-        else:
-            chosen = active.any(axis=1) & ~active[:, ~inside].any(axis=1)
-        return float(np.sum(self.coef[chosen] ** 2))
+            return active[:, inside].any(axis=1)
+        return active.any(axis=1) & ~active[:, ~inside].any(axis=1)
+
+    def partial_variance(self, group: list[int] | np.ndarray, total: bool = False) -> float:
+        """Variance of the terms in the inputs of ``group`` only (or, ``total``, touching any)."""
+        return float(np.sum(self.coef[self.terms_of(group, total)] ** 2))
 
     def sobol_indices(self) -> tuple[np.ndarray, np.ndarray]:
         """First-order and total Sobol' indices of every input (d,), (d,)."""

@@ -54,18 +54,10 @@ def integrand_terms(chaos: Chaos, groups: Sequence[np.ndarray], indices: Sequenc
     Column 0 (the variance): every non-constant term; then per group, for ``"first"``
     the terms in the group's inputs only, for ``"total"`` those touching the group.
     """
-    active = chaos.indices > 0
-    d = active.shape[1]
-    columns = [active.any(axis=1)]
-    insides = []
-    for cols in groups:
-        inside = np.zeros(d, dtype=bool)
-        inside[np.asarray(cols, dtype=np.int64)] = True
-        insides.append(inside)
-    if "first" in indices:
-        columns += [active.any(axis=1) & ~active[:, ~inside].any(axis=1) for inside in insides]
-    if "total" in indices:
-        columns += [active[:, inside].any(axis=1) for inside in insides]
+    columns = [(chaos.indices > 0).any(axis=1)]
+    for kind in ("first", "total"):
+        if kind in indices:
+            columns += [chaos.terms_of(cols, total=kind == "total") for cols in groups]
     return np.stack(columns, axis=1)
 
 
