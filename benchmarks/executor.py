@@ -24,7 +24,7 @@ import numpy as np
 import pymc as pm
 
 import pymc_ais as pa
-from pymc_ais.core.dispatch import Dispatcher, Job
+from pymc_ais.core.execution.dispatch import Dispatcher, Job
 
 
 def make_simulator(sleep: float):

@@ -38,7 +38,7 @@ def _job_id(name: str) -> str:
 
 
 class CheckpointStore:
-    """The finished chunks of a run, on disk; the ``store`` of a :class:`~pymc_ais.core.dispatch.Dispatcher`."""
+    """The finished chunks of a run, on disk (the store of a dispatcher)."""
 
     def __init__(self, path: pathlib.Path):
         self.path = path

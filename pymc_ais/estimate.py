@@ -11,13 +11,13 @@ import pymc as pm
 import xarray as xr
 
 from .checkpoint import open_checkpoint
-from .core.dispatch import Dispatcher
-from .core.evaluator import Evaluator
-from .core.output_chaos import output_chaos_control
-from .core.settings import Settings
-from .core.surrogate import surrogate_requested
-from .core.surrogate_control import MAX_PILOT_SHARE, output_control, pilot_fits, pilot_size
-from .core.widened_law import widened_problem
+from .core.densities.widened_law import widened_problem
+from .core.engine.settings import Settings
+from .core.execution.dispatch import Dispatcher
+from .core.execution.evaluator import Evaluator
+from .core.surrogates.control import MAX_PILOT_SHARE, output_control, pilot_fits, pilot_size
+from .core.surrogates.output_chaos import output_chaos_control
+from .core.surrogates.polynomial import surrogate_requested
 from .model import build
 from .model.posterior_start import posterior_start, posterior_weights, shifted, starting_problem
 from .results.datatree import estimate_tree
@@ -109,11 +109,11 @@ def estimate(
         runs are spent: ``surrogate_pilot`` of the budget, 3 %, doubled once when the
         first pilot fits nothing). "chaos" (one law of
         independent univariate inputs with CDFs): a sparse polynomial chaos per output
-        (:mod:`pymc_ais.core.output_chaos`), whose mean is exact; its pilot doubles
+        (:mod:`pymc_ais.core.surrogates.output_chaos`), whose mean is exact; its pilot doubles
         while that pays, indicators are left alone, and when every output is
         controlled the residuals are sampled plainly by randomized QMC; with unbounded
         inputs the pilot and the residuals come from the law widened in its tails
-        (:mod:`pymc_ais.core.widened_law`). Its fit costs up to a second or two per run
+        (:mod:`pymc_ais.core.densities.widened_law`). Its fit costs up to a second or two per run
         (Ishigami at 2,000 runs: 1 s, against 0.06 s without), which any model dearer
         than a millisecond a run repays. "polynomial": a polynomial in the inputs
         (degree, and log or linear space, by held-out error), its mean computed by
@@ -129,7 +129,7 @@ def estimate(
         chaos made E[x^2] exact but the event's MSE 2.4 times larger: the sum of
         relative variances the sampler minimises grew.
         For smooth outputs of a few inputs either can divide the variance by orders of
-        magnitude. None: no surrogate. See :mod:`pymc_ais.core.surrogate_control`.
+        magnitude. None: no surrogate. See :mod:`pymc_ais.core.surrogates.control`.
     surrogate_pilot : float
         Fraction of the budget spent on the surrogate's pilot.
     random_seed : int, numpy Generator or None
@@ -339,7 +339,7 @@ def _output_surrogate(surrogate, surrogate_pilot, laws, problem, settings, draws
     "auto" takes the chaos where the law allows it, and quietly goes without one
     otherwise or when the budget cannot pay its pilot. With a chaos, the
     pilot and the residuals are drawn from the law widened in the tails of its
-    unbounded inputs (:mod:`pymc_ais.core.widened_law`), which the problem returned
+    unbounded inputs (:mod:`pymc_ais.core.densities.widened_law`), which the problem returned
     starts from.
     """
     germ_map = laws.germ_map() if surrogate in ("auto", "chaos") else None

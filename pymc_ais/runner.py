@@ -1,7 +1,7 @@
 """What :func:`pymc_ais.estimate` and :func:`pymc_ais.sobol` share.
 
 Keyword checks, the budget ledger (pilot / adaptive / final, in model runs, read off
-the one :class:`~pymc_ais.core.evaluator.Evaluator` of the run), the surrogate pilot's
+the one :class:`~pymc_ais.core.execution.evaluator.Evaluator` of the run), the surrogate pilot's
 place in the budget, the core run with its progress bar and surrogate control, and the
 last steps of every result (attrs, reliability warnings).
 """
@@ -15,11 +15,11 @@ import numbers
 import numpy as np
 import xarray as xr
 
-from .core.aiscv import RunResult, run
-from .core.dispatch import Dispatcher
-from .core.gaussian_mixture import logsumexp
-from .core.settings import Settings
-from .core.surrogate_control import (
+from .core.densities.gaussian_mixture import logsumexp
+from .core.engine.aiscv import RunResult, run
+from .core.engine.settings import Settings
+from .core.execution.dispatch import Dispatcher
+from .core.surrogates.control import (
     MAX_PILOT_SHARE,
     MEANS_REPLICATES,
     MEANS_SHARE,

@@ -11,16 +11,16 @@ import xarray as xr
 from pytensor.graph.traversal import ancestors
 
 from .checkpoint import open_checkpoint
-from .core.chaos import Chaos
-from .core.dispatch import Dispatcher
-from .core.estimands import sobol_indices
-from .core.evaluator import Evaluator
-from .core.pick_freeze import INDICES, pick_freeze_problem
-from .core.pick_freeze_chaos import pick_freeze_chaos_control
-from .core.settings import Settings
-from .core.surrogate import surrogate_requested
-from .core.surrogate_control import pick_freeze_control, pilot_fits, pilot_size
-from .core.widened_law import widened_problem
+from .core.densities.widened_law import widened_problem
+from .core.engine.settings import Settings
+from .core.execution.dispatch import Dispatcher
+from .core.execution.evaluator import Evaluator
+from .core.sensitivity.indices import sobol_indices
+from .core.sensitivity.pick_freeze import INDICES, pick_freeze_problem
+from .core.surrogates.chaos import Chaos
+from .core.surrogates.control import pick_freeze_control, pilot_fits, pilot_size
+from .core.surrogates.pick_freeze_chaos import pick_freeze_chaos_control
+from .core.surrogates.polynomial import surrogate_requested
 from .model import build
 from .results.datatree import adaptation_dataset, estimates_dataset, interval_quantile
 from .runner import (
@@ -100,7 +100,7 @@ def sobol(
     """First-order and total Sobol' indices of a scalar model output.
 
     The variance and the pick-freeze numerators (first order from squared differences,
-    Jansen's total; see :mod:`pymc_ais.core.pick_freeze`) are expectations under the
+    Jansen's total; see :mod:`pymc_ais.core.sensitivity.pick_freeze`) are expectations under the
     product law of two independent copies of the inputs; all of them are estimated
     with ONE adaptive importance sample (aISCV) and the indices get delta-method
     standard errors from the joint covariance.
@@ -119,7 +119,7 @@ def sobol(
         A surrogate of the output fitted on a pilot serves as a control variate of
         every pick-freeze integrand; the indices stay unbiased whatever the fit, and a
         poor surrogate is simply not used. "chaos" (independent univariate inputs with
-        a CDF): a sparse polynomial chaos (:mod:`pymc_ais.core.chaos`) whose integrand
+        a CDF): a sparse polynomial chaos (:mod:`pymc_ais.core.surrogates.chaos`) whose integrand
         means are exact; its pilot grows while its leave-one-out error falls, and the
         residual is sampled as a plain randomized-QMC pick-freeze design (the output
         itself when the chaos is not used, as for a discontinuous output). "polynomial":
@@ -130,9 +130,9 @@ def sobol(
         squared errors were 3,600 times below SALib's on the cantilever beam and 10^15
         times below the polynomial's on the Ishigami function (see the docs page on
         Sobol' indices). With unbounded inputs the chaos's pilot and residual are drawn
-        from the law widened in its tails (:mod:`pymc_ais.core.widened_law`). See
-        :mod:`pymc_ais.core.pick_freeze_chaos` (how the chaos's residual is sampled)
-        and :func:`pymc_ais.core.surrogate_control.pick_freeze_control`.
+        from the law widened in its tails (:mod:`pymc_ais.core.densities.widened_law`). See
+        :mod:`pymc_ais.core.surrogates.pick_freeze_chaos` (how the chaos's residual is sampled)
+        and :func:`pymc_ais.core.surrogates.control.pick_freeze_control`.
     surrogate_pilot : fraction of the budget spent on the pilot (i.i.d. points of the
         product law); a budget too small for a linear fit skips the surrogate (said in
         ``attrs["surrogate"]``). The chaos's first pilot.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .gaussian_mixture import logsumexp
+from .densities.gaussian_mixture import logsumexp
 
 
 class EvaluationError(ValueError):
@@ -52,7 +52,7 @@ class Problem:
     centred : optional (M,) booleans, or a function of M giving them: outputs whose
         targets are centred, per law, at
         their self-normalised mean over the initial block (see
-        :mod:`~pymc_ais.core.targets`); the estimates are then of ``int (phi - c) f_l``
+        :mod:`~pymc_ais.core.engine.targets`); the estimates are then of ``int (phi - c) f_l``
         and the centres are ``RunResult.state.targets.centre``.
 
     Examples

@@ -33,7 +33,7 @@ from pytensor.tensor.random.basic import LogNormalRV, MvNormalRV, NormalRV
 from pytensor.tensor.random.type import RandomGeneratorType
 from scipy.special import ndtri, ndtri_exp
 
-from ..core.surrogate_control import remember_last
+from ..core.surrogates.control import remember_last
 from .function_cache import cached_function
 
 
@@ -352,7 +352,7 @@ def compile_germ_map(model: pm.Model, blocks: list[Block]):
     For independent inputs only (no free variable among another's parents, no
     multivariate distribution): each coordinate is brought back to its natural value
     by the backward value transform and mapped by its distribution's CDF
-    (``pm.logcdf``) to its germ (see :mod:`pymc_ais.core.chaos`): "legendre",
+    (``pm.logcdf``) to its germ (see :mod:`pymc_ais.core.surrogates.chaos`): "legendre",
     ``2 F(x) - 1`` on [-1, 1], for a bounded support (interval or log-odds transform);
     "hermite", ``Phi^-1(F(x))``, otherwise, from the complementary CDF above
     ``F = UPPER_TAIL`` (see :func:`_normal_germ`). Returns ``(to_germs, kinds)``, or

@@ -24,7 +24,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from ..core.mixture_sampling import sample_mixture
+from ..core.densities.mixture_sampling import sample_mixture
 from .checks import check_input_model, check_same_inputs, float64_clone, improper_variables, is_posterior
 from .compile import (
     Block,

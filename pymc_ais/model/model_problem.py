@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 
-from ..core.dispatch import Dispatcher
+from ..core.execution.dispatch import Dispatcher
 from ..core.problem import Problem
 from ..laws.lawset import LawSet
 from .evaluation import compile_evaluator, compile_natural

@@ -22,7 +22,7 @@ from pytensor.graph.replace import graph_replace
 from pytensor.graph.traversal import ancestors, graph_inputs
 from pytensor.tensor.random.op import RandomVariable
 
-from ..core.dispatch import Dispatcher, Job
+from ..core.execution.dispatch import Dispatcher, Job
 from ..core.problem import EvaluationError
 from .events import event_score
 
@@ -219,7 +219,7 @@ def checked(name: str, value, n: int, shape: tuple | None) -> np.ndarray:
     """A black-box output's values at ``n`` points, checked: real numbers of shape (n, *shape).
 
     Non-finite values are left in: they are failures of those points, handled by the
-    run's ``on_error`` policy (see :mod:`pymc_ais.core.dispatch`).
+    run's ``on_error`` policy (see :mod:`pymc_ais.core.execution.dispatch`).
     """
     value = np.asarray(value)
     if np.iscomplexobj(value):

@@ -1,6 +1,6 @@
 """The starting law of a posterior run: Student-t densities where the posteriors live, and the priors.
 
-The Student-t part is either found (:func:`~pymc_ais.core.mode_search.find_modes`:
+The Student-t part is either found (:func:`~pymc_ais.core.densities.mode_search.find_modes`:
 Laplace approximations at the modes of the laws' unnormalised posteriors, in the
 unconstrained space) or given (``init=``: draws of a posterior, e.g. ``pm.sample``'s,
 whose mean and covariance make one component). A :func:`pilot` then sets the share of
@@ -15,12 +15,12 @@ from typing import NamedTuple
 import numpy as np
 import xarray as xr
 
-from ..core import student_t
-from ..core.gaussian_mixture import logsumexp, normalised_weights
-from ..core.mixture_sampling import sample_mixture
-from ..core.mode_search import START_DF, START_WIDEN, SearchError, find_modes, search_budget
+from ..core.densities import student_t
+from ..core.densities.gaussian_mixture import logsumexp, normalised_weights
+from ..core.densities.mixture_sampling import sample_mixture
+from ..core.densities.mode_search import START_DF, START_WIDEN, SearchError, find_modes, search_budget
+from ..core.densities.student_t import StudentTMixture, student_t_mixture
 from ..core.problem import Problem
-from ..core.student_t import StudentTMixture, student_t_mixture
 from ..laws.lawset import LawSet
 
 MIN_INIT_DRAWS = 20  # fewer posterior draws than this cannot give a covariance to start from

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..core.aiscv import Estimates, RunResult
-from ..core.estimands import Reported, posterior
-from ..core.gaussian_mixture import normalised_weights
+from ..core.densities.gaussian_mixture import normalised_weights
+from ..core.engine.aiscv import Estimates, RunResult
+from ..core.sensitivity.indices import Reported, posterior
 from .datatree import interval_quantile
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..core.gaussian_mixture import kish_ess, normalised_weights
+from ..core.densities.gaussian_mixture import kish_ess, normalised_weights
 from ..laws.checks import float64_clone
 from ..laws.compile import compile_pointwise_logp
 

@@ -10,8 +10,8 @@ from scipy.stats import norm
 
 import pymc_ais as pa
 from pymc_ais.core import Problem, Settings, run
-from pymc_ais.core.estimands import sobol_indices
-from pymc_ais.core.pick_freeze import pick_freeze_problem
+from pymc_ais.core.sensitivity.indices import sobol_indices
+from pymc_ais.core.sensitivity.pick_freeze import pick_freeze_problem
 
 
 def _within_indices(idata, truth):

@@ -6,8 +6,8 @@ from conftest import within
 from scipy.stats import norm
 
 from pymc_ais.core import EvaluationError, Problem, Settings, run
-from pymc_ais.core import gaussian_mixture as gm
-from pymc_ais.core.mixture_weights import criterion, optimise_alpha
+from pymc_ais.core.densities import gaussian_mixture as gm
+from pymc_ais.core.engine.mixture_weights import criterion, optimise_alpha
 
 
 def test_gaussian_moments_core(gaussian_moments_problem):

@@ -9,7 +9,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from numpy.polynomial.legendre import leggauss
 from scipy.special import ndtri
 
-from pymc_ais.core.chaos import fit_chaos, hyperbolic_indices, orthonormal_table
+from pymc_ais.core.surrogates.chaos import fit_chaos, hyperbolic_indices, orthonormal_table
 
 
 @pytest.mark.parametrize("germ", ["legendre", "hermite"])
@@ -89,7 +89,7 @@ def test_germs_are_checked():
 
 def test_matching_pursuit_skips_a_dependent_column_without_a_gap():
     # columns 2 and 3 are equal: the second is skipped, and the kept terms still solve exactly
-    from pymc_ais.core.chaos import _omp_path
+    from pymc_ais.core.surrogates.chaos import _omp_path
 
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, size=200)

@@ -4,14 +4,14 @@ import numpy as np
 from scipy.stats import norm
 
 from pymc_ais.core import Problem
-from pymc_ais.core.aiscv import (
+from pymc_ais.core.engine.aiscv import (
     SUMMAND_PRECISION,
     InputTail,
     estimates_from_summands,
     tail_khat,
     weight_bound,
 )
-from pymc_ais.core.diagnostics import diagnostics, pareto_khat
+from pymc_ais.core.engine.diagnostics import diagnostics, pareto_khat
 
 
 def _problem(log_initial=None):

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from pymc_ais.core.dispatch import RETRIES, Dispatcher, Job, chunk_plan, worker_count
+from pymc_ais.core.execution.dispatch import RETRIES, Dispatcher, Job, chunk_plan, worker_count
 from pymc_ais.core.problem import EvaluationError
 
 

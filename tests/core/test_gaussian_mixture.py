@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.stats import multivariate_normal
 
-from pymc_ais.core import gaussian_mixture as gm
+from pymc_ais.core.densities import gaussian_mixture as gm
 
 
 def test_kernel_fit_puts_one_weighted_component_on_each_point():

@@ -3,9 +3,9 @@
 import numpy as np
 from scipy.stats import norm
 
-from pymc_ais.core import gaussian_mixture as gm
-from pymc_ais.core import mixture_sampling as fs
-from pymc_ais.core.control_variates import crossfit
+from pymc_ais.core.densities import gaussian_mixture as gm
+from pymc_ais.core.densities import mixture_sampling as fs
+from pymc_ais.core.engine.control_variates import crossfit
 
 ALPHA = np.array([0.05, 0.6, 0.35])
 COMPONENTS = (gm.gaussian(np.array([-1.0]), np.array([[4.0]])), gm.gaussian(np.array([2.0]), np.array([[0.25]])))
@@ -120,7 +120,7 @@ def test_guarded_keeps_helpful_coefficients_and_drops_harmful_ones_per_target():
     # two targets share one control variate c (mean 0): target 0 is y0 = 1 + c (coefficient
     # 1 is right), target 1 is y1 = 1 + noise (coefficient 3 adds 9 Var c). Each target must
     # keep or drop the coefficient on its own, and the estimates stay unbiased.
-    from pymc_ais.core.control_variates import guarded
+    from pymc_ais.core.engine.control_variates import guarded
 
     n, reps = 2000, 300
     coef = np.array([[1.0, 3.0]])

@@ -3,9 +3,9 @@
 import numpy as np
 from scipy.stats import qmc
 
-from pymc_ais.core.chaos import fit_chaos
-from pymc_ais.core.pick_freeze import pick_freeze_columns, pick_freeze_points
-from pymc_ais.core.pick_freeze_chaos import chaos_integrand_means, residual_integrands
+from pymc_ais.core.sensitivity.pick_freeze import pick_freeze_columns, pick_freeze_points
+from pymc_ais.core.surrogates.chaos import fit_chaos
+from pymc_ais.core.surrogates.pick_freeze_chaos import chaos_integrand_means, residual_integrands
 
 G_A = np.array([0.0, 1.0, 4.5, 9.0])  # Sobol's g-function: a kink no polynomial follows
 GROUPS = [np.array([i]) for i in range(G_A.size)]

@@ -10,15 +10,15 @@ from scipy.stats import norm
 
 import pymc_ais as pa
 from pymc_ais.core import Problem, Settings, run
-from pymc_ais.core.estimands import sobol_indices
-from pymc_ais.core.pick_freeze import pick_freeze_problem
-from pymc_ais.core.surrogate import fit_surrogate, n_features, polynomial_features
-from pymc_ais.core.surrogate_control import (
+from pymc_ais.core.sensitivity.indices import sobol_indices
+from pymc_ais.core.sensitivity.pick_freeze import pick_freeze_problem
+from pymc_ais.core.surrogates.control import (
     add_back,
     output_control,
     pick_freeze_control,
     residual_problem,
 )
+from pymc_ais.core.surrogates.polynomial import fit_surrogate, n_features, polynomial_features
 
 
 def surrogate_control(base, groups, indices, pilot, rng, final_points):

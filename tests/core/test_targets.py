@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from pymc_ais.core.targets import integrand_log_abs, make_targets, ratio, weighted_terms
+from pymc_ais.core.engine.targets import integrand_log_abs, make_targets, ratio, weighted_terms
 
 
 def _case(rng, n=500):

@@ -7,7 +7,7 @@ from scipy.special import ndtri
 from scipy.stats import norm
 
 from pymc_ais.core import Problem
-from pymc_ais.core.widened_law import MAX_INFLATION, germ_scale, inflation, widened_problem
+from pymc_ais.core.densities.widened_law import MAX_INFLATION, germ_scale, inflation, widened_problem
 
 
 def normal_and_uniform() -> Problem:

@@ -130,7 +130,7 @@ def test_sobol_of_a_constant_output_is_nan_and_warns_without_losing_the_run():
 
 
 def test_a_negative_variance_estimate_leaves_nan_indices():
-    from pymc_ais.core.estimands import sobol_indices
+    from pymc_ais.core.sensitivity.indices import sobol_indices
 
     mean = np.array([-1e-4, 0.2, 0.3])
     found = sobol_indices(mean, np.eye(3) * 1e-6, 2, ("first",))

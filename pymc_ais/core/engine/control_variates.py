@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..densities.mixture_sampling import replicate_means
 from .diagnostics import LIGHT_TAIL_KHAT, ROWS, pareto_khat
-from .mixture_sampling import replicate_means
 
 RCOND = 1e-3  # singular directions of a standardised design below this share of the largest are dropped
 REFIT_MARGIN = 2.0  # a refitted set of control variates must cut the held-out spread this much

@@ -62,9 +62,9 @@ class Settings:
         proposal's adaptive block; "crossfit": each half of the final sample uses the
         adaptive coefficients, no control variate, or a refit on every sampled
         component, whichever the other half scores best (see
-        :func:`pymc_ais.core.control_variates.crossfit`); "guarded": the adaptive
+        :func:`pymc_ais.core.engine.control_variates.crossfit`); "guarded": the adaptive
         coefficients or none, per target, whichever the other half's points give the
-        smaller variance (:func:`pymc_ais.core.control_variates.guarded`); "auto" (default) means
+        smaller variance (:func:`pymc_ais.core.engine.control_variates.guarded`); "auto" (default) means
         "crossfit" for the replicate samplers ("rqmc", "stratified"), where the score is
         the spread of replicate means, and "adaptive" for "mc". Under randomized QMC a
         control variate fitted for i.i.d. points can multiply the variance tenfold
@@ -86,7 +86,7 @@ class Settings:
         times the block size reaches this count.
     max_components
         cap of the adapted components of a proposal: with more targets, targets whose
-        fits nearly coincide share one (see :mod:`pymc_ais.core.component_sharing`),
+        fits nearly coincide share one (see :mod:`pymc_ais.core.engine.component_sharing`),
         which keeps the cost of a run near-linear in the number of expectations.
         ``None``: one component per target, whatever their number.
     """

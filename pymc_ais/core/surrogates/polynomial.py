@@ -4,7 +4,7 @@ A surrogate ``s`` close to the output ``phi`` gives control variates ``h(s)`` wh
 means cost no model run: they are integrals of the surrogate alone, computed on as
 many cheap points as needed. The estimator of ``E[g(phi)]`` then becomes
 ``E[h(s)] + E[g(phi) - beta h(s)]``-style sums, unbiased for ANY surrogate: a poor
-fit only costs variance, never correctness (see :mod:`pymc_ais.core.pick_freeze`).
+fit only costs variance, never correctness (see :mod:`pymc_ais.core.sensitivity.pick_freeze`).
 
 The basis is every monomial of total degree at most ``degree`` in the standardised
 coordinates. Positive outputs may be fitted in log space (``s = exp(poly)``), which
@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .diagnostics import pareto_khat
+from ..engine.diagnostics import pareto_khat
 
 MAX_DEGREE = 4
 POINTS_PER_FEATURE = 5

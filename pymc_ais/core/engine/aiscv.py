@@ -19,7 +19,7 @@ fresh from the best proposal found, so the final estimates are unbiased.
 The algorithm is written as blackjax writes one: ``init`` builds a plain state,
 ``step`` returns ``(state, info)``, ``stop_reason`` tests it and ``finalize`` draws the
 final phase and forms the estimates; :func:`run` assembles them. Every evaluation goes
-through an :class:`~pymc_ais.core.evaluator.Evaluator`; the starting law ``h0`` and its
+through an :class:`~pymc_ais.core.execution.evaluator.Evaluator`; the starting law ``h0`` and its
 log-density are the problem's (:meth:`Problem.initial_log_density`).
 """
 
@@ -29,15 +29,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import gaussian_mixture as gm
+from ..densities import gaussian_mixture as gm
+from ..densities.gaussian_mixture import logsumexp
+from ..densities.mixture_sampling import draw_replicates, replicate_means, sample_mixture
+from ..execution.evaluator import evaluator_for
+from ..problem import Problem
 from .component_sharing import share_components
 from .control_variates import control_variate_coef, crossfit, guarded, regression_beta
 from .diagnostics import LIGHT_TAIL_KHAT, MIN_TAIL_POINTS, diagnostics, pareto_khat
-from .evaluator import evaluator_for
-from .gaussian_mixture import logsumexp
-from .mixture_sampling import draw_replicates, replicate_means, sample_mixture
 from .mixture_weights import optimise_alpha
-from .problem import Problem
 from .settings import FIT_FLOOR, Settings, alpha_lower_bounds
 from .targets import Targets, integrand_log_abs, make_targets, weighted_terms
 
@@ -48,7 +48,7 @@ class Proposal(NamedTuple):
     Component 0 is always the initial law ``h0`` (the defensive component); components
     1..T are the targets' auxiliary densities, or with more targets than
     ``Settings.max_components`` the densities they share (``owner``: see
-    :mod:`~pymc_ais.core.component_sharing`). The initial proposal of the run is ``h0``
+    :mod:`~pymc_ais.core.engine.component_sharing`). The initial proposal of the run is ``h0``
     alone (``components is None``, ``alpha = e_0``) and uses no control variate.
     """
 
@@ -161,7 +161,7 @@ def _project(alpha: np.ndarray, lower: np.ndarray) -> np.ndarray:
 def init(problem: Problem, settings: Settings, rng: np.random.Generator, evaluate=None, weight_scale=None) -> State:
     """Draw the first block from the initial law and set up targets and weights.
 
-    ``evaluate`` (default: an :class:`~pymc_ais.core.evaluator.Evaluator` of the
+    ``evaluate`` (default: an :class:`~pymc_ais.core.execution.evaluator.Evaluator` of the
     problem) is called on every batch; ``weight_scale`` see :func:`criterion_weights`.
     """
     evaluate = evaluate or evaluator_for(problem)
@@ -267,7 +267,7 @@ def _fit_components(state: State, settings: Settings, levels: np.ndarray | None 
     A target still climbing towards its event (a level in ``levels``) is fitted to
     ``1{score >= level} f`` instead of ``|phi| f``, which no draw has reached yet, and
     that level set also gets a weighted kernel estimate
-    (:func:`~pymc_ais.core.gaussian_mixture.fit_kernel`): one Gaussian follows the
+    (:func:`~pymc_ais.core.densities.gaussian_mixture.fit_kernel`): one Gaussian follows the
     direction most draws above the level lie in, the kernels keep every direction.
     A target that has reached its event keeps its last kernel estimate as a share of
     its density (:func:`_last_climbing_fit`). Returns the fitted densities and the
@@ -355,7 +355,7 @@ def proposals_logpdf(problem: Problem, proposals, x: np.ndarray, log_f: np.ndarr
     """Log density of each of several proposals at ``x``: (n, len(proposals)).
 
     The components of all of them go through one
-    :func:`~pymc_ais.core.gaussian_mixture.many_logpdf` call, so a kernel estimate
+    :func:`~pymc_ais.core.densities.gaussian_mixture.many_logpdf` call, so a kernel estimate
     several proposals carry (a climbed event's) is evaluated once.
     """
     adapted = [g for p in proposals if p.components is not None for g in p.components]
@@ -865,7 +865,7 @@ def run(
     """Run the adaptive phase then the final phase.
 
     ``callback(state, info)`` is called after each block (``info`` None after the
-    first); ``evaluate`` defaults to an :class:`~pymc_ais.core.evaluator.Evaluator` of
+    first); ``evaluate`` defaults to an :class:`~pymc_ais.core.execution.evaluator.Evaluator` of
     the problem; ``weight_scale`` see :func:`criterion_weights`.
 
     Examples

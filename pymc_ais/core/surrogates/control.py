@@ -11,7 +11,7 @@ The sampler estimates the first term (the *residual*, far smaller than ``phi_m``
 the surrogate is good); the second costs no model run: randomized QMC on the surrogate
 alone under each input law (:func:`control_means`), whose error enters the error bars.
 The sum is unbiased whatever the surrogate and ``beta``. A control is used only where
-the pilot, cross-fitted, predicts a real gain (:func:`pymc_ais.core.surrogate.worth_using`).
+the pilot, cross-fitted, predicts a real gain (:func:`pymc_ais.core.surrogates.polynomial.worth_using`).
 
 One convention throughout: :func:`residual_problem` samples ``phi - beta h``,
 :func:`add_back` adds ``beta E[h]`` and its covariance to the estimates.
@@ -25,11 +25,11 @@ from typing import NamedTuple
 import numpy as np
 from scipy.stats import qmc
 
-from .aiscv import RunResult
-from .diagnostics import diagnostics
-from .pick_freeze import pick_freeze_columns, pick_freeze_points
-from .problem import Problem
-from .surrogate import (
+from ..engine.aiscv import RunResult
+from ..engine.diagnostics import diagnostics
+from ..problem import Problem
+from ..sensitivity.pick_freeze import pick_freeze_columns, pick_freeze_points
+from .polynomial import (
     POINTS_PER_FEATURE,
     doubling_means,
     fit_surrogate,
@@ -57,7 +57,7 @@ class SurrogateControl(NamedTuple):
     relative_error: np.ndarray  # held-out RMS error / sd of the output, per surrogate
     description: str
     # the residual outputs computed otherwise than ``phi - beta h`` (same means; see
-    # pymc_ais.core.pick_freeze_chaos), or None
+    # pymc_ais.core.surrogates.pick_freeze_chaos), or None
     evaluate_residual: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
 
@@ -134,7 +134,7 @@ def control_means(
     ``law_points(l, engine, n)`` returns the next ``n`` points of law l from one
     scrambled Sobol' ``engine`` (one per law and replicate). The replicates are doubled
     until every pair's variance is at most its ``target`` (see
-    :func:`pymc_ais.core.surrogate.doubling_means`). Laws are independent of each other.
+    :func:`pymc_ais.core.surrogates.polynomial.doubling_means`). Laws are independent of each other.
     """
     n_out = beta.size
     engines = [[qmc.Sobol(dim, scramble=True, seed=rng) for _ in range(MEANS_REPLICATES)] for _ in range(n_laws)]
@@ -173,7 +173,7 @@ def output_control(
 
     ``pilot_points`` i.i.d. points of the initial law are evaluated (through
     ``evaluate``, by default ``problem.evaluate``); each output gets a surrogate
-    (:func:`~pymc_ais.core.surrogate.fit_surrogate`), its coefficient and the decision to
+    (:func:`~pymc_ais.core.surrogates.polynomial.fit_surrogate`), its coefficient and the decision to
     use it cross-fitted on the pilot with each law's importance weight ``f_l / h0``.
     ``law_quantile(l, u)`` maps uniforms to input law l (None: i.i.d. draws, one law only).
     """
@@ -254,10 +254,10 @@ def pick_freeze_control(
     """The polynomial surrogate of the model output, its pick-freeze integrands as control variates.
 
     (A polynomial chaos, for independent inputs with CDFs, is
-    :func:`pymc_ais.core.pick_freeze_chaos.pick_freeze_chaos_control`.) The surrogate is
-    that of :mod:`pymc_ais.core.surrogate`, whose means are integrated by randomized QMC.
+    :func:`pymc_ais.core.surrogates.pick_freeze_chaos.pick_freeze_chaos_control`.) The surrogate is
+    that of :mod:`pymc_ais.core.surrogates.polynomial`, whose means are integrated by randomized QMC.
 
-    ``product`` is the pick-freeze problem (:func:`pymc_ais.core.pick_freeze.pick_freeze_problem`)
+    ``product`` is the pick-freeze problem (:func:`pymc_ais.core.sensitivity.pick_freeze.pick_freeze_problem`)
     and ``base_evaluate`` the model's evaluation. Each pilot point of the product law
     costs ``G + 2`` model runs, every one a point of the input law where phi is known:
     the surrogate is fitted on all of them, and integrand j's control is the same

@@ -33,7 +33,7 @@ from typing import Any
 import cloudpickle
 import numpy as np
 
-from .problem import EvaluationError
+from ..problem import EvaluationError
 
 ON_ERROR = ("raise", "drop", "retry")
 RETRIES = 3

@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 from arviz_stats.base.array import array_stats
 
-from .gaussian_mixture import kish_ess, normalised_weights
+from ..densities.gaussian_mixture import kish_ess, normalised_weights
 
 MIN_TAIL_POINTS = 30  # fewer finite values than this: no k-hat (NaN)
 LIGHT_TAIL_KHAT = 0.5  # k-hat below which a sample variance is trusted (finite variance)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .problem import Problem
+from ..problem import Problem
 
 INDICES = ("first", "total")
 

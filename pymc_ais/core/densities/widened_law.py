@@ -26,8 +26,8 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
+from ..problem import Problem
 from .gaussian_mixture import logsumexp
-from .problem import Problem
 
 MAX_TAU = 1.5  # germ scale with one unbounded input
 MAX_INFLATION = 2.0  # bound on the variance inflation of a tail-free integrand, all germs together

@@ -1,17 +1,17 @@
 """A polynomial chaos of each output as its own control variate, for :func:`pymc_ais.estimate`.
 
 The input law is one product law of independent inputs read through their CDFs
-(see :mod:`pymc_ais.core.chaos`). Each output ``phi_m`` gets a sparse chaos ``s_m``
+(see :mod:`pymc_ais.core.surrogates.chaos`). Each output ``phi_m`` gets a sparse chaos ``s_m``
 fitted on a pilot of scrambled Sobol' points of that law; ``E_f[s_m]`` is the chaos's
 constant coefficient, exactly, so the control costs no integration at all (the
-polynomial surrogate of :mod:`pymc_ais.core.surrogate_control` integrates its means by
+polynomial surrogate of :mod:`pymc_ais.core.surrogates.control` integrates its means by
 randomized QMC). The pilot doubles while the predicted final variance, the outputs'
 leave-one-out errors over the runs left, keeps falling.
 
 Left alone: an indicator (two values on the pilot: no polynomial follows a jump, and a
 rare event needs the adaptive sampler, not a smoother), any output whose chaos has a
 relative leave-one-out error above :data:`CHAOS_USE`, and a heavy-tailed output whose
-chaos is not exact (:func:`pymc_ais.core.surrogate.light_tailed` on the weighted pilot).
+chaos is not exact (:func:`pymc_ais.core.surrogates.polynomial.light_tailed` on the weighted pilot).
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from collections.abc import Callable
 import numpy as np
 from scipy.stats import qmc
 
+from ..problem import Problem
 from .chaos import Chaos, fit_chaos
-from .problem import Problem
-from .surrogate import light_tailed, scrambled_points
-from .surrogate_control import (
+from .control import (
     CHAOS_EXACT,
     CHAOS_MAX_PILOT_RUNS,
     CHAOS_ROUNDING,
@@ -32,6 +31,7 @@ from .surrogate_control import (
     SurrogateControl,
     remember_last,
 )
+from .polynomial import light_tailed, scrambled_points
 
 
 def is_indicator(values: np.ndarray) -> bool:

@@ -1,6 +1,6 @@
 """A polynomial chaos as the control of the pick-freeze integrands, for :func:`pymc_ais.sobol`.
 
-Every pick-freeze numerator (:mod:`pymc_ais.core.pick_freeze`) is a quadratic form
+Every pick-freeze numerator (:mod:`pymc_ais.core.sensitivity.pick_freeze`) is a quadratic form
 ``Q_u(phi)``: the variance ``Var phi`` or the variance ``Var E[phi | x_u]`` of a
 conditional mean (first order: ``u`` the group; total: ``V - Q_~u``). With a chaos
 ``s`` and its residual ``r = phi - s``,
@@ -35,10 +35,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy.stats import qmc
 
+from ..sensitivity.pick_freeze import evaluate_stacks, pick_freeze_columns, pick_freeze_points
 from .chaos import Chaos, fit_chaos
-from .pick_freeze import evaluate_stacks, pick_freeze_columns, pick_freeze_points
-from .surrogate import scrambled_points
-from .surrogate_control import (
+from .control import (
     CHAOS_EXACT,
     CHAOS_MAX_PILOT_RUNS,
     CHAOS_ROUNDING,
@@ -46,6 +45,7 @@ from .surrogate_control import (
     SurrogateControl,
     remember_last,
 )
+from .polynomial import scrambled_points
 
 
 def integrand_terms(chaos: Chaos, groups: Sequence[np.ndarray], indices: Sequence[str]) -> np.ndarray:
@@ -64,7 +64,7 @@ def integrand_terms(chaos: Chaos, groups: Sequence[np.ndarray], indices: Sequenc
 def chaos_integrand_means(chaos: Chaos, groups: Sequence[np.ndarray], indices: Sequence[str]) -> np.ndarray:
     """Exact means ``Q_u(s)`` of the pick-freeze integrands of a chaos: sums of squared coefficients.
 
-    >>> from pymc_ais.core.chaos import Chaos
+    >>> from pymc_ais.core.surrogates.chaos import Chaos
     >>> s = Chaos(np.array([[0, 0], [1, 0], [1, 1]]), np.array([5.0, 2.0, 1.0]), ("legendre",) * 2, 2, 0.0)
     >>> chaos_integrand_means(s, [np.array([0]), np.array([1])], ("first", "total"))
     array([5., 4., 0., 5., 1.])
@@ -118,7 +118,7 @@ def pick_freeze_chaos_control(
     error bars of 2e-9). The pilot doubles, within ``max_pilot_points``, while the
     predicted final variance falls: the first-order part of ``psi``'s variance goes
     as the chaos's corrected leave-one-out error over the runs left for the residual
-    (the criterion of :mod:`pymc_ais.core.output_chaos`). (With the earlier
+    (the criterion of :mod:`pymc_ais.core.surrogates.output_chaos`). (With the earlier
     integrands, whose variance did not follow that law, the pilot doubled while error
     times runs left fell; on the g-function at 2,000 and 10,000 runs and the
     cantilever at 20,000 both rules stop at the same size.) The control is used when

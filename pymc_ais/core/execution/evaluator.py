@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .problem import EvaluationError
+from ..problem import EvaluationError
 
 
 class Evaluator:

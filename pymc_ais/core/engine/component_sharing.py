@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import gaussian_mixture as gm
+from ..densities import gaussian_mixture as gm
 
 START_TAU = 0.05
 """First divergence threshold: fits this close are the same density for sampling."""
