@@ -16,9 +16,10 @@ import numpy as np
 import xarray as xr
 
 from .core.densities.gaussian_mixture import logsumexp
-from .core.engine.aiscv import RunResult, run
+from .core.engine.kernel import RunResult
 from .core.engine.settings import Settings
 from .core.execution.dispatch import Dispatcher
+from .core.execution.driver import run
 from .core.surrogates.control import (
     MAX_PILOT_SHARE,
     MEANS_REPLICATES,

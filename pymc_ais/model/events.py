@@ -4,7 +4,7 @@ An output ``y > t`` (or ``>=``, ``<``, ``<=``, possibly cast to a number) is an 
 whose probability may be far too small for any first draw to reach. Its score
 ``y - t`` (``t - y`` for ``<``) is positive inside the event and says how close a
 draw outside it came, which is what the multilevel start of the adaptive phase
-climbs along (:func:`pymc_ais.core.engine.aiscv.climbing_levels`). The score is read off
+climbs along (:func:`pymc_ais.core.engine.climbing.climbing_levels`). The score is read off
 the expression's graph and computed in the same compiled call as the output: it costs
 no model run.
 """

@@ -13,7 +13,7 @@ import xarray as xr
 from scipy.stats import norm
 from scipy.stats import t as student_t
 
-from ..core.engine.aiscv import RunResult
+from ..core.engine.kernel import RunResult
 
 
 def interval_quantile(ci_prob: float, df: float) -> float:

@@ -14,7 +14,8 @@ import pandas as pd
 import xarray as xr
 
 from ..core.densities.gaussian_mixture import normalised_weights
-from ..core.engine.aiscv import Estimates, RunResult
+from ..core.engine.final import Estimates
+from ..core.engine.kernel import RunResult
 from ..core.sensitivity.indices import Reported, posterior
 from .datatree import interval_quantile
 

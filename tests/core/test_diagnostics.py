@@ -4,14 +4,9 @@ import numpy as np
 from scipy.stats import norm
 
 from pymc_ais.core import Problem
-from pymc_ais.core.engine.aiscv import (
-    SUMMAND_PRECISION,
-    InputTail,
-    estimates_from_summands,
-    tail_khat,
-    weight_bound,
-)
 from pymc_ais.core.engine.diagnostics import diagnostics, pareto_khat
+from pymc_ais.core.engine.final import SUMMAND_PRECISION, estimates_from_summands
+from pymc_ais.core.engine.tails import InputTail, tail_khat, weight_bound
 
 
 def _problem(log_initial=None):

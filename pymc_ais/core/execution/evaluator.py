@@ -13,15 +13,16 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..engine.state import Evaluations
 from ..problem import EvaluationError
 
 
 class Evaluator:
-    """Batched evaluation ``x -> (log_f (n, L), phi (n, M))`` with checks, count and history.
+    """Batched evaluation ``x -> Evaluations(log_f (n, L), phi (n, M), score)`` with checks, count and history.
 
-    The raw function may return a third array, the event scores ``(n, M)`` of indicator
-    outputs (``score > 0`` inside the event, NaN for other outputs): they are not
-    returned but kept as ``last_score`` for the multilevel start of the adaptive phase.
+    The raw function returns ``(log_f, phi)`` or ``(log_f, phi, score)``, the event
+    scores ``(n, M)`` of indicator outputs (``score > 0`` inside the event, NaN for
+    other outputs), which the multilevel start of the adaptive phase climbs with.
 
     Parameters
     ----------
@@ -37,8 +38,8 @@ class Evaluator:
     --------
     >>> import numpy as np
     >>> ev = Evaluator(lambda x: (np.zeros((len(x), 1)), x**2), law_names=["f"])
-    >>> log_f, phi = ev(np.ones((3, 1)))
-    >>> ev.points, phi.shape
+    >>> out = ev(np.ones((3, 1)))
+    >>> ev.points, out.phi.shape
     (3, (3, 1))
     """
 
@@ -61,7 +62,6 @@ class Evaluator:
         self._history: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._n_outputs: int | None = None
         self.points = 0
-        self.last_score: np.ndarray | None = None
 
     @property
     def runs(self) -> int:
@@ -91,7 +91,7 @@ class Evaluator:
     def _fail(self, message: str) -> EvaluationError:
         return EvaluationError(message, self.completed())
 
-    def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, x: np.ndarray) -> Evaluations:
         """Evaluate a batch, check it, count it and keep it."""
         x = np.asarray(x, dtype=np.float64)
         n = x.shape[0]
@@ -102,7 +102,7 @@ class Evaluator:
                 err.completed = self.completed()
             raise
         log_f, phi = result[0], result[1]
-        self.last_score = None if len(result) < 3 or result[2] is None else np.asarray(result[2], dtype=np.float64)
+        score = None if len(result) < 3 or result[2] is None else np.asarray(result[2], dtype=np.float64)
         log_f = np.asarray(log_f, dtype=np.float64)
         if log_f.ndim == 1:
             log_f = log_f[:, None]
@@ -131,7 +131,7 @@ class Evaluator:
         self.points += n
         if self._keep:
             self._history.append((x, log_f, phi))
-        return log_f, phi
+        return Evaluations(log_f, phi, score)
 
 
 def evaluator_for(problem, keep: bool = True) -> Evaluator:

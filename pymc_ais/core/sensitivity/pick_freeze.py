@@ -62,7 +62,7 @@ def evaluate_stacks(
     scalar output at the stacked points (G + 2, n).
     """
     n = x.shape[0]
-    log_f, phi = base_evaluate(pick_freeze_points(x, d, groups))
+    log_f, phi, *_ = base_evaluate(pick_freeze_points(x, d, groups))
     log_f, phi = np.asarray(log_f).reshape(-1, 1), np.asarray(phi)
     phi = phi[:, None] if phi.ndim == 1 else phi
     if phi.ndim != 2 or phi.shape[1] != 1:

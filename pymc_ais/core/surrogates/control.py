@@ -25,8 +25,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.stats import qmc
 
-from ..engine.aiscv import RunResult
 from ..engine.diagnostics import diagnostics
+from ..engine.kernel import RunResult
 from ..problem import Problem
 from ..sensitivity.pick_freeze import pick_freeze_columns, pick_freeze_points
 from .polynomial import (
@@ -181,7 +181,7 @@ def output_control(
         raise ValueError("a surrogate with several input laws needs each law's quantile map")
     evaluate = evaluate or problem.evaluate
     x = np.asarray(problem.sample_initial(rng, pilot_points), dtype=np.float64)
-    log_f, phi = evaluate(x)
+    log_f, phi, *_ = evaluate(x)
     log_f, phi = np.asarray(log_f).reshape(pilot_points, -1), np.asarray(phi).reshape(pilot_points, -1)
     weight = np.exp(log_f - problem.initial_log_density(x, log_f)[:, None])  # (n, L)
     half = rng.permutation(pilot_points) < pilot_points // 2
@@ -296,7 +296,7 @@ def _pilot(product: Problem, base_evaluate, d: int, groups, n: int, rng) -> tupl
     """``n`` product-law points evaluated: stacked points (G + 2, n, d) and outputs (G + 2, n)."""
     x = np.asarray(product.sample_initial(rng, n), dtype=np.float64)
     stacked = pick_freeze_points(x, d, groups)
-    _, phi = base_evaluate(stacked)
+    _, phi, *_ = base_evaluate(stacked)
     return stacked.reshape(len(groups) + 2, n, d), np.asarray(phi)[:, 0].reshape(len(groups) + 2, n)
 
 
@@ -314,7 +314,7 @@ def residual_problem(problem: Problem, control: SurrogateControl, evaluate=None)
     evaluate = evaluate or problem.evaluate
 
     def residual(x):
-        log_f, phi = evaluate(x)
+        log_f, phi, *_ = evaluate(x)
         return log_f, np.asarray(phi, dtype=np.float64).reshape(x.shape[0], -1) - control.beta * control.h(x)
 
     return Problem(

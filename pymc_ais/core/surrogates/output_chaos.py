@@ -97,7 +97,7 @@ def output_chaos_control(
         else:
             x = np.asarray(quantile(scrambled_points(engine, n)), dtype=np.float64)
         z = to_germs(x)
-        log_f, phi = evaluate(x)
+        log_f, phi, *_ = evaluate(x)
         log_f = np.asarray(log_f, dtype=np.float64).reshape(n, -1)
         log_w = log_f[:, 0] - problem.log_initial(x, log_f) if problem.log_initial is not None else np.zeros(n)
         return z, np.asarray(phi, dtype=np.float64).reshape(n, -1), log_w

@@ -140,7 +140,7 @@ def pick_freeze_chaos_control(
 
     def evaluated(n):
         x = draw(n)
-        _, phi = base_evaluate(x)
+        _, phi, *_ = base_evaluate(x)
         return to_germs(x), np.asarray(phi, dtype=np.float64).reshape(n, -1)[:, 0]  # germs of the points run
 
     z, y = evaluated(pilot_points * per_point)

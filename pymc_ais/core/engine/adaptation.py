@@ -1,0 +1,274 @@
+"""The adaptive phase: the first block, then propose a block from refitted densities and update."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..densities import gaussian_mixture as gm
+from ..engine.climbing import BRIDGE_SHARE, CLIMB_SHARE, _last_climbing_fit, climbing_levels
+from ..engine.proposals import component_matrix, mixture_logpdf, proposals_logpdf, sample_proposal, summands
+from ..engine.state import Batch, Evaluations, Proposal, State, StepInfo, criterion_weights
+from ..problem import Problem
+from .component_sharing import share_components
+from .control_variates import control_variate_coef, regression_beta
+from .mixture_weights import optimise_alpha
+from .settings import FIT_FLOOR, Settings, alpha_lower_bounds
+from .targets import integrand_log_abs, make_targets, weighted_terms
+
+
+def initial_batch(problem: Problem, settings: Settings, rng: np.random.Generator) -> Batch:
+    """The first block: i.i.d. draws from the initial law ``h0``."""
+    n = settings.block
+    x = np.asarray(problem.sample_initial(rng, n), dtype=np.float64)
+    if x.shape != (n, problem.dim):
+        raise ValueError(f"initial sampler returned shape {x.shape}, expected {(n, problem.dim)}")
+    return Batch(x, None)
+
+
+def init(problem: Problem, settings: Settings, batch: Batch, evaluations: Evaluations, weight_scale=None) -> State:
+    """The state after the first block: targets, running estimates and criterion weights.
+
+    ``weight_scale`` see :func:`~pymc_ais.core.engine.state.criterion_weights`.
+    """
+    x, n = batch.x, batch.x.shape[0]
+    log_f, phi = evaluations.log_f, evaluations.phi
+    score = batch_scores(evaluations)
+    log_h0 = problem.initial_log_density(x, log_f)
+    targets = make_targets(phi, problem.n_laws, initial_centres(problem, log_f, phi, log_h0))
+    y = weighted_terms(targets, log_f, phi, log_h0)
+    estimates = y.mean(axis=0)
+    sigma2 = y.var(axis=0, ddof=1)
+    if weight_scale is not None:
+        weight_scale = np.asarray(weight_scale, dtype=np.float64)
+        if not np.all(np.isfinite(weight_scale)):
+            raise ValueError("weight_scale must hold finite numbers")
+    weights = criterion_weights(settings, targets, estimates, weight_scale)
+    alpha = np.zeros(targets.size + 1)
+    alpha[0] = 1.0
+    reference_cov = np.atleast_2d(np.cov(x, rowvar=False))
+    variances = np.diag(reference_cov).copy()
+    if not np.all(variances > 0):
+        raise ValueError("the initial sample has a coordinate with zero variance; the input law is degenerate")
+    initial = Proposal(alpha, None, np.zeros(targets.size), np.zeros((targets.size + 1, targets.size)), sigma2, np.nan)
+    state = State(
+        targets,
+        x,
+        log_f,
+        phi,
+        log_h0[:, None],
+        np.array([n]),
+        (initial,),
+        estimates,
+        weights,
+        reference_cov,
+        FIT_FLOOR * variances,
+        weight_scale,
+        score,
+    )
+    blind = np.isfinite(climbing_levels(state))  # events the initial block did not reach
+    return state._replace(proposals=(initial._replace(climbed=blind),)) if blind.any() else state
+
+
+def batch_scores(evaluations: Evaluations) -> np.ndarray | None:
+    """The event scores of a batch shaped like its outputs, or None when no output has one."""
+    score = evaluations.score
+    if score is None or not np.isfinite(score).any():
+        return None
+    return np.asarray(score, dtype=np.float64).reshape(evaluations.phi.shape)
+
+
+def initial_centres(problem: Problem, log_f: np.ndarray, phi: np.ndarray, log_h0: np.ndarray) -> np.ndarray | None:
+    """Each (law, output) pair's centre: the self-normalised mean over the initial block, or 0.
+
+    None when the problem centres no output.
+    """
+    if problem.centred is None:
+        return None
+    centred = problem.centred(phi.shape[1]) if callable(problem.centred) else problem.centred
+    mask = np.asarray(centred, dtype=bool)
+    if mask.shape != (phi.shape[1],):
+        raise ValueError(f"centred has {mask.size} entries but there are {phi.shape[1]} outputs")
+    centres = np.zeros((problem.n_laws, phi.shape[1]))
+    for law in range(problem.n_laws):
+        w = gm.normalised_weights(log_f[:, law] - log_h0)
+        centres[law] = np.where(mask, w @ phi, 0.0)
+    return centres.ravel()
+
+
+def _fit_components(state: State, settings: Settings, levels: np.ndarray | None = None) -> tuple:
+    """Cross-entropy fit of every target's auxiliary density on all pooled points.
+
+    A target still climbing towards its event (a level in ``levels``) is fitted to
+    ``1{score >= level} f`` instead of ``|phi| f``, which no draw has reached yet, and
+    that level set also gets a weighted kernel estimate
+    (:func:`~pymc_ais.core.densities.gaussian_mixture.fit_kernel`): one Gaussian follows the
+    direction most draws above the level lie in, the kernels keep every direction.
+    A target that has reached its event keeps its last kernel estimate as a share of
+    its density (:func:`_last_climbing_fit`). Returns the fitted densities and the
+    kernel estimates (``None`` for targets not climbing).
+    """
+    log_abs, _ = integrand_log_abs(state.targets, state.log_f, state.phi)
+    log_omega = log_abs - state.log_h[:, None]
+    if levels is not None and state.score is not None:
+        for climbing in np.flatnonzero(np.isfinite(levels)):
+            above = state.score[:, state.targets.output[climbing]] >= levels[climbing]
+            law = state.targets.law[climbing]
+            log_omega[:, climbing] = np.where(above, state.log_f[:, law] - state.log_h, -np.inf)
+    previous = state.proposals[-1].components
+    kernels = tuple(
+        gm.fit_kernel(state.x, log_omega[:, t], state.reference_cov, settings.covariance, floor=state.floor)
+        if levels is not None and np.isfinite(levels[t])
+        else None
+        for t in range(state.targets.size)
+    )
+    fitted = []
+    for t in range(state.targets.size):
+        if settings.family == "mixture":
+            g = gm.fit_mixture(
+                state.x,
+                log_omega[:, t],
+                state.reference_cov,
+                settings.n_components,
+                settings.covariance,
+                floor=state.floor,
+            )
+        else:
+            g = gm.fit_gaussian(state.x, log_omega[:, t], state.reference_cov, settings.covariance, floor=state.floor)
+        if g is None:  # no non-zero value yet: keep what we had
+            g = previous[t] if previous is not None else gm.gaussian(state.x.mean(axis=0), state.reference_cov)
+        elif levels is None or not np.isfinite(levels[t]):
+            bridge = _last_climbing_fit(state, t)
+            if bridge is not None:
+                g = gm.blend(g, bridge, BRIDGE_SHARE)
+        fitted.append(g)
+    return tuple(fitted), kernels
+
+
+def propose(problem: Problem, settings: Settings, state: State, rng: np.random.Generator) -> Batch:
+    """The next block: refit every target's density on the pooled draws, choose alpha, draw.
+
+    Returns the points with the draft proposal they come from; its control-variate
+    coefficients are fitted by :func:`update` once the points are evaluated.
+    """
+    targets = state.targets
+    last = state.proposals[-1]
+    levels = climbing_levels(state)
+    climbing = np.isfinite(levels)
+    components, bridges = _fit_components(state, settings, levels)
+    components, owner = share_components(components, state.weights, climbing, settings.max_components)
+    own = owner if owner is not None else np.arange(1, targets.size + 1)
+    k = len(components) + 1
+    fresh = last.components is None or last.climbing  # no adapted fit of the current targets yet
+    beta = state.estimates if fresh else last.beta
+    log_h = state.log_h
+    log_c_pool = component_matrix(problem, components, state.x, state.log_f)
+    y = weighted_terms(targets, state.log_f, state.phi, log_h)
+    B = np.exp(log_c_pool - log_h[:, None])
+    a = np.square(y - beta * B[:, own]) @ state.weights
+    lower = alpha_lower_bounds(settings, k - 1)
+    if climbing.any():  # the climbing components get enough of the block to reach a next level
+        lower[own[climbing]] = np.maximum(lower[own[climbing]], CLIMB_SHARE / climbing.sum())
+    if fresh:  # first fit: alpha_t ∝ sqrt(w_t) |I_t|
+        shares = np.sqrt(state.weights) * np.abs(state.estimates)
+        start = np.concatenate([[0.0], np.bincount(own - 1, weights=shares, minlength=k - 1)])
+    elif owner is None and last.owner is None:
+        start = last.alpha
+    else:  # the last weights, carried over target by target
+        start = np.concatenate([[last.alpha[0]], np.bincount(own - 1, last.target_shares(targets.size), k - 1)])
+    alpha, value = optimise_alpha(a, B, _project(start, lower), lower)
+
+    draft = Proposal(
+        alpha,
+        components,
+        beta,
+        np.zeros((alpha.size, targets.size)),
+        np.zeros(targets.size),
+        value,
+        climbing,
+        bridges,
+        owner,
+    )
+    x = sample_proposal(draft, problem, rng, settings.block)
+    return Batch(x, draft, mixture_logpdf(log_c_pool, alpha))
+
+
+def update(
+    problem: Problem, settings: Settings, state: State, batch: Batch, evaluations: Evaluations
+) -> tuple[State, StepInfo]:
+    """Take a block's evaluations: fit its control variates and pool it with the earlier draws."""
+    targets = state.targets
+    draft, x_new = batch.proposal, batch.x
+    if draft is None:
+        raise ValueError("the first block starts a run (init), it does not update one")
+    components, alpha, owner = draft.components, draft.alpha, draft.owner
+    own = owner if owner is not None else np.arange(1, targets.size + 1)
+    n = x_new.shape[0]
+    log_f_new, phi_new = evaluations.log_f, evaluations.phi
+    score_new = batch_scores(evaluations) if state.score is not None else None
+    log_c_new = component_matrix(problem, components, x_new, log_f_new)
+    log_q_new = mixture_logpdf(log_c_new, alpha)
+    y_new = weighted_terms(targets, log_f_new, phi_new, log_q_new)
+    c_new = np.exp(log_c_new - log_q_new[:, None])
+    beta = regression_beta(y_new, c_new[:, own], fallback=state.estimates)
+    coef, n_cv = control_variate_coef(
+        y_new, c_new, alpha, beta, settings.control_variates, settings.min_cv_points, settings.cv_cap, own
+    )
+    proposal = draft._replace(beta=beta, coef=coef)
+    resid = summands(proposal, targets, log_f_new, phi_new, log_c_new, log_q_new)
+    sigma2 = resid.var(axis=0) * n / max(n - 1 - n_cv, 1)
+    proposal = proposal._replace(sigma2=sigma2)
+
+    old_at_new = proposals_logpdf(problem, state.proposals, x_new, log_f_new)
+    new_at_old = batch.log_q_pooled
+    pooled = state._replace(
+        x=np.concatenate([state.x, x_new]),
+        log_f=np.concatenate([state.log_f, log_f_new]),
+        phi=np.concatenate([state.phi, phi_new]),
+        score=None if score_new is None else np.concatenate([state.score, score_new]),
+        log_q=np.block([[state.log_q, new_at_old[:, None]], [old_at_new, log_q_new[:, None]]]),
+        counts=np.append(state.counts, n),
+        proposals=state.proposals + (proposal,),
+    )
+    estimates = weighted_terms(targets, pooled.log_f, pooled.phi, pooled.log_h).mean(axis=0)
+    new_state = pooled._replace(
+        estimates=estimates, weights=criterion_weights(settings, targets, estimates, state.weight_scale)
+    )
+    return new_state, StepInfo(proposal, n, float(new_state.weights @ sigma2))
+
+
+def predicted_variance(state: State, index: int = -1) -> float:
+    """``sum_t w_t sigma2_t`` of a proposal (per point), with the current weights."""
+    proposal = state.proposals[index]
+    if proposal.climbing:  # its block could not see the events it was climbing to
+        return np.inf
+    return float(state.weights @ proposal.sigma2)
+
+
+def stop_reason(state: State, settings: Settings) -> str | None:
+    """Why the adaptive phase stops now, or ``None`` to continue.
+
+    The budget rule: after iteration k, stop when
+    ``V_{k-1} / (N_max - N_used + n) <= V_k / (N_max - N_used)``: the last block did not
+    pay for the evaluations it used. It compares adapted proposals only: the initial
+    law's V_0, estimated on possibly heavy-tailed draws, is often far too small, and a
+    first adapted proposal fitted on the initial block alone often looks worse than
+    it; stopping there wasted the adaptation (on Sobol' indices of the cantilever, two
+    runs in a hundred ended 20 to 60 times less precise). While a proposal still climbs
+    towards an unreached event the rule waits: only the budget cap stops it.
+    """
+    used, n, budget = state.evaluations, settings.block, settings.budget
+    if len(state.proposals) >= 3 and not state.proposals[-1].climbing:
+        remaining = budget - used
+        if predicted_variance(state, -2) / (remaining + n) <= predicted_variance(state, -1) / remaining:
+            return "rule"
+    if used + n > settings.adaptive_cap:
+        return "budget"
+    return None
+
+
+def _project(alpha: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    """Renormalise ``alpha`` onto the simplex with ``alpha >= lower`` componentwise."""
+    alpha = np.maximum(alpha, 0.0)
+    alpha = alpha / alpha.sum() if alpha.sum() > 0 else np.full_like(alpha, 1.0 / alpha.size)
+    free = 1.0 - lower.sum()
+    return lower + free * alpha

@@ -1,0 +1,54 @@
+"""Multilevel climbing towards events no draw has reached yet (cross-entropy style levels)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.state import State
+
+ELITE_SHARE = 0.02  # share of the pooled draws above each intermediate level of an unreached event
+CLIMB_SHARE = 0.5  # mixture weight given to the components climbing towards unreached events
+BRIDGE_SHARE = 0.05  # share of the last climbing fit kept in a target's density once its event is reached
+
+
+def climbing_levels(state: State) -> np.ndarray:
+    """Intermediate level of every target still climbing towards its event; NaN for the others.
+
+    A target climbs when its output is an event with a score (``score > 0`` inside it,
+    an indicator ``1{y > t}`` scoring ``y - t``) and fewer pooled draws reach it than
+    an elite set holds (``ELITE_SHARE`` of a block). Its level is the score's
+    ``1 - ELITE_SHARE`` quantile over the pooled draws, capped at 0 (the event itself),
+    as in the multilevel cross-entropy method. Thresholds of one output share their
+    elite draws: their levels differ by the thresholds only.
+    """
+    levels = np.full(state.targets.size, np.nan)
+    if state.score is None:
+        return levels
+    elite = max(int(np.ceil(ELITE_SHARE * state.counts[-1])), 2)
+    unreached = np.all(np.isfinite(state.score), axis=0) & (np.count_nonzero(state.phi, axis=0) < elite)
+    if not unreached.any():
+        return levels
+    by_output = np.quantile(state.score[:, unreached], 1.0 - elite / state.score.shape[0], axis=0)
+    output_level = np.full(state.score.shape[1], np.nan)
+    output_level[unreached] = np.minimum(by_output, 0.0)
+    return output_level[state.targets.output]
+
+
+def _last_climbing_fit(state: State, target: int):
+    """The kernel estimate of a target's last climbing level, or None if it never climbed.
+
+    A target whose event was reached by climbing keeps it as a share
+    (``BRIDGE_SHARE``) of its density: the fits at the event see only the failure
+    regions the climb happened to reach first, and a single Gaussian (or a few
+    components) then drifts onto those, while the kernels span every region the last
+    level saw, so the draws keep reaching the others. On the four-branch system
+    (p = 2.2e-3, four failure regions, 2e4 runs, 20 seeds) one Gaussian per target
+    then has a relative RMSE of 0.03 instead of 0.09. Climbing with the kernels
+    themselves (as nonparametric adaptive importance sampling does) kept more
+    directions but let the mixture weights collapse onto the rarest threshold in 3
+    runs of 70 on the linear ladder (errors of 20-50 % at 2 sigma).
+    """
+    for proposal in reversed(state.proposals):
+        if proposal.bridges is not None and proposal.bridges[target] is not None:
+            return proposal.bridges[target]
+    return None

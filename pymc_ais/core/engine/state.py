@@ -1,0 +1,153 @@
+"""The plain values the adaptive engine passes around.
+
+:class:`State` is everything the adaptive phase knows (pooled draws, their
+evaluations, every proposal used so far, the running estimates and the criterion
+weights); :class:`Batch` is a block of points the kernel asks to be evaluated, with the
+proposal they were drawn from; :class:`Evaluations` is what comes back: the
+log-densities, the outputs and the event scores, explicitly. All are NamedTuples of
+numpy arrays, so a state can be saved, compared and replayed.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..densities.gaussian_mixture import logsumexp
+from .settings import Settings
+from .targets import Targets
+
+
+class Evaluations(NamedTuple):
+    """The model's answer at a batch of points.
+
+    ``score`` (n, M) holds the event scores of indicator outputs (``score > 0`` inside
+    the event, NaN for outputs that are not events), or None when no output has one:
+    the multilevel start climbs towards events no draw has reached by them.
+    """
+
+    log_f: np.ndarray  # (n, L) log-density of every law
+    phi: np.ndarray  # (n, M) outputs
+    score: np.ndarray | None = None  # (n, M) event scores, or None
+
+
+class Proposal(NamedTuple):
+    """One sampling law of the run: ``g_alpha = alpha_0 h0 + sum_t alpha_t g_t``.
+
+    Component 0 is always the initial law ``h0`` (the defensive component); components
+    1..T are the targets' auxiliary densities, or with more targets than
+    ``Settings.max_components`` the densities they share (``owner``: see
+    :mod:`~pymc_ais.core.engine.component_sharing`). The initial proposal of the run is ``h0``
+    alone (``components is None``, ``alpha = e_0``) and uses no control variate.
+    """
+
+    alpha: np.ndarray  # (K,) with K = T + 1, or fewer when targets share components
+    components: tuple | None  # K - 1 GaussianMixture, or None for the initial law alone
+    beta: np.ndarray  # (T,) single control-variate coefficients (used by the criterion)
+    coef: np.ndarray  # (K, T) control-variate coefficients of the estimator
+    sigma2: np.ndarray  # (T,) per-point variance of the summands, measured on its own block
+    criterion: float  # C(alpha) at the optimum (nan for the initial law)
+    climbed: np.ndarray | None = None  # (T,) targets whose component climbed towards their event
+    bridges: tuple | None = None  # (T,) kernel estimate of each climbing target's level set, else None
+    owner: np.ndarray | None = None  # (T,) each target's component (1..K-1); None: target t owns t + 1
+
+    @property
+    def climbing(self) -> bool:
+        """Fitted while some event was still unreached: never the final proposal."""
+        return self.climbed is not None and bool(np.any(self.climbed))
+
+    def owners(self, n_targets: int) -> np.ndarray:
+        """Each target's component column (1-based)."""
+        return self.owner if self.owner is not None else np.arange(1, n_targets + 1)
+
+    def target_shares(self, n_targets: int) -> np.ndarray:
+        """Each target's share of the weight: its component's alpha split among its sharers."""
+        own = self.owners(n_targets)
+        sharers = np.bincount(own, minlength=self.alpha.size)
+        return self.alpha[own] / sharers[own]
+
+
+class State(NamedTuple):
+    """Everything the adaptive phase knows: pooled evaluations and the proposals used."""
+
+    targets: Targets
+    x: np.ndarray  # (N, d) pooled points
+    log_f: np.ndarray  # (N, L)
+    phi: np.ndarray  # (N, M)
+    log_q: np.ndarray  # (N, P) log density of each proposal at each pooled point
+    counts: np.ndarray  # (P,) points drawn from each proposal
+    proposals: tuple  # P Proposal
+    estimates: np.ndarray  # (T,) pooled multiple-importance-sampling estimates
+    weights: np.ndarray  # (T,) criterion weights (sum to one)
+    reference_cov: np.ndarray  # (d, d) covariance of the initial block
+    floor: np.ndarray  # (d,) diagonal regulariser of every fit
+    weight_scale: np.ndarray | None  # (pairs,) known scale of each expectation, or None
+    score: np.ndarray | None = None  # (N, M) event scores of indicator outputs (NaN: none), or None
+
+    @property
+    def evaluations(self) -> int:
+        """Points evaluated so far."""
+        return int(self.counts.sum())
+
+    @property
+    def log_h(self) -> np.ndarray:
+        """Balance-heuristic mixture of every proposal so far, at the pooled points."""
+        return logsumexp(self.log_q + np.log(self.counts / self.counts.sum()), axis=1)
+
+
+class Batch(NamedTuple):
+    """Points the kernel asks to be evaluated, and the proposal they were drawn from.
+
+    The proposal is a draft: its control-variate coefficients and variances are fitted
+    once the batch's evaluations come back (:func:`~pymc_ais.core.engine.adaptation.update`).
+    For the first block it is the initial law alone.
+    """
+
+    x: np.ndarray  # (n, d) points in flat coordinates
+    proposal: Proposal | None  # None: the initial law, for the first block
+    log_q_pooled: np.ndarray | None = None  # (N,) the proposal's log density at the pooled draws
+
+
+class StepInfo(NamedTuple):
+    """What one adaptive step did: the proposal it drew from and the block's size."""
+
+    proposal: Proposal
+    block: int
+    predicted_variance: float  # sum_t w_t sigma2_t of the new proposal, per point
+
+
+def criterion_weights(
+    settings: Settings, targets: Targets, estimates: np.ndarray, weight_scale: np.ndarray | None = None
+) -> np.ndarray:
+    """Weights w_t of the criterion, normalised to sum to one.
+
+    "relative" weights are ``1 / scale^2`` with one scale per expectation, shared by
+    its targets: ``E|phi|`` (the sum of its parts' running estimates; ``|I|`` for an
+    output of constant sign). A signed output's error is relative to its whole mass,
+    not to each part: a near-zero negative part weighted by its own ``1 / I_-^2`` would
+    take the whole criterion and most of the mixture. ``weight_scale`` (one number per
+    expectation) replaces the running scale where it is nonzero: when the sampled
+    outputs are residuals of a surrogate their means are near zero, and their own
+    relative weight would swamp every other output.
+    """
+    if isinstance(settings.weights, str):
+        if settings.weights == "absolute":
+            w = np.ones(targets.size)
+        else:
+            mass = np.zeros(int(targets.pair.max()) + 1 if targets.size else 0)
+            np.add.at(mass, targets.pair, np.abs(estimates))
+            reference = mass[targets.pair]
+            if weight_scale is not None:
+                scale = np.asarray(weight_scale, dtype=np.float64)[targets.pair]
+                reference = np.where(scale != 0, scale, reference)
+            with np.errstate(divide="ignore"):
+                w = np.where(reference != 0, 1.0 / np.square(reference), 0.0)
+    else:
+        given = np.asarray(settings.weights, dtype=np.float64)
+        n_pairs = int(targets.pair.max()) + 1 if targets.size else 0
+        if given.shape[0] != n_pairs:
+            raise ValueError(f"weights has {given.shape[0]} entries but there are {n_pairs} expectations")
+        w = given[targets.pair]
+    total = w.sum()
+    return w / total if total > 0 else np.full(targets.size, 1.0 / targets.size)
