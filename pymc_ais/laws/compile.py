@@ -28,6 +28,7 @@ from pytensor.compile.mode import Mode, get_mode
 from pytensor.compile.ops import ViewOp
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors, io_toposort
+from pytensor.link.c.basic import CLinker
 from pytensor.tensor.basic import ScalarFromTensor
 from pytensor.tensor.random.basic import LogNormalRV, MvNormalRV, NormalRV
 from pytensor.tensor.random.type import RandomGeneratorType
@@ -61,14 +62,35 @@ def flat_layout(model: pm.Model) -> list[Block]:
     return blocks
 
 
-def density_mode(mode="CVM"):
+def runnable_mode(mode: str | Mode = "CVM") -> Mode:
+    """``mode`` as a :class:`~pytensor.compile.mode.Mode`, PyTensor's whole-graph C linker run as "CVM".
+
+    Mode "C" links the whole graph into ONE C module, in which only the function's
+    inputs have their Python objects in step with their arrays (an intermediate
+    result's stays ``None``, an output's holds the previous call's). The C code of
+    basic indexing (``Subtensor``) asserts that its input's Python object is its array,
+    so the slice of any intermediate result (``x[0]`` of a vector variable, taken from
+    the block of ``z`` that holds it) aborted the interpreter; without assertions the
+    view would keep the wrong object alive in place of its memory's owner.
+    ``IncSubtensor`` and ``TensorFromScalar`` read the same object. "CVM"
+    runs the same C code of every operation, each as a module of its own called from
+    C, after the same rewrites (the two modes share one optimizer query): its results
+    are bitwise those of "C", without the abort.
+    """
+    mode = get_mode(mode)
+    if isinstance(mode.linker, CLinker):
+        return Mode(linker="cvm", optimizer=mode.provided_optimizer)
+    return mode
+
+
+def density_mode(mode: str | Mode = "CVM") -> Mode:
     """A compile mode in which PyMC's parameter checks give ``-inf`` instead of raising.
 
     A likelihood whose parameters are invalid on part of the prior's support (a
     ``Uniform(0, x)`` at ``x < 0``) has density zero there, as in ``pm.sample``'s
-    compiled functions.
+    compiled functions. Mode "C" runs as "CVM" (see :func:`runnable_mode`).
     """
-    mode = get_mode(mode)
+    mode = runnable_mode(mode)
     return Mode(linker=mode.linker, optimizer=mode.provided_optimizer.including("local_check_parameter_to_ninf_switch"))
 
 
