@@ -26,12 +26,14 @@ from pymc.model.transform.conditioning import remove_value_transforms
 from pymc.pytensorf import reseed_rngs
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.compile.ops import ViewOp
+from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors, io_toposort
 from pytensor.link.c.basic import CLinker
 from pytensor.tensor.basic import ScalarFromTensor
 from pytensor.tensor.random.basic import LogNormalRV, MvNormalRV, NormalRV
 from pytensor.tensor.random.type import RandomGeneratorType
+from pytensor.tensor.variable import TensorVariable
 from scipy.special import ndtri, ndtri_exp
 
 from ..core.surrogates.control import remember_last
@@ -77,10 +79,10 @@ def runnable_mode(mode: str | Mode = "CVM") -> Mode:
     C, after the same rewrites (the two modes share one optimizer query): its results
     are bitwise those of "C", without the abort.
     """
-    mode = get_mode(mode)
-    if isinstance(mode.linker, CLinker):
-        return Mode(linker="cvm", optimizer=mode.provided_optimizer)
-    return mode
+    resolved = get_mode(mode)
+    if isinstance(resolved.linker, CLinker):
+        return Mode(linker="cvm", optimizer=resolved.provided_optimizer)
+    return resolved
 
 
 def density_mode(mode: str | Mode = "CVM") -> Mode:
@@ -90,8 +92,10 @@ def density_mode(mode: str | Mode = "CVM") -> Mode:
     ``Uniform(0, x)`` at ``x < 0``) has density zero there, as in ``pm.sample``'s
     compiled functions. Mode "C" runs as "CVM" (see :func:`runnable_mode`).
     """
-    mode = runnable_mode(mode)
-    return Mode(linker=mode.linker, optimizer=mode.provided_optimizer.including("local_check_parameter_to_ninf_switch"))
+    runnable = runnable_mode(mode)
+    return Mode(
+        linker=runnable.linker, optimizer=runnable.provided_optimizer.including("local_check_parameter_to_ninf_switch")
+    )
 
 
 def checks_to_switches(outputs: list) -> list:
@@ -105,11 +109,14 @@ def checks_to_switches(outputs: list) -> list:
     checks = [
         v
         for v in ancestors(outputs)
-        if v.owner is not None and isinstance(v.owner.op, CheckParameterValue) and v.owner.op.can_be_replaced_by_ninf
+        if isinstance(v, TensorVariable)
+        and v.owner is not None
+        and isinstance(v.owner.op, CheckParameterValue)
+        and v.owner.op.can_be_replaced_by_ninf
     ]
     if not checks:
         return outputs
-    replace = {}
+    replace: dict[Variable, Variable] = {}
     for v in checks:
         expr, *conditions = v.owner.inputs
         conditions = [
@@ -247,7 +254,7 @@ def compile_sampler(model: pm.Model, blocks: list[Block]):
     n = pt.lscalar("n")
     free = set(model.free_RVs)
     order = [out for node in io_toposort([], model.free_RVs) for out in node.outputs if out in free]
-    batched = {}
+    batched: dict[Variable, Variable] = {}
     for rv in order:
         parents = [p for p in ancestors([rv], blockers=list(batched)) if p in batched and p is not rv]
         if parents:
@@ -302,11 +309,12 @@ def compile_quantile_map(model: pm.Model, blocks: list[Block]):
     n = u.shape[0]
     free = set(model.free_RVs)
     order = [out for node in io_toposort([], model.free_RVs) for out in node.outputs if out in free]
-    by_name = {b.name: b for b in blocks}
-    natural, columns = {}, {}
+    block_of = {model[b.name]: b for b in blocks}
+    natural: dict[Variable, Variable] = {}
+    columns: dict[str, Variable] = {}
     try:
         for rv in order:
-            b = by_name[rv.name]
+            b = block_of[rv]
             u_rv = u[:, b.start : b.stop].reshape((n, *b.shape))
             parents = [p for p in ancestors([rv], blockers=list(natural)) if p in natural and p is not rv]
             u_core = pt.tensor(dtype="float64", shape=b.shape)
@@ -315,7 +323,7 @@ def compile_quantile_map(model: pm.Model, blocks: list[Block]):
             z_core = transform.forward(x_core, *rv.owner.inputs) if transform is not None else x_core
             x, z = vectorize_graph([x_core, z_core], replace={u_core: u_rv, **{p: natural[p] for p in parents}})
             natural[rv] = x
-            columns[rv.name] = pt.reshape(pt.cast(z, "float64"), (n, b.stop - b.start))
+            columns[b.name] = pt.reshape(pt.cast(z, "float64"), (n, b.stop - b.start))
         # C code: bitwise the same results from a cold or a cached compile (see model.evaluation)
         fn = cached_function([u], pt.concatenate([columns[b.name] for b in blocks], axis=1), "CVM", mode="CVM")
     except (NotImplementedError, TypeError, ValueError, KeyError):

@@ -67,7 +67,7 @@ def grid(model: pm.Model, values, names=None) -> LawGrid:
             raise ValueError(f"grid column {name!r} has {column.shape[0]} rows, others have {size}")
         size = column.shape[0]
         table[name] = column
-    if size == 0:
+    if size is None or size == 0:
         raise ValueError("the grid has no rows")
     if names is None:
         names = [str(j) for j in range(size)]

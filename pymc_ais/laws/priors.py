@@ -13,6 +13,7 @@ from pymc.model.fgraph import (
     model_from_fgraph,
 )
 from pytensor.graph.basic import Variable
+from pytensor.tensor.variable import TensorVariable
 
 
 def swap_priors(model: pm.Model, priors: Mapping) -> pm.Model:
@@ -39,7 +40,7 @@ def swap_priors(model: pm.Model, priors: Mapping) -> pm.Model:
         if name not in free:
             raise ValueError(f"{name!r} is not a free variable of the model ({', '.join(sorted(free))})")
         new_rv = dist() if callable(dist) and not isinstance(dist, Variable) else dist
-        if not isinstance(new_rv, Variable) or new_rv.owner is None:
+        if not isinstance(new_rv, TensorVariable) or new_rv.owner is None:
             raise TypeError(f"the new prior of {name!r} must be a distribution made with .dist(...)")
         if new_rv in set(model.basic_RVs) or new_rv.name is not None:
             raise TypeError(
@@ -48,6 +49,7 @@ def swap_priors(model: pm.Model, priors: Mapping) -> pm.Model:
             )
         old = free[name]
         old_rv = old.owner.inputs[0]
+        assert isinstance(old_rv, TensorVariable)  # a free variable of a PyMC model is a tensor
         old_shape = tuple(int(v) for v in old_rv.shape.eval()) if old_rv.ndim else ()
         new_shape = tuple(int(v) for v in new_rv.shape.eval()) if new_rv.ndim else ()
         if new_shape != old_shape:

@@ -93,9 +93,9 @@ def posterior_draws(init, names: list[str]) -> dict:
     for name in names:
         if name not in group:
             raise ValueError(f"init's posterior group has no variable {name!r}, a free variable of the model")
-        values = group[name]
-        stacked = [d for d in ("chain", "draw") if d in values.dims]
-        values = values.transpose(*stacked, ...).values
+        variable = group[name]
+        stacked = [d for d in ("chain", "draw") if d in variable.dims]
+        values = variable.transpose(*stacked, ...).values
         out[name] = values.reshape((-1, *values.shape[len(stacked) :]))
     return out
 
@@ -165,7 +165,7 @@ def starting_problem(problem: Problem, start: PosteriorStart, laws: LawSet) -> P
         log_initial=log_initial,
         initial_quantile=None,
         normalised=False,
-        centred=lambda n_outputs: np.arange(n_outputs) < n_outputs - 1,  # every output but the evidence
+        centred=lambda n_outputs: [k < n_outputs - 1 for k in range(n_outputs)],  # every output but the evidence
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytensor.tensor as pt
+from pytensor.graph.basic import Variable
 from pytensor.graph.rewriting.basic import in2out, node_rewriter
 from pytensor.graph.rewriting.utils import rewrite_graph
 from pytensor.tensor.blockwise import Blockwise
@@ -52,6 +53,8 @@ def vector_solves_to_matrix_solves(fgraph, node):
     return [pt.specify_broadcastable(out, *[i for i, bc in enumerate(node.outputs[0].type.broadcastable) if bc])]
 
 
-def keep_solves_compiled(graphs: list) -> list:
+def keep_solves_compiled(graphs: list[Variable]) -> list[Variable]:
     """``graphs`` with every vector solve batched over points made a matrix solve."""
-    return rewrite_graph(graphs, include=(), custom_rewrite=in2out(vector_solves_to_matrix_solves), clone=False)
+    rewritten = rewrite_graph(graphs, include=(), custom_rewrite=in2out(vector_solves_to_matrix_solves), clone=False)
+    assert isinstance(rewritten, list | tuple)  # a list of graphs in, a list of graphs out
+    return list(rewritten)

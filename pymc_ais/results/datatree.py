@@ -185,12 +185,12 @@ def estimate_tree(result: RunResult, model_problem, ci_prob: float, keep_draws=T
     rows = kept_rows(n, keep_draws)
     if rows.size:
         final = result.final
-        if rows.size == n:  # every draw: views of the final arrays, not copies (GBs at 1e6 draws)
-            rows = slice(None)
-        kept = result._replace(final=final._replace(x=final.x[rows], log_f=final.log_f[rows], log_q=final.log_q[rows]))
-        groups["samples"] = draws_dataset(mp.natural(final.x[rows]), laws.free_dims, laws.model_coords)
+        # every draw: views of the final arrays, not copies (GBs at 1e6 draws)
+        take: np.ndarray | slice = slice(None) if rows.size == n else rows
+        kept = result._replace(final=final._replace(x=final.x[take], log_f=final.log_f[take], log_q=final.log_q[take]))
+        groups["samples"] = draws_dataset(mp.natural(final.x[take]), laws.free_dims, laws.model_coords)
         groups["log_weights"] = log_weights_dataset(kept, law_names)
-        groups["outputs"] = draws_dataset(mp.layout.split(final.phi[rows]), output_dims(laws), laws.model_coords)
+        groups["outputs"] = draws_dataset(mp.layout.split(final.phi[take]), output_dims(laws), laws.model_coords)
     return xr.DataTree.from_dict(
         {k: groups[k] for k in ("estimates", "samples", "log_weights", "outputs", "adaptation") if k in groups}
     )

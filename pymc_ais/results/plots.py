@@ -43,7 +43,7 @@ def plot_adaptation(idata: xr.DataTree, ax=None):
 
 def plot_weights(idata: xr.DataTree, ax=None):
     """Sorted normalised importance weights f/g of the final draws (one line per law)."""
-    lw = idata["log_weights"]["log_weight"]
+    lw = idata["log_weights"].to_dataset()["log_weight"]
     ax = _axes(ax)
     laws = lw["model"].values if "model" in lw.dims else [None]
     for law in laws:

@@ -81,7 +81,7 @@ def to_posterior(idata: xr.DataTree, draws: int | None = None, random_seed=None,
     outputs = idata["outputs"].to_dataset() if "outputs" in idata.children else xr.Dataset()
     extra = outputs[[name for name in outputs.data_vars if name not in samples]]
     values = xr.merge([samples, extra]).isel(chain=0)
-    log_weight = idata["log_weights"]["log_weight"]
+    log_weight = idata["log_weights"].to_dataset()["log_weight"]
     several = "model" in log_weight.dims
     table = log_weight.isel(chain=0).transpose(*(("model", "draw") if several else ("draw",))).values
     table = np.atleast_2d(table)
@@ -136,8 +136,8 @@ def _pointwise_per_law(models, resampled: xr.Dataset, laws: xr.DataArray) -> dic
     per_law = [pointwise_groups(models[law], resampled.sel(model=law, drop=True)) for law in names]
     out = {}
     for group in per_law[0]:
-        found = [groups.get(group) for groups in per_law]
-        if any(ds is None or set(ds.data_vars) != set(found[0].data_vars) for ds in found):
+        found = [groups[group] for groups in per_law if group in groups]
+        if len(found) < len(per_law) or any(set(ds.data_vars) != set(found[0].data_vars) for ds in found):
             raise ValueError(
                 f"the laws' models differ in the variables of {group!r}: fill it per law, with one law's "
                 "draws (idata[...] of that law) and its model"
@@ -146,7 +146,7 @@ def _pointwise_per_law(models, resampled: xr.Dataset, laws: xr.DataArray) -> dic
     return out
 
 
-def pointwise_groups(model, draws: xr.Dataset) -> dict:
+def pointwise_groups(model, draws: xr.Dataset) -> dict[str, xr.Dataset]:
     """``log_prior`` and ``log_likelihood`` datasets at equally weighted draws of ``model``'s free variables."""
     free = [rv.name for rv in model.free_RVs]
     observed = [rv.name for rv in model.observed_RVs]
