@@ -5,11 +5,11 @@ a PyMC model; results as an ``xarray.DataTree`` in the ArviZ group schema.
 """
 
 from ._version import __version__
-from .checkpoint import resume
 from .core.problem import EvaluationError
 from .estimate import estimate
 from .exceedance import exceedance
 from .laws import grid, sample_grid, swap_priors
+from .pipeline import Checkpoint, CheckpointMismatch, CheckpointWarning, resume
 from .results import (
     ReliabilityWarning,
     plot_adaptation,
@@ -24,6 +24,9 @@ from .results.resample import to_posterior
 from .sobol import sobol
 
 __all__ = [
+    "Checkpoint",
+    "CheckpointMismatch",
+    "CheckpointWarning",
     "EvaluationError",
     "ReliabilityWarning",
     "__version__",

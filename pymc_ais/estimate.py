@@ -10,19 +10,17 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from .checkpoint import open_checkpoint
 from .core.densities.widened_law import widened_problem
 from .core.engine.settings import Settings
-from .core.execution.dispatch import Dispatcher
 from .core.execution.evaluator import Evaluator
 from .core.surrogates.control import MAX_PILOT_SHARE, output_control, pilot_fits, pilot_size
 from .core.surrogates.output_chaos import output_chaos_control
 from .core.surrogates.polynomial import surrogate_requested
 from .model import build
 from .model.posterior_start import posterior_start, posterior_weights, shifted, starting_problem
-from .results.datatree import estimate_tree
-from .results.posterior import evidence_dataset, posterior_result
-from .runner import (
+from .pipeline import RunRequest, Session, execute
+from .pipeline.registry import Entry
+from .pipeline.stages import (
     CHAOS_MAX_PILOT_SHARE,
     CHAOS_MIN_PILOT,
     check_ci_prob,
@@ -37,6 +35,10 @@ from .runner import (
     run_sampler,
     settings_record,
 )
+from .results.datatree import estimate_tree
+from .results.posterior import evidence_dataset, posterior_result
+
+SURROGATES = ("auto", "chaos", "polynomial")
 
 
 def estimate(
@@ -84,15 +86,11 @@ def estimate(
         estimates then have dims ("model", "expectation"). Expressions are written in
         ``model``'s variables (by default the first law's) or given by name. A grid
         of ``pm.Data`` values (``pa.grid``, ``pa.sample_grid``) defines many laws with
-        one model and one compilation. With several laws the final estimator
-        cross-fits the control-variate coefficients of every mixture component on the
-        final sample (``cv_fit="crossfit"``, ``final_trim=0``), which measured ten
-        times better on many overlapping laws; pass those options to change it.
-        Posteriors use the adaptive phase's coefficients where the other half of the
-        final sample shows that they help, per expectation (``cv_fit="guarded"``): on
-        eight schools refitted coefficients gave error bars 20 % too small, and on a
-        regression the adaptive ones always applied made one posterior mean's
-        variance 25 times that of plain importance sampling on one seed of fifty.
+        one model and one compilation. With several laws the final control variates
+        are cross-fitted on the final sample (``cv_fit="crossfit"``, ``final_trim=0``);
+        posteriors keep the adaptive phase's coefficients where the other half of the
+        final sample shows that they help (``cv_fit="guarded"``). Pass those options
+        to change it.
     draws : int
         TOTAL budget of model evaluations, adaptive phase and surrogate pilot included
         (an integral float such as ``1e6`` is accepted).
@@ -104,32 +102,15 @@ def estimate(
     surrogate : "auto" (default), "chaos", "polynomial" or None
         A surrogate s of each output, fitted on a pilot of the initial law, becomes its
         control variate: the sampler estimates ``E_f[phi - beta s]`` and ``beta E_f[s]``
-        is added. Unbiased whatever the fit; an output the surrogate does not help is
-        left as it is, and when it helps none the run goes on without it (the pilot's
-        runs are spent: ``surrogate_pilot`` of the budget, 3 %, doubled once when the
-        first pilot fits nothing). "chaos" (one law of
-        independent univariate inputs with CDFs): a sparse polynomial chaos per output
-        (:mod:`pymc_ais.core.surrogates.output_chaos`), whose mean is exact; its pilot doubles
-        while that pays, indicators are left alone, and when every output is
-        controlled the residuals are sampled plainly by randomized QMC; with unbounded
-        inputs the pilot and the residuals come from the law widened in its tails
-        (:mod:`pymc_ais.core.densities.widened_law`). Its fit costs up to a second or two per run
-        (Ishigami at 2,000 runs: 1 s, against 0.06 s without), which any model dearer
-        than a millisecond a run repays. "polynomial": a polynomial in the inputs
-        (degree, and log or linear space, by held-out error), its mean computed by
-        randomized QMC on the surrogate alone under each law (no model run; its error
-        is in the error bars); with several laws each needs a quantile map
-        (univariate distributions with an inverse CDF, multivariate normals). "auto":
-        the chaos where it applies, and nothing (no pilot spent) otherwise: several
-        laws or dependent inputs (the polynomial is on request only: it is not measured
-        as a default, and beside an event its intervals covered 0.75 of the time, see
-        the user guide), a posterior, an event's indicator among the outputs, or a budget that
-        cannot pay a pilot; ``idata.attrs["surrogate"]`` says what was done. With an
-        event beside a smooth output (E[x^2] and P(x > 2), x normal, 2,000 runs), the
-        chaos made E[x^2] exact but the event's MSE 2.4 times larger: the sum of
-        relative variances the sampler minimises grew.
-        For smooth outputs of a few inputs either can divide the variance by orders of
-        magnitude. None: no surrogate. See :mod:`pymc_ais.core.surrogates.control`.
+        is added back. Unbiased whatever the fit; an output the surrogate does not help
+        is left as it is (the pilot's runs are then spent). "chaos": a sparse
+        polynomial chaos per output (one law of independent univariate inputs with a
+        CDF), whose mean is exact. "polynomial": a polynomial in the inputs, its mean
+        integrated by randomized QMC on the surrogate alone. "auto": the chaos where it
+        applies and no event indicator is among the outputs, nothing otherwise (several
+        laws, dependent inputs, a posterior, a budget too small for a pilot).
+        ``idata.attrs["surrogate"]`` says what was done; the user guide has the
+        measurements behind these choices.
     surrogate_pilot : float
         Fraction of the budget spent on the surrogate's pilot.
     random_seed : int, numpy Generator or None
@@ -164,11 +145,14 @@ def estimate(
         times first; or drop the failed points (their outputs count as 0: each estimate
         is then of ``E[phi * 1(run succeeded)]``; a ``ReliabilityWarning`` gives the
         estimated probability of a failure, and ``attrs["failures"]`` the counts).
-    checkpoint : str or path, optional
+    checkpoint : str, path or :class:`pymc_ais.Checkpoint`, optional
         A directory where every finished chunk of black-box evaluations is written as
-        it completes (with the call and its seed). If the run is killed,
+        it completes, with the call, its fingerprint and its seed. If the run is killed,
         :func:`pymc_ais.resume` (or the same call again) continues it: the result is
-        bitwise the uninterrupted run's, and no finished evaluation is run again.
+        bitwise the uninterrupted run's, and no finished evaluation is run again. A
+        directory written by another call (another simulator, expectation, model, data
+        or setting) raises :class:`pymc_ais.CheckpointMismatch` naming the difference,
+        unless ``Checkpoint(path, on_mismatch="restart")``.
     keep_draws : bool or int
         Which final draws the ``samples``, ``log_weights`` and ``outputs`` groups
         hold: all (default), none (``False``: no such groups, for huge runs where the
@@ -226,62 +210,54 @@ def estimate(
     >>> sorted(idata["evidence"].data_vars)
     ['ci_lower', 'ci_upper', 'log_evidence', 'mcse', 'pareto_k']
     """
-    draws = check_draws(draws)
-    if not isinstance(keep_draws, (bool, np.bool_)) and not (isinstance(keep_draws, int) and keep_draws >= 1):
-        raise ValueError(f"keep_draws must be True, False or a positive number of draws, got {keep_draws!r}")
-    dispatcher = Dispatcher(executor, chunk_size, on_error)
-    ci_prob = check_ci_prob(ci_prob)
+    return execute(RunRequest.bind("estimate", locals()))
+
+
+def check_arguments(arguments: dict) -> dict:
+    """An estimate call's arguments validated, before anything is compiled or stored.
+
+    The model is taken from the context when neither ``model`` nor ``models`` is given,
+    so that a checkpoint records it.
+    """
+    a = arguments
+    a["draws"] = check_draws(a["draws"])
+    keep = a["keep_draws"]
+    if not isinstance(keep, (bool, np.bool_)) and not (isinstance(keep, int) and keep >= 1):
+        raise ValueError(f"keep_draws must be True, False or a positive number of draws, got {keep!r}")
+    a["ci_prob"] = check_ci_prob(a["ci_prob"])
+    options = tuning_options(a)
     check_options(options)
-    weights = check_weights(weights)
-    Settings(budget=draws, weights=weights, family=family, **options)  # bad options fail before compiling
-    use_surrogate = surrogate_requested(surrogate, surrogate_pilot, kinds=("auto", "chaos", "polynomial"))
-    mp = build(expectations, model, models, compile_kwargs)
-    dispatcher.store, random_seed = open_checkpoint(
-        checkpoint,
-        "estimate",
-        expectations,
-        dict(
-            model=model,
-            models=models,
-            draws=draws,
-            weights=weights,
-            family=family,
-            surrogate=surrogate,
-            surrogate_pilot=surrogate_pilot,
-            random_seed=random_seed,
-            compile_kwargs=compile_kwargs,
-            ci_prob=ci_prob,
-            init=init,
-            chunk_size=chunk_size,
-            on_error=on_error,
-            keep_draws=keep_draws,
-            **options,
-        ),
-    )
+    a["weights"] = check_weights(a["weights"])
+    Settings(budget=a["draws"], weights=a["weights"], family=a["family"], **options)  # bad options fail early
+    surrogate_requested(a["surrogate"], a["surrogate_pilot"], kinds=SURROGATES)
+    if a["model"] is None and a["models"] is None:
+        a["model"] = pm.modelcontext(None)
+    return a
+
+
+def tuning_options(arguments: dict) -> dict:
+    """The tuning options of a call (those that are not named parameters of :func:`estimate`)."""
+    return {k: v for k, v in arguments.items() if k not in NAMED}
+
+
+def run_estimate(arguments: dict, session: Session) -> xr.DataTree:
+    """The steps of an estimate: build, start, surrogate, sample, assemble."""
+    a = arguments
+    draws, surrogate = a["draws"], a["surrogate"]
+    mp = build(a["expectations"], a["model"], a["models"], a["compile_kwargs"])
+    settings = _settings(mp, a)
+    rng = np.random.default_rng(session.random_seed)
+    raw = functools.partial(mp.evaluate, dispatcher=session.dispatcher)
+    start = None
     if mp.laws.posterior:
-        # the adaptive phase's coefficients where they help (refitted ones gave error bars 20 % too small)
-        options = {"cv_fit": "guarded", **options}
-    elif models is not None:
-        # many overlapping laws: cross-fitted control variates on every component
-        options = {"cv_fit": "crossfit", "final_trim": 0.0, **options}
-    settings = Settings(budget=draws, weights=weights, family=family, **options)
-    if not isinstance(weights, str) and mp.labels is not None and weights.shape[0] != mp.laws.n_laws * len(mp.labels):
-        raise ValueError(
-            f"weights has {weights.shape[0]} entries but there are {mp.laws.n_laws * len(mp.labels)} "
-            f"expectations ({', '.join(mp.labels)})"
-        )
-    rng = np.random.default_rng(random_seed)
-    control, pilot, start = None, 0, None
-    raw = functools.partial(mp.evaluate, dispatcher=dispatcher)
-    if mp.laws.posterior:
-        if use_surrogate and surrogate != "auto":
+        if surrogate_requested(surrogate, a["surrogate_pilot"], SURROGATES) and surrogate != "auto":
             raise ValueError(
                 f"surrogate={surrogate!r} is not available for posteriors (models with observed data); "
                 "pass surrogate=None"
             )
-        start = posterior_start(mp.laws, draws, rng, init)
+        start = posterior_start(mp.laws, draws, rng, a["init"])
         raw = shifted(raw, start.log_scale)
-    elif init is not None:
+    elif a["init"] is not None:
         raise ValueError("init= places the start of a run on a posterior; this model has no observed data")
     evaluator = Evaluator(raw, law_names=mp.laws.names, output_names=lambda: mp.core_labels, natural=mp.natural)
     problem = dataclasses.replace(mp.problem, evaluate=evaluator)
@@ -292,45 +268,74 @@ def estimate(
             budget=draws - start.evaluations,
             weights=posterior_weights(settings.weights, mp.laws.n_laws, len(mp.labels)),
         )
-    if use_surrogate:
-        if mp.laws.posterior:
-            surrogate_note = "not used: the law is a posterior"
-        elif surrogate == "auto" and mp.layout.has_scores:  # an event's indicator (callables are not known to be)
-            surrogate_note = (
-                "not used: some output is an event's indicator, which no polynomial follows; the adapted "
-                "draws then serve the events, and a chaos of the other outputs measured worse for the run "
-                "as a whole (surrogate='chaos' asks for it)"
-            )
-        else:
-            control, problem, settings, pilot, surrogate_note = _output_surrogate(
-                surrogate, surrogate_pilot, mp.laws, problem, settings, draws, rng
-            )
-    result = run_sampler(problem, settings, rng, progressbar, control)
+    control, problem, settings, pilot, note = _choose_surrogate(a, mp, problem, settings, rng)
+    result = run_sampler(problem, settings, rng, session.progressbar, control)
     log_evidence = None
     if start is not None:
         result, log_evidence = posterior_result(result, mp.laws.n_laws, len(mp.labels), start.log_scale)
-    idata = estimate_tree(result, mp, ci_prob, keep_draws)
-    if log_evidence is not None:
-        idata["evidence"] = evidence_dataset(
-            log_evidence, result, list(mp.laws.names), ci_prob, mp.laws.improper, mp.laws.coords
-        )
-        idata.attrs["posterior_start"] = start.origin
-    if use_surrogate:
-        idata.attrs["surrogate"] = surrogate_note
-    if control is not None:
-        note = "with a surrogate, these refer to the residual outputs phi - beta s that were sampled"
-        idata["adaptation"].attrs["note"] = note
-        idata["estimates"]["pareto_k"].attrs["note"] = note
+    idata = _assemble(a, mp, result, start, log_evidence, control, note)
     return finish(
         idata,
         method="adaptive importance sampling with control variates (aISCV)",
         ledger=ledger(draws, evaluator, pilot, result, search=start.evaluations if start is not None else 0),
-        random_seed=random_seed,
+        random_seed=session.random_seed,
         result=result,
-        settings=settings_record(settings, surrogate, surrogate_pilot),
-        failures=failures_record(dispatcher, result, list(mp.laws.names)),
-        checkpoint=checkpoint_record(dispatcher),
+        settings=settings_record(settings, surrogate, a["surrogate_pilot"]),
+        failures=failures_record(session.dispatcher, result, list(mp.laws.names)),
+        checkpoint=checkpoint_record(session.dispatcher),
     )
+
+
+def _settings(mp, a: dict) -> Settings:
+    """The run's settings: the defaults of posteriors and of many laws under the user's options."""
+    options = tuning_options(a)
+    if mp.laws.posterior:
+        # the adaptive phase's coefficients where they help (refitted ones gave error bars 20 % too small)
+        options = {"cv_fit": "guarded", **options}
+    elif a["models"] is not None:
+        # many overlapping laws: cross-fitted control variates on every component
+        options = {"cv_fit": "crossfit", "final_trim": 0.0, **options}
+    weights = a["weights"]
+    if not isinstance(weights, str) and mp.labels is not None and weights.shape[0] != mp.laws.n_laws * len(mp.labels):
+        raise ValueError(
+            f"weights has {weights.shape[0]} entries but there are {mp.laws.n_laws * len(mp.labels)} "
+            f"expectations ({', '.join(mp.labels)})"
+        )
+    return Settings(budget=a["draws"], weights=weights, family=a["family"], **options)
+
+
+def _choose_surrogate(a: dict, mp, problem, settings, rng):
+    """``(control, problem, settings, pilot, note)``: the surrogate control the call asks for, if any."""
+    surrogate = a["surrogate"]
+    if not surrogate_requested(surrogate, a["surrogate_pilot"], SURROGATES):
+        return None, problem, settings, 0, None
+    if mp.laws.posterior:
+        return None, problem, settings, 0, "not used: the law is a posterior"
+    if surrogate == "auto" and mp.layout.has_scores:  # an event's indicator (callables are not known to be)
+        note = (
+            "not used: some output is an event's indicator, which no polynomial follows; the adapted "
+            "draws then serve the events, and a chaos of the other outputs measured worse for the run "
+            "as a whole (surrogate='chaos' asks for it)"
+        )
+        return None, problem, settings, 0, note
+    return _output_surrogate(surrogate, a["surrogate_pilot"], mp.laws, problem, settings, a["draws"], rng)
+
+
+def _assemble(a: dict, mp, result, start, log_evidence, control, note) -> xr.DataTree:
+    """The result's groups: estimates, draws, adaptation, and a posterior's evidence."""
+    idata = estimate_tree(result, mp, a["ci_prob"], a["keep_draws"])
+    if start is not None:
+        idata["evidence"] = evidence_dataset(
+            log_evidence, result, list(mp.laws.names), a["ci_prob"], mp.laws.improper, mp.laws.coords
+        )
+        idata.attrs["posterior_start"] = start.origin
+    if note is not None:
+        idata.attrs["surrogate"] = note
+    if control is not None:
+        note = "with a surrogate, these refer to the residual outputs phi - beta s that were sampled"
+        idata["adaptation"].attrs["note"] = note
+        idata["estimates"]["pareto_k"].attrs["note"] = note
+    return idata
 
 
 def _output_surrogate(surrogate, surrogate_pilot, laws, problem, settings, draws, rng):
@@ -402,3 +407,22 @@ def _without_surrogate(surrogate, message, fix, problem, settings):
     if surrogate != "auto":
         raise ValueError(f"{message}; {fix}")
     return None, problem, settings, 0, f"not used: {message}"
+
+
+ENTRY = Entry(check_arguments, run_estimate)
+NAMED = (
+    "expectations",
+    "model",
+    "models",
+    "draws",
+    "weights",
+    "family",
+    "surrogate",
+    "surrogate_pilot",
+    "random_seed",
+    "compile_kwargs",
+    "ci_prob",
+    "init",
+    "on_error",
+    "keep_draws",
+)

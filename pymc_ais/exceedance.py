@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 import numpy as np
@@ -9,7 +10,11 @@ import pymc as pm
 import xarray as xr
 from pytensor.graph.basic import Variable
 
-from .estimate import estimate
+from .estimate import NAMED as ESTIMATE_NAMED
+from .estimate import check_arguments as check_estimate_arguments
+from .estimate import estimate, run_estimate
+from .pipeline import RunRequest, Session, execute
+from .pipeline.registry import Entry
 from .results.datatree import interval_quantile
 
 QUANTILE_BATCHES = 10  # i.i.d. final draws: batches whose spread gives the quantiles' errors
@@ -26,6 +31,10 @@ def exceedance(
     progressbar: bool = True,
     compile_kwargs: dict | None = None,
     ci_prob: float = 0.95,
+    executor=None,
+    chunk_size: int | None = None,
+    on_error: str = "raise",
+    checkpoint=None,
     **options,
 ) -> xr.DataTree:
     """Exceedance probabilities ``P(Y > t_k)`` of one output for every threshold, from ONE run.
@@ -49,6 +58,9 @@ def exceedance(
         As for :func:`estimate` (``draws`` is the total budget for all thresholds),
         except that ``surrogate`` defaults to None: the events are what the run is for,
         and a surrogate's pilot would only serve ``E[Y]``.
+    executor, chunk_size, on_error, checkpoint
+        As for :func:`estimate`; :func:`pymc_ais.resume` continues an exceedance run
+        with its ``exceedance`` and ``quantiles`` groups.
 
     Returns
     -------
@@ -69,31 +81,52 @@ def exceedance(
     ...                       progressbar=False)  # doctest: +SKIP
     >>> idata["exceedance"]["probability"]  # doctest: +SKIP
     """
-    thresholds = np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
+    return execute(RunRequest.bind("exceedance", locals()))
+
+
+def check_arguments(arguments: dict) -> dict:
+    """An exceedance call's arguments validated, before anything is compiled or stored."""
+    a = arguments
+    thresholds = np.atleast_1d(np.asarray(a["thresholds"], dtype=np.float64))
     if thresholds.ndim != 1 or thresholds.size == 0 or not np.all(np.isfinite(thresholds)):
-        raise ValueError(f"thresholds must be a non-empty list of finite numbers, got {thresholds!r}")
-    probabilities = None
-    if tail_probabilities is not None:
-        probabilities = np.atleast_1d(np.asarray(tail_probabilities, dtype=np.float64))
+        raise ValueError(f"thresholds must be a non-empty list of finite numbers, got {a['thresholds']!r}")
+    a["thresholds"] = thresholds
+    if a["tail_probabilities"] is not None:
+        probabilities = np.atleast_1d(np.asarray(a["tail_probabilities"], dtype=np.float64))
         if probabilities.ndim != 1 or probabilities.size == 0 or np.any((probabilities <= 0) | (probabilities >= 1)):
-            raise ValueError(f"tail_probabilities must be in (0, 1), got {tail_probabilities!r}")
-    if probabilities is not None and options.get("keep_draws", True) is not True:
-        raise ValueError("tail_probabilities need every final draw (weighted quantiles): leave keep_draws=True")
-    options.setdefault("surrogate", None)
-    y = _scalar_output(output, model)
-    names = [f"P(Y > {t:g})" for t in thresholds]
-    expectations = {name: y > t for name, t in zip(names, thresholds)}
+            raise ValueError(f"tail_probabilities must be in (0, 1), got {a['tail_probabilities']!r}")
+        if a.get("keep_draws", True) is not True:
+            raise ValueError("tail_probabilities need every final draw (weighted quantiles): leave keep_draws=True")
+        a["tail_probabilities"] = probabilities
+    a.setdefault("surrogate", None)
+    if a["model"] is None:
+        a["model"] = pm.modelcontext(None)
+    checked = check_estimate_arguments(_estimate_arguments(a))
+    return {**checked, "output": a["output"], "thresholds": thresholds, "tail_probabilities": a["tail_probabilities"]}
+
+
+def _estimate_arguments(a: dict) -> dict:
+    """The :func:`estimate` call an exceedance run makes: one event per threshold, and ``E[Y]``."""
+    defaults = {k: v.default for k, v in inspect.signature(estimate).parameters.items() if k in ESTIMATE_NAMED}
+    call = {**defaults, **{k: v for k, v in a.items() if k not in ("output", "thresholds", "tail_probabilities")}}
+    call["expectations"] = _events(a)
+    return call
+
+
+def _events(a: dict) -> dict:
+    y = _scalar_output(a["output"], a["model"])
+    expectations = {f"P(Y > {t:g})": y > t for t in a["thresholds"]}
     expectations["E[Y]"] = y
-    idata = estimate(
-        expectations,
-        model=model,
-        draws=draws,
-        random_seed=random_seed,
-        progressbar=progressbar,
-        compile_kwargs=compile_kwargs,
-        ci_prob=ci_prob,
-        **options,
-    )
+    return expectations
+
+
+def run_exceedance(arguments: dict, session: Session) -> xr.DataTree:
+    """The steps of an exceedance run: the estimate of every event, then the curve and the quantiles."""
+    a = dict(arguments)
+    thresholds, probabilities = a.pop("thresholds"), a.pop("tail_probabilities")
+    a.pop("output")
+    idata = run_estimate(a, session)
+    names = [f"P(Y > {t:g})" for t in thresholds]
     est = idata["estimates"].to_dataset().sel(expectation=names)
     covariance = est["covariance"].sel(expectation_bis=names).values
     curve = xr.Dataset(
@@ -105,11 +138,11 @@ def exceedance(
             "covariance": (("threshold", "threshold_bis"), covariance),
         },
         coords={"threshold": thresholds, "threshold_bis": thresholds},
-        attrs={"ci_prob": ci_prob, "description": "P(Y > threshold), estimated from one shared run"},
+        attrs={"ci_prob": a["ci_prob"], "description": "P(Y > threshold), estimated from one shared run"},
     )
     idata["exceedance"] = curve
     if probabilities is not None:
-        idata["quantiles"] = _quantiles(idata, probabilities, ci_prob)
+        idata["quantiles"] = _quantiles(idata, probabilities, a["ci_prob"])
     return idata
 
 
@@ -175,3 +208,6 @@ def _tail_quantile(y: np.ndarray, log_w: np.ndarray, p: float) -> float:
     hi, lo = y[order[k - 1]], y[order[k]]
     m0, m1 = mass[k - 1], mass[k]
     return float(hi + (lo - hi) * (p - m0) / (m1 - m0)) if m1 > m0 else float(lo)
+
+
+ENTRY = Entry(check_arguments, run_exceedance)

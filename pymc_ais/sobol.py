@@ -10,10 +10,8 @@ import pymc as pm
 import xarray as xr
 from pytensor.graph.traversal import ancestors
 
-from .checkpoint import open_checkpoint
 from .core.densities.widened_law import widened_problem
 from .core.engine.settings import Settings
-from .core.execution.dispatch import Dispatcher
 from .core.execution.evaluator import Evaluator
 from .core.sensitivity.indices import sobol_indices
 from .core.sensitivity.pick_freeze import INDICES, pick_freeze_problem
@@ -22,8 +20,9 @@ from .core.surrogates.control import pick_freeze_control, pilot_fits, pilot_size
 from .core.surrogates.pick_freeze_chaos import pick_freeze_chaos_control
 from .core.surrogates.polynomial import surrogate_requested
 from .model import build
-from .results.datatree import adaptation_dataset, estimates_dataset, interval_quantile
-from .runner import (
+from .pipeline import RunRequest, Session, execute
+from .pipeline.registry import Entry
+from .pipeline.stages import (
     CHAOS_MAX_PILOT_SHARE,
     CHAOS_MIN_PILOT,
     check_ci_prob,
@@ -38,6 +37,7 @@ from .runner import (
     run_sampler,
     settings_record,
 )
+from .results.datatree import adaptation_dataset, estimates_dataset, interval_quantile
 
 
 def product_germ_map(germ_map: tuple, d: int) -> tuple:
@@ -165,44 +165,43 @@ def sobol(
     >>> idata = pa.sobol(beam["D"], model=beam, draws=14_000)        # doctest: +SKIP
     >>> idata["sensitivity"]["mean"].sel(index="first")               # doctest: +SKIP
     """
-    if on_error == "drop":
+    return execute(RunRequest.bind("sobol", locals()))
+
+
+def check_arguments(arguments: dict) -> dict:
+    """A Sobol' call's arguments validated, before anything is compiled or stored."""
+    a = arguments
+    if a["on_error"] == "drop":
         raise ValueError(
             "on_error='drop' is not available for Sobol' indices: a dropped run breaks its pick-freeze "
             "tuple; use on_error='retry' or 'raise'"
         )
-    dispatcher = Dispatcher(executor, chunk_size, on_error)
-    indices = (indices,) if isinstance(indices, str) else tuple(indices)
+    indices = (a["indices"],) if isinstance(a["indices"], str) else tuple(a["indices"])
     unknown = [k for k in indices if k not in INDICES]
     if unknown or not indices:
         raise ValueError(
             f"unknown index {unknown[0] if unknown else indices!r}; valid options are {', '.join(map(repr, INDICES))}"
         )
-    ci_prob = check_ci_prob(ci_prob)
-    check_options(options)
-    weights = check_weights(weights)
-    use_surrogate = surrogate_requested(surrogate, surrogate_pilot, kinds=("auto", "chaos", "polynomial"))
-    mp = build({"phi": output}, model, None, compile_kwargs)
-    dispatcher.store, random_seed = open_checkpoint(
-        checkpoint,
-        "sobol",
-        output,
-        dict(
-            model=model,
-            draws=draws,
-            indices=indices,
-            groups=groups,
-            weights=weights,
-            family=family,
-            surrogate=surrogate,
-            surrogate_pilot=surrogate_pilot,
-            random_seed=random_seed,
-            compile_kwargs=compile_kwargs,
-            ci_prob=ci_prob,
-            chunk_size=chunk_size,
-            on_error=on_error,
-            **options,
-        ),
-    )
+    a["indices"] = indices
+    a["ci_prob"] = check_ci_prob(a["ci_prob"])
+    check_options(tuning_options(a))
+    a["weights"] = check_weights(a["weights"])
+    surrogate_requested(a["surrogate"], a["surrogate_pilot"], kinds=("auto", "chaos", "polynomial"))
+    if a["model"] is None:
+        a["model"] = pm.modelcontext(None)
+    return a
+
+
+def tuning_options(arguments: dict) -> dict:
+    """The tuning options of a call (those that are not named parameters of :func:`sobol`)."""
+    return {k: v for k, v in arguments.items() if k not in NAMED}
+
+
+def run_sobol(arguments: dict, session: Session) -> xr.DataTree:
+    """The steps of a Sobol' analysis: build, pick-freeze design, surrogate, sample, indices."""
+    a = arguments
+    options = tuning_options(a)
+    mp = build({"phi": a["output"]}, a["model"], None, a["compile_kwargs"])
     if mp.labels is not None and len(mp.labels) != 1:
         raise ValueError(f"Sobol' indices need a scalar output; this one has {len(mp.labels)} elements")
     laws = mp.laws
@@ -213,73 +212,31 @@ def sobol(
             "independent inputs under their prior; build the input model without them"
         )
     _check_independent(laws.model)
-    names, cols = _groups(laws.model, laws.blocks, groups)
+    names, cols = _groups(laws.model, laws.blocks, a["groups"])
     runs_per_point = len(cols) + 2
-    smallest = Settings(budget=1 << 40, weights=weights, family=family, **options).minimum_budget
+    smallest = Settings(budget=1 << 40, weights=a["weights"], family=a["family"], **options).minimum_budget
     draws = check_draws(
-        draws,
+        a["draws"],
         minimum=smallest * runs_per_point,
         unit=f"model runs; one point of the pick-freeze design costs {runs_per_point}",
     )
     points = draws // runs_per_point
-    settings = Settings(budget=points, weights=weights, family=family, **options)
-    rng = np.random.default_rng(random_seed)
-    evaluate = functools.partial(mp.evaluate, dispatcher=dispatcher)
+    settings = Settings(budget=points, weights=a["weights"], family=a["family"], **options)
+    rng = np.random.default_rng(session.random_seed)
+    evaluate = functools.partial(mp.evaluate, dispatcher=session.dispatcher)
     evaluator = Evaluator(evaluate, law_names=laws.names, output_names=lambda: mp.labels, natural=mp.natural)
     base = dataclasses.replace(mp.problem, evaluate=evaluator)
-    problem = pick_freeze_problem(base, cols, indices)
-    control, pilot, note = None, 0, "none"
-    if use_surrogate:
-        germ_map = laws.germ_map() if surrogate in ("auto", "chaos") else None
-        if surrogate == "chaos" and germ_map is None:
-            raise ValueError(
-                "surrogate='chaos' needs independent univariate inputs with a CDF; use surrogate='polynomial'"
-            )
-        if germ_map is not None:  # a polynomial chaos, its pilot grown as it pays
-            pilot = max(int(surrogate_pilot * points), CHAOS_MIN_PILOT)
-            fits = pilot <= CHAOS_MAX_PILOT_SHARE * points
-        else:
-            pilot = pilot_size(surrogate_pilot, points, base.dim, values_per_point=runs_per_point)
-            fits = pilot_fits(pilot, points)
-        if fits:
-            tau = 1.0
-            if germ_map is not None:
-                problem, tau = widened_problem(problem, product_germ_map(germ_map, base.dim))
-            if germ_map is not None:
-                control = pick_freeze_chaos_control(
-                    problem,
-                    evaluator,
-                    germ_map,
-                    base.dim,
-                    cols,
-                    indices,
-                    pilot,
-                    rng,
-                    int(CHAOS_MAX_PILOT_SHARE * points),
-                    points * runs_per_point,
-                )
-            else:
-                control = pick_freeze_control(problem, evaluator, base.dim, cols, indices, pilot, rng, points - pilot)
-            pilot = control.pilot_points
-            settings = dataclasses.replace(settings, budget=points - pilot)
-            if isinstance(control.surrogates[0], Chaos):
-                # a chaos's residual, or the output itself when the chaos was rejected (a
-                # discontinuity): adapting to pick-freeze integrands only added weights
-                # there (square wave, 3,000 runs: 4.4e-3 summed MSE against 1.2e-3 plain)
-                settings = plain_residual_settings(settings)
-            note = control.description
-            if tau > 1:
-                note += f"; pilot and residuals drawn with the normal germs scaled by {tau:.3g}"
-        else:
-            note = f"not used: its pilot would need {pilot * runs_per_point} of the {draws} model runs"
-            pilot = 0
-    result = run_sampler(problem, settings, rng, progressbar, control)
+    problem = pick_freeze_problem(base, cols, a["indices"])
+    control, problem, settings, pilot, note = _choose_surrogate(
+        {**a, "draws": draws}, laws, base, problem, evaluator, settings, cols, points, runs_per_point, rng
+    )
+    result = run_sampler(problem, settings, rng, session.progressbar, control)
     est = result.estimates
-    found = sobol_indices(est.mean, est.cov, len(cols), indices)
+    found = sobol_indices(est.mean, est.cov, len(cols), a["indices"])
     tree = xr.DataTree.from_dict(
         {
-            "sensitivity": sensitivity_dataset(found, names, ci_prob, est.df),
-            "estimates": estimates_dataset(result, list(problem.output_names), ci_prob, ["f"]),
+            "sensitivity": sensitivity_dataset(found, names, a["ci_prob"], est.df),
+            "estimates": estimates_dataset(result, list(problem.output_names), a["ci_prob"], ["f"]),
             "adaptation": adaptation_dataset(result, list(problem.output_names), ["f"]),
         }
     )
@@ -288,12 +245,64 @@ def sobol(
         tree,
         method="Sobol' indices by aISCV on the pick-freeze product law",
         ledger=ledger(draws, evaluator, pilot, result, runs_per_point),
-        random_seed=random_seed,
+        random_seed=session.random_seed,
         result=result,
-        settings=settings_record(settings, surrogate, surrogate_pilot),
-        failures=failures_record(dispatcher, result, ["f"]),
-        checkpoint=checkpoint_record(dispatcher),
+        settings=settings_record(settings, a["surrogate"], a["surrogate_pilot"]),
+        failures=failures_record(session.dispatcher, result, ["f"]),
+        checkpoint=checkpoint_record(session.dispatcher),
     )
+
+
+def _choose_surrogate(a, laws, base, problem, evaluator, settings, cols, points, runs_per_point, rng):
+    """``(control, problem, settings, pilot, note)``: the surrogate of the pick-freeze integrands, if any."""
+    surrogate, surrogate_pilot = a["surrogate"], a["surrogate_pilot"]
+    if not surrogate_requested(surrogate, surrogate_pilot, kinds=("auto", "chaos", "polynomial")):
+        return None, problem, settings, 0, "none"
+    germ_map = laws.germ_map() if surrogate in ("auto", "chaos") else None
+    if surrogate == "chaos" and germ_map is None:
+        raise ValueError("surrogate='chaos' needs independent univariate inputs with a CDF; use surrogate='polynomial'")
+    if germ_map is not None:  # a polynomial chaos, its pilot grown as it pays
+        pilot = max(int(surrogate_pilot * points), CHAOS_MIN_PILOT)
+        fits = pilot <= CHAOS_MAX_PILOT_SHARE * points
+    else:
+        pilot = pilot_size(surrogate_pilot, points, base.dim, values_per_point=runs_per_point)
+        fits = pilot_fits(pilot, points)
+    if not fits:
+        return (
+            None,
+            problem,
+            settings,
+            0,
+            f"not used: its pilot would need {pilot * runs_per_point} of the {a['draws']} model runs",
+        )
+    tau = 1.0
+    indices = a["indices"]
+    if germ_map is not None:
+        problem, tau = widened_problem(problem, product_germ_map(germ_map, base.dim))
+        control = pick_freeze_chaos_control(
+            problem,
+            evaluator,
+            germ_map,
+            base.dim,
+            cols,
+            indices,
+            pilot,
+            rng,
+            int(CHAOS_MAX_PILOT_SHARE * points),
+            points * runs_per_point,
+        )
+    else:
+        control = pick_freeze_control(problem, evaluator, base.dim, cols, indices, pilot, rng, points - pilot)
+    pilot = control.pilot_points
+    settings = dataclasses.replace(settings, budget=points - pilot)
+    if isinstance(control.surrogates[0], Chaos):
+        # a chaos's residual, or the output itself when the chaos was rejected (a
+        # discontinuity): adapting to pick-freeze integrands only added weights there
+        settings = plain_residual_settings(settings)
+    note = control.description
+    if tau > 1:
+        note += f"; pilot and residuals drawn with the normal germs scaled by {tau:.3g}"
+    return control, problem, settings, pilot, note
 
 
 def sensitivity_dataset(found, names: list[str], ci_prob: float, df: float) -> xr.Dataset:
@@ -315,3 +324,21 @@ def sensitivity_dataset(found, names: list[str], ci_prob: float, df: float) -> x
             "method": "pick-freeze (first order from squared differences, Jansen total), delta-method errors",
         },
     )
+
+
+ENTRY = Entry(check_arguments, run_sobol)
+NAMED = (
+    "output",
+    "model",
+    "draws",
+    "indices",
+    "groups",
+    "weights",
+    "family",
+    "surrogate",
+    "surrogate_pilot",
+    "random_seed",
+    "compile_kwargs",
+    "ci_prob",
+    "on_error",
+)

@@ -14,7 +14,7 @@ failed chunk again up to :data:`RETRIES` times (a flaky node, a lost worker) bef
 raising; ``"drop"`` re-runs a failed chunk point by point and marks the points that
 still raise or give NaN/inf as failed, for the caller to drop.
 
-A ``store`` (see :mod:`pymc_ais.checkpoint`) keeps every finished chunk: a replayed
+A ``store`` (see :mod:`pymc_ais.pipeline.checkpoint`) keeps every finished chunk: a replayed
 run takes stored chunks instead of calling the model again, and refuses stored chunks
 made at other points (another run's).
 """
@@ -209,7 +209,7 @@ class Dispatcher:
                         "were made at other points: the checkpoint belongs to another run (another seed, "
                         "model, outputs or settings); resume it with the same call, or choose another path"
                     )
-                parts[rows] = value
+                parts[rows] = check(job.name, value, rows)  # a stored chunk fixes a callable's shape too
                 failed[rows[0] : rows[1]] |= bad
                 self.reused += rows[1] - rows[0]
             missing = _gaps(sorted(parts), n)

@@ -1,4 +1,4 @@
-"""What :func:`pymc_ais.estimate` and :func:`pymc_ais.sobol` share.
+"""The stages every entry point shares.
 
 Keyword checks, the budget ledger (pilot / adaptive / final, in model runs, read off
 the one :class:`~pymc_ais.core.execution.evaluator.Evaluator` of the run), the surrogate pilot's
@@ -15,12 +15,12 @@ import numbers
 import numpy as np
 import xarray as xr
 
-from .core.densities.gaussian_mixture import logsumexp
-from .core.engine.kernel import RunResult
-from .core.engine.settings import Settings
-from .core.execution.dispatch import Dispatcher
-from .core.execution.driver import run
-from .core.surrogates.control import (
+from ..core.densities.gaussian_mixture import logsumexp
+from ..core.engine.kernel import RunResult
+from ..core.engine.settings import Settings
+from ..core.execution.dispatch import Dispatcher
+from ..core.execution.driver import run
+from ..core.surrogates.control import (
     MAX_PILOT_SHARE,
     MEANS_REPLICATES,
     MEANS_SHARE,
@@ -29,9 +29,9 @@ from .core.surrogates.control import (
     add_back,
     residual_problem,
 )
-from .progress import ProgressReporter
-from .results.attrs import write_attrs
-from .results.reliability import check_result
+from ..progress import ProgressReporter
+from ..results.attrs import write_attrs
+from ..results.reliability import check_result
 
 TUNING_OPTIONS = tuple(f.name for f in dataclasses.fields(Settings) if f.name not in ("budget", "weights", "family"))
 
