@@ -17,6 +17,7 @@ from .core.surrogates.control import MAX_PILOT_SHARE, output_control, pilot_fits
 from .core.surrogates.output_chaos import output_chaos_control
 from .core.surrogates.polynomial import surrogate_requested
 from .model import build
+from .model.evaluation import check_compile_kwargs
 from .model.posterior_start import posterior_start, posterior_weights, shifted, starting_problem
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
@@ -225,6 +226,7 @@ def check_arguments(arguments: dict) -> dict:
     if not isinstance(keep, (bool, np.bool_)) and not (isinstance(keep, int) and keep >= 1):
         raise ValueError(f"keep_draws must be True, False or a positive number of draws, got {keep!r}")
     a["ci_prob"] = check_ci_prob(a["ci_prob"])
+    a["compile_kwargs"] = check_compile_kwargs(a["compile_kwargs"])
     options = tuning_options(a)
     check_options(options)
     a["weights"] = check_weights(a["weights"])

@@ -20,6 +20,7 @@ from .core.surrogates.control import pick_freeze_control, pilot_fits, pilot_size
 from .core.surrogates.pick_freeze_chaos import pick_freeze_chaos_control
 from .core.surrogates.polynomial import surrogate_requested
 from .model import build
+from .model.evaluation import check_compile_kwargs
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
 from .pipeline.stages import (
@@ -184,6 +185,7 @@ def check_arguments(arguments: dict) -> dict:
         )
     a["indices"] = indices
     a["ci_prob"] = check_ci_prob(a["ci_prob"])
+    a["compile_kwargs"] = check_compile_kwargs(a["compile_kwargs"])
     check_options(tuning_options(a))
     a["weights"] = check_weights(a["weights"])
     surrogate_requested(a["surrogate"], a["surrogate_pilot"], kinds=("auto", "chaos", "polynomial"))

@@ -31,21 +31,13 @@ from .control import (
     SurrogateControl,
     remember_last,
 )
+from .pilot import grow_pilot
 from .polynomial import light_tailed, scrambled_points
 
 
 def is_indicator(values: np.ndarray) -> bool:
     """Whether pilot values take at most two distinct values (an event's indicator)."""
     return np.unique(values).size <= 2
-
-
-def predicted_variance(errors: np.ndarray, runs_left: int) -> float:
-    """Sum over outputs of the final relative variance, up to a constant.
-
-    A controlled output's relative variance is its leave-one-out error; an output left
-    alone keeps its own (1). Both are spread over the runs left after the pilot.
-    """
-    return float(np.sum(np.minimum(errors, 1.0))) / max(runs_left, 1)
 
 
 def output_chaos_control(
@@ -117,21 +109,16 @@ def output_chaos_control(
         return np.array([np.inf if c is None else c.loo_error for c in fits])
 
     limit = min(max(pilot_points, max_pilot_points), CHAOS_MAX_PILOT_RUNS)
-    z, phi, log_w = evaluated(pilot_points)
-    fits = fitted(z, phi)
-    # double even when no output is fitted yet: x^12 of a normal input has an error of 1
-    # on 600 points and is exact on 2,400 (a chaos that never fits wastes one doubling)
-    while 2 * phi.shape[0] <= limit and np.any(errors_of(fits) > CHAOS_EXACT):
-        before = predicted_variance(errors_of(fits), total_points - phi.shape[0])
-        more_z, more_phi, more_log_w = evaluated(phi.shape[0])
-        z, phi, log_w = (
-            np.concatenate([z, more_z]),
-            np.concatenate([phi, more_phi]),
-            np.concatenate([log_w, more_log_w]),
-        )
-        fits = fitted(z, phi, before=fits)
-        if predicted_variance(errors_of(fits), total_points - phi.shape[0]) >= before:
-            break
+    pilot = [evaluated(pilot_points)]
+
+    def refit(before: list[Chaos | None] | None) -> list[Chaos | None]:
+        z, phi, _ = (np.concatenate(part) for part in zip(*pilot))
+        return fitted(z, phi, before)
+
+    fits, _ = grow_pilot(
+        pilot_points, limit, total_points, lambda n: pilot.append(evaluated(n)), refit, errors_of, cap=1.0
+    )
+    z, phi, log_w = (np.concatenate(part) for part in zip(*pilot))
     errors = errors_of(fits)
     # heavy-tailed weighted pilot terms |phi| f / h0: the variance may be infinite and a
     # leave-one-out error, a ratio of variances, then means nothing (|theta| under a

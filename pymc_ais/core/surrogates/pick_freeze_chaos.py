@@ -38,13 +38,13 @@ from scipy.stats import qmc
 from ..sensitivity.pick_freeze import evaluate_stacks, pick_freeze_columns, pick_freeze_points
 from .chaos import Chaos, fit_chaos
 from .control import (
-    CHAOS_EXACT,
     CHAOS_MAX_PILOT_RUNS,
     CHAOS_ROUNDING,
     CHAOS_USE,
     SurrogateControl,
     remember_last,
 )
+from .pilot import grow_pilot
 from .polynomial import scrambled_points
 
 
@@ -143,19 +143,21 @@ def pick_freeze_chaos_control(
         _, phi, *_ = base_evaluate(x)
         return to_germs(x), np.asarray(phi, dtype=np.float64).reshape(n, -1)[:, 0]  # germs of the points run
 
-    z, y = evaluated(pilot_points * per_point)
-    chaos = fit_chaos(z, y, germs)
-    while 2 * y.size <= limit and chaos.loo_error > CHAOS_EXACT:
-        more_z, more_y = evaluated(y.size)
-        z, y = np.concatenate([z, more_z]), np.concatenate([y, more_y])
-        refit = fit_chaos(z, y, germs)
-        # the doubling's runs are spent: the refit is kept, and the pilot doubles
-        # again only if it cut the predicted final variance, error / runs left
-        before = chaos.loo_error / (total_runs - y.size // 2)
-        improved = refit.loo_error / max(total_runs - y.size, 1) < before
-        chaos = refit
-        if not improved:
-            break
+    pilot = [evaluated(pilot_points * per_point)]
+
+    def refit(_: Chaos | None) -> Chaos:
+        z, y = (np.concatenate(part) for part in zip(*pilot))
+        return fit_chaos(z, y, germs)
+
+    chaos, size = grow_pilot(
+        pilot_points * per_point,
+        limit,
+        total_runs,
+        lambda n: pilot.append(evaluated(n)),
+        refit,
+        lambda c: np.array([c.loo_error]),
+    )
+    y = np.concatenate([part[1] for part in pilot])
     pilot_used = -(-y.size // per_point)  # in product-law points, rounded up
     used = chaos.loo_error < CHAOS_USE
     beta = np.full(1 + len(groups) * len(indices), 1.0 if used else 0.0)
