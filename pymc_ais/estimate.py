@@ -268,13 +268,14 @@ def run_estimate(arguments: dict, session: Session) -> xr.DataTree:
         settings = dataclasses.replace(
             settings,
             budget=draws - start.evaluations,
-            weights=posterior_weights(settings.weights, mp.laws.n_laws, len(mp.labels)),
+            weights=posterior_weights(settings.weights, mp.laws.n_laws),
         )
     control, problem, settings, pilot, note = _choose_surrogate(a, mp, problem, settings, rng)
     result = run_sampler(problem, settings, rng, session.progressbar, control)
     log_evidence = None
     if start is not None:
-        result, log_evidence = posterior_result(result, mp.laws.n_laws, len(mp.labels), start.log_scale)
+        n_outputs = len(mp.labels or ())  # known once the model has run, callables' shapes included
+        result, log_evidence = posterior_result(result, mp.laws.n_laws, n_outputs, start.log_scale)
     idata = _assemble(a, mp, result, start, log_evidence, control, note)
     return finish(
         idata,

@@ -165,8 +165,8 @@ def _scalar_output(output, model):
 
 def _quantiles(idata: xr.DataTree, probabilities: np.ndarray, ci_prob: float) -> xr.Dataset:
     """Tail quantiles from the weighted exceedance curve of the final draws, per replicate."""
-    y = idata["outputs"]["E[Y]"].values[0]
-    log_w = idata["log_weights"]["log_weight"].values[0]
+    y = idata["outputs"].to_dataset()["E[Y]"].values[0]
+    log_w = idata["log_weights"].to_dataset()["log_weight"].values[0]
     n = y.size
     replicates = int(idata["estimates"].attrs.get("replicates", 0))
     groups = replicates if replicates >= 2 else QUANTILE_BATCHES

@@ -208,9 +208,9 @@ def run_sobol(arguments: dict, session: Session) -> xr.DataTree:
         raise ValueError(f"Sobol' indices need a scalar output; this one has {len(mp.labels)} elements")
     laws = mp.laws
     if laws.posterior:
-        names = ", ".join(repr(v.name) for v in [*laws.model.observed_RVs, *laws.model.potentials])
+        observed = ", ".join(repr(v.name) for v in [*laws.model.observed_RVs, *laws.model.potentials])
         raise ValueError(
-            f"the model has observed data or Potentials ({names}): Sobol' indices are defined for "
+            f"the model has observed data or Potentials ({observed}): Sobol' indices are defined for "
             "independent inputs under their prior; build the input model without them"
         )
     _check_independent(laws.model)

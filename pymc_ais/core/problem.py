@@ -73,7 +73,7 @@ class Problem:
 
     dim: int
     sample_initial: Callable[[np.random.Generator, int], np.ndarray]
-    evaluate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+    evaluate: Callable[[np.ndarray], tuple]
     output_names: Sequence[str] | None = None
     law_names: Sequence[str] = field(default=("f",))
     initial_quantile: Callable[[np.ndarray], np.ndarray] | None = None

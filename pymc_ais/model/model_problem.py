@@ -10,7 +10,9 @@ give the same run for the same seed.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pymc as pm
@@ -34,7 +36,7 @@ class ModelProblem:
     problem: Problem
     laws: LawSet
     layout: OutputLayout
-    _evaluator: object
+    _evaluator: Callable[..., Any]
     _compile_kwargs: dict | None = None
     _natural: object = None
 

@@ -102,8 +102,9 @@ def parse(expectations, user_model: pm.Model, work_model: pm.Model) -> list[Outp
             graph = _translate(name, user_model[phi], user_model, work_model)
             outputs.append(Output(name, graph=graph, score=event_score(graph)))
         elif isinstance(phi, Variable):
-            if phi.dtype not in ("bool",) and not phi.dtype.startswith(("float", "int", "uint")):
-                raise TypeError(f"expectation {name!r} has dtype {phi.dtype}; expected a numeric or boolean expression")
+            dtype = str(getattr(phi.type, "dtype", ""))
+            if dtype != "bool" and not dtype.startswith(("float", "int", "uint")):
+                raise TypeError(f"expectation {name!r} has dtype {dtype}; expected a numeric or boolean expression")
             graph = _translate(name, phi, user_model, work_model)
             outputs.append(Output(name, graph=graph, score=event_score(graph)))
         elif callable(phi):
@@ -172,10 +173,10 @@ class OutputLayout:
         """
         jobs = [Job(o.name, o.function) for o in self.outputs if o.function is not None]
         called, failed = dispatcher.run(jobs, named, n, self._check) if jobs else ([], np.zeros(n, dtype=bool))
-        called = iter(called)
+        called_values = iter(called)
         columns = []
         for o in self.outputs:
-            value = np.asarray(next(graph_values)) if o.graph is not None else next(called)
+            value = np.asarray(next(graph_values)) if o.graph is not None else next(called_values)
             if value.shape[:1] != (n,):
                 value = np.broadcast_to(value, (n, *self.shapes[o.name]))
             columns.append(np.reshape(value, (n, -1)))

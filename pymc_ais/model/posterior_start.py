@@ -169,9 +169,9 @@ def starting_problem(problem: Problem, start: PosteriorStart, laws: LawSet) -> P
     )
 
 
-def posterior_weights(weights, n_laws: int, n_outputs: int):
+def posterior_weights(weights, n_laws: int):
     """Criterion weights with one for each law's evidence: the largest of that law's outputs'."""
     if isinstance(weights, str):
         return weights
-    table = np.asarray(weights, dtype=np.float64).reshape(n_laws, n_outputs)
+    table = np.asarray(weights, dtype=np.float64).reshape(n_laws, -1)
     return np.hstack([table, table.max(axis=1, keepdims=True)]).ravel()

@@ -200,7 +200,7 @@ def open_checkpoint(checkpoint, entry: str, arguments: dict, trusted: bool = Fal
     elif path.exists() and any(path.iterdir()):
         raise FileExistsError(f"checkpoint path {str(path)!r} exists and is not a checkpoint; choose another path")
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (1 << 63))
+        seed = int(np.random.default_rng().integers(1 << 63))
     store = CheckpointStore(path)
     reason = None
     try:

@@ -54,7 +54,7 @@ def check_draws(draws, minimum: int = 1, unit: str = "model evaluations") -> int
 
 def check_ci_prob(ci_prob) -> float:
     """The interval probability, in (0, 1)."""
-    if not isinstance(ci_prob, numbers.Real) or not 0 < ci_prob < 1:
+    if not isinstance(ci_prob, numbers.Real) or not 0 < float(ci_prob) < 1:
         raise ValueError(f"ci_prob must be in (0, 1), got {ci_prob!r}")
     return float(ci_prob)
 

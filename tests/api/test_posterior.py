@@ -230,3 +230,13 @@ def test_same_seed_same_posterior_bitwise():
     for group, var in (("estimates", "mean"), ("estimates", "mcse"), ("evidence", "log_evidence")):
         np.testing.assert_array_equal(runs[0][group][var].values, runs[1][group][var].values)
     assert runs[0].attrs["evaluations"] == runs[1].attrs["evaluations"]
+
+
+def test_a_callable_expectation_of_a_posterior_matches_the_exact_mean():
+    # mu ~ N(0, 1), three unit-variance observations summing to 3: the posterior mean is 3 / 4
+    with pm.Model() as post:
+        mu = pm.Normal("mu", 0.0, 1.0)
+        pm.Normal("y", mu, 1.0, observed=np.array([0.5, 1.5, 1.0]))
+    idata = pa.estimate({"m": lambda v: v["mu"]}, model=post, draws=3000, random_seed=1, progressbar=False)
+    est = idata["estimates"].sel(expectation="m")
+    assert abs(float(est["mean"]) - 0.75) <= 4 * float(est["mcse"])

@@ -220,11 +220,13 @@ def update(
 
     old_at_new = proposals_logpdf(problem, state.proposals, x_new, log_f_new)
     new_at_old = batch.log_q_pooled
+    if new_at_old is None:  # a batch built by hand: its proposal's density at the pooled draws
+        new_at_old = mixture_logpdf(component_matrix(problem, components, state.x, state.log_f), alpha)
     pooled = state._replace(
         x=np.concatenate([state.x, x_new]),
         log_f=np.concatenate([state.log_f, log_f_new]),
         phi=np.concatenate([state.phi, phi_new]),
-        score=None if score_new is None else np.concatenate([state.score, score_new]),
+        score=None if score_new is None or state.score is None else np.concatenate([state.score, score_new]),
         log_q=np.block([[state.log_q, new_at_old[:, None]], [old_at_new, log_q_new[:, None]]]),
         counts=np.append(state.counts, n),
         proposals=state.proposals + (proposal,),

@@ -139,7 +139,7 @@ class FinalBatch(NamedTuple):
 
     x: np.ndarray  # (n, d)
     proposal: Proposal  # the sampled proposal, its alpha the realised allocation
-    index: int  # its place among the state's proposals
+    proposal_index: int  # its place among the state's proposals
     replicate: np.ndarray | None  # (n,) replicate index, or None for i.i.d. draws
 
 
@@ -197,7 +197,7 @@ def final_sample(
     else:
         terms = summands(proposal, state.targets, log_f, phi, log_c, log_q)
     pairs = pair_sums(terms, state.targets, problem.n_laws * phi.shape[1])
-    return FinalSample(batch.index, x, log_f, phi, log_q, terms, pairs, replicate, proposal.alpha)
+    return FinalSample(batch.proposal_index, x, log_f, phi, log_q, terms, pairs, replicate, proposal.alpha)
 
 
 def pair_sums(terms: np.ndarray, targets: Targets, n_pairs: int) -> np.ndarray:
