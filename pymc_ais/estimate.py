@@ -13,17 +13,16 @@ import xarray as xr
 from .core.densities.widened_law import widened_problem
 from .core.engine.settings import Settings
 from .core.execution.evaluator import Evaluator
-from .core.surrogates.control import MAX_PILOT_SHARE, output_control, pilot_fits, pilot_size
+from .core.surrogates.control import output_control, pilot_fits, pilot_size, plain_residual_settings
 from .core.surrogates.output_chaos import output_chaos_control
 from .core.surrogates.polynomial import surrogate_requested
+from .core.surrogates.tuning import CHAOS_MAX_PILOT_SHARE, CHAOS_MIN_PILOT, MAX_PILOT_SHARE
 from .model import build
 from .model.evaluation import check_compile_kwargs
 from .model.posterior_start import posterior_start, posterior_weights, shifted, starting_problem
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
 from .pipeline.stages import (
-    CHAOS_MAX_PILOT_SHARE,
-    CHAOS_MIN_PILOT,
     check_ci_prob,
     check_draws,
     check_options,
@@ -32,7 +31,6 @@ from .pipeline.stages import (
     failures_record,
     finish,
     ledger,
-    plain_residual_settings,
     run_sampler,
     settings_record,
 )

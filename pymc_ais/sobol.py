@@ -16,16 +16,15 @@ from .core.execution.evaluator import Evaluator
 from .core.sensitivity.indices import sobol_indices
 from .core.sensitivity.pick_freeze import INDICES, pick_freeze_problem
 from .core.surrogates.chaos import Chaos
-from .core.surrogates.control import pick_freeze_control, pilot_fits, pilot_size
+from .core.surrogates.control import pick_freeze_control, pilot_fits, pilot_size, plain_residual_settings
 from .core.surrogates.pick_freeze_chaos import pick_freeze_chaos_control
 from .core.surrogates.polynomial import surrogate_requested
+from .core.surrogates.tuning import CHAOS_MAX_PILOT_SHARE, CHAOS_MIN_PILOT
 from .model import build
 from .model.evaluation import check_compile_kwargs
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
 from .pipeline.stages import (
-    CHAOS_MAX_PILOT_SHARE,
-    CHAOS_MIN_PILOT,
     check_ci_prob,
     check_draws,
     check_options,
@@ -34,7 +33,6 @@ from .pipeline.stages import (
     failures_record,
     finish,
     ledger,
-    plain_residual_settings,
     run_sampler,
     settings_record,
 )

@@ -20,15 +20,8 @@ from ..core.engine.kernel import RunResult
 from ..core.engine.settings import Settings
 from ..core.execution.dispatch import Dispatcher
 from ..core.execution.driver import run
-from ..core.surrogates.control import (
-    MAX_PILOT_SHARE,
-    MEANS_REPLICATES,
-    MEANS_SHARE,
-    MIN_GAIN,
-    SurrogateControl,
-    add_back,
-    residual_problem,
-)
+from ..core.surrogates.control import SurrogateControl, add_back, residual_problem
+from ..core.surrogates.tuning import MAX_PILOT_SHARE, MEANS_REPLICATES, MEANS_SHARE, MIN_GAIN
 from ..progress import ProgressReporter
 from ..results.attrs import write_attrs
 from ..results.reliability import check_result
@@ -180,23 +173,3 @@ def finish(
         tree.attrs["checkpoint"] = json.dumps(checkpoint)
     check_result(tree)
     return tree
-
-
-PLAIN_BLOCK_SHARE = 0.05  # the one block drawn before a chaos's residual is sampled plainly
-CHAOS_MIN_PILOT = 8  # points of the first chaos pilot at least
-CHAOS_MAX_PILOT_SHARE = 0.75  # the chaos pilot may grow to this share of the points (Ishigami at
-# 500 runs: MSE 2e-11 with half, 3e-16 with three quarters, 10 seeds)
-
-
-def plain_residual_settings(settings: Settings) -> Settings:
-    """Settings that sample a chaos's residual from the input law itself, quasi-randomly.
-
-    The residual of a good chaos is tiny in the bulk and largest at the edges of the
-    support; adapted proposals went there and left the bulk to the defensive component
-    (Sobol' indices of the Ishigami function at 500 runs: error bars a thousand times
-    too small). One small block, then the whole rest as a randomized-QMC sample of the
-    initial law: the final phase samples the initial law when nothing was adapted.
-    """
-    share = max(PLAIN_BLOCK_SHARE, 2.0 / settings.budget)
-    plain = dataclasses.replace(settings, block_fraction=share, adaptive_fraction=share)
-    return plain if plain.budget >= plain.minimum_budget else settings

@@ -23,16 +23,10 @@ from scipy.stats import qmc
 
 from ..problem import Problem
 from .chaos import Chaos, fit_chaos
-from .control import (
-    CHAOS_EXACT,
-    CHAOS_MAX_PILOT_RUNS,
-    CHAOS_ROUNDING,
-    CHAOS_USE,
-    SurrogateControl,
-    remember_last,
-)
+from .control import SurrogateControl, remember_last
 from .pilot import grow_pilot
 from .polynomial import light_tailed, scrambled_points
+from .tuning import CHAOS_EXACT, CHAOS_MAX_PILOT_RUNS, CHAOS_ROUNDING, CHAOS_USE
 
 
 def is_indicator(values: np.ndarray) -> bool:

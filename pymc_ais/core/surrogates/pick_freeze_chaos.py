@@ -37,15 +37,10 @@ from scipy.stats import qmc
 
 from ..sensitivity.pick_freeze import evaluate_stacks, pick_freeze_columns, pick_freeze_points
 from .chaos import Chaos, fit_chaos
-from .control import (
-    CHAOS_MAX_PILOT_RUNS,
-    CHAOS_ROUNDING,
-    CHAOS_USE,
-    SurrogateControl,
-    remember_last,
-)
+from .control import SurrogateControl, remember_last
 from .pilot import grow_pilot
 from .polynomial import scrambled_points
+from .tuning import CHAOS_MAX_PILOT_RUNS, CHAOS_ROUNDING, CHAOS_USE
 
 
 def integrand_terms(chaos: Chaos, groups: Sequence[np.ndarray], indices: Sequence[str]) -> np.ndarray:

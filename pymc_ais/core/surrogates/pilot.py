@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .control import CHAOS_EXACT
+from .tuning import CHAOS_EXACT
 
 
 def predicted_variance(errors: np.ndarray, runs_left: int, cap: float = np.inf) -> float:
