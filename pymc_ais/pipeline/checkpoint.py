@@ -185,7 +185,7 @@ def open_checkpoint(checkpoint, entry: str, arguments: dict, trusted: bool = Fal
     fingerprint = {} if trusted else call_fingerprint(arguments, __version__)
     manifest_file = path / MANIFEST
     if manifest_file.exists():
-        manifest = json.loads(manifest_file.read_text())
+        manifest = _read_manifest(path)
         mismatch = _mismatch(manifest, entry, {} if trusted else fingerprint, seed, trusted)
         if mismatch is None:
             return CheckpointStore(path), seed if seed is not None else manifest["random_seed"]
@@ -259,7 +259,7 @@ def stored_call(path: pathlib.Path) -> tuple[str, dict]:
     """The entry point and arguments a checkpoint was started with."""
     if not (path / MANIFEST).exists():
         raise FileNotFoundError(f"no checkpoint at {str(path)!r} (no {MANIFEST})")
-    manifest = json.loads((path / MANIFEST).read_text())
+    manifest = _read_manifest(path)
     if manifest.get("format") != FORMAT:
         raise CheckpointMismatch(
             f"checkpoint {str(path)!r} was written in format {manifest.get('format')} by pymc_ais "
@@ -272,5 +272,24 @@ def stored_call(path: pathlib.Path) -> tuple[str, dict]:
             f"({manifest.get('call_not_stored')}); call {manifest['function']} again with the same arguments "
             f"and checkpoint={str(path)!r} to resume it"
         )
-    entry, arguments = cloudpickle.loads((path / CALL).read_bytes())
+    try:
+        entry, arguments = cloudpickle.loads((path / CALL).read_bytes())
+    except Exception as err:  # noqa: BLE001 - a damaged or foreign file, explained
+        raise CheckpointMismatch(
+            f"checkpoint {str(path)!r}: its stored call {CALL} cannot be loaded ({type(err).__name__}: {err}); "
+            f"call {manifest['function']} again with the same arguments and checkpoint={str(path)!r}"
+        ) from err
     return entry, arguments
+
+
+def _read_manifest(path: pathlib.Path) -> dict:
+    """The manifest of a checkpoint, or a CheckpointMismatch saying it is damaged."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError) as err:
+        raise CheckpointMismatch(
+            f"checkpoint {str(path)!r}: its {MANIFEST} is damaged ({type(err).__name__}: {err}); choose another path"
+        ) from err
+    if not isinstance(manifest, dict):
+        raise CheckpointMismatch(f"checkpoint {str(path)!r}: its {MANIFEST} is not a checkpoint manifest")
+    return manifest

@@ -141,3 +141,14 @@ def test_a_checkpoint_of_an_expression_model_is_bound_to_the_graph(model, tmp_pa
     pa.estimate({"p": pt.sum(x) > 1.0}, model=model, checkpoint=path, random_seed=8, **ARGS)
     with pytest.raises(pa.CheckpointMismatch, match="expectation 'p'"):
         pa.estimate({"p": pt.sum(x) > 1.5}, model=model, checkpoint=path, random_seed=8, **ARGS)
+
+
+def test_a_damaged_manifest_or_call_is_explained(model, tmp_path):
+    path = tmp_path / "c"
+    pa.estimate({"s": sim1}, model=model, checkpoint=path, random_seed=9, **ARGS)
+    (path / "call.pkl").write_bytes(b"\x80\x05garbage")
+    with pytest.raises(pa.CheckpointMismatch, match="call.pkl cannot be loaded"):
+        pa.resume(path, progressbar=False)
+    (path / "manifest.json").write_text('{"format": 2, "funct')
+    with pytest.raises(pa.CheckpointMismatch, match="manifest.json is damaged"):
+        pa.estimate({"s": sim1}, model=model, checkpoint=path, random_seed=9, **ARGS)
