@@ -118,20 +118,14 @@ def sobol(
         A surrogate of the output fitted on a pilot serves as a control variate of
         every pick-freeze integrand; the indices stay unbiased whatever the fit, and a
         poor surrogate is simply not used. "chaos" (independent univariate inputs with
-        a CDF): a sparse polynomial chaos (:mod:`pymc_ais.core.surrogates.chaos`) whose integrand
-        means are exact; its pilot grows while its leave-one-out error falls, and the
-        residual is sampled as a plain randomized-QMC pick-freeze design (the output
-        itself when the chaos is not used, as for a discontinuous output). "polynomial":
-        a polynomial in the inputs (degree, and log or linear space, chosen by held-out
-        error) whose integrand means come from randomized QMC on the surrogate alone;
-        it also serves dependent or multivariate inputs. "auto" takes the chaos where
-        the inputs allow it and the polynomial otherwise: at 2,000 runs the chaos's
-        squared errors were 3,600 times below SALib's on the cantilever beam and 10^15
-        times below the polynomial's on the Ishigami function (see the docs page on
-        Sobol' indices). With unbounded inputs the chaos's pilot and residual are drawn
-        from the law widened in its tails (:mod:`pymc_ais.core.densities.widened_law`). See
-        :mod:`pymc_ais.core.surrogates.pick_freeze_chaos` (how the chaos's residual is sampled)
-        and :func:`pymc_ais.core.surrogates.control.pick_freeze_control`.
+        a CDF): a sparse polynomial chaos whose integrand means are exact; its pilot
+        grows while its leave-one-out error falls, and the residual is sampled as a
+        plain randomized-QMC pick-freeze design (the output itself when the chaos is
+        rejected, as for a discontinuous output). "polynomial": a polynomial in the
+        inputs whose integrand means come from randomized QMC on the surrogate alone;
+        it also serves dependent or multivariate inputs. "auto": the chaos where the
+        inputs allow it, the polynomial otherwise. The docs' Sobol' page has the
+        measurements.
     surrogate_pilot : fraction of the budget spent on the pilot (i.i.d. points of the
         product law); a budget too small for a linear fit skips the surrogate (said in
         ``attrs["surrogate"]``). The chaos's first pilot.
