@@ -18,26 +18,23 @@ from .core.surrogates.output_chaos import output_chaos_control
 from .core.surrogates.polynomial import surrogate_requested
 from .core.surrogates.tuning import CHAOS_MAX_PILOT_SHARE, CHAOS_MIN_PILOT, MAX_PILOT_SHARE
 from .model import build
-from .model.evaluation import check_compile_kwargs
 from .model.posterior_start import posterior_start, posterior_weights, shifted, starting_problem
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
 from .pipeline.stages import (
-    check_ci_prob,
+    SURROGATES,
     check_draws,
-    check_options,
-    check_weights,
+    check_shared,
     checkpoint_record,
     failures_record,
     finish,
     ledger,
     run_sampler,
     settings_record,
+    tuning_options,
 )
 from .results.datatree import estimate_tree
 from .results.posterior import evidence_dataset, posterior_result
-
-SURROGATES = ("auto", "chaos", "polynomial")
 
 
 def estimate(
@@ -223,21 +220,11 @@ def check_arguments(arguments: dict) -> dict:
     keep = a["keep_draws"]
     if not isinstance(keep, (bool, np.bool_)) and not (isinstance(keep, int) and keep >= 1):
         raise ValueError(f"keep_draws must be True, False or a positive number of draws, got {keep!r}")
-    a["ci_prob"] = check_ci_prob(a["ci_prob"])
-    a["compile_kwargs"] = check_compile_kwargs(a["compile_kwargs"])
-    options = tuning_options(a)
-    check_options(options)
-    a["weights"] = check_weights(a["weights"])
+    options = check_shared(a, NAMED)
     Settings(budget=a["draws"], weights=a["weights"], family=a["family"], **options)  # bad options fail early
-    surrogate_requested(a["surrogate"], a["surrogate_pilot"], kinds=SURROGATES)
     if a["model"] is None and a["models"] is None:
         a["model"] = pm.modelcontext(None)
     return a
-
-
-def tuning_options(arguments: dict) -> dict:
-    """The tuning options of a call (those that are not named parameters of :func:`estimate`)."""
-    return {k: v for k, v in arguments.items() if k not in NAMED}
 
 
 def run_estimate(arguments: dict, session: Session) -> xr.DataTree:
@@ -289,7 +276,7 @@ def run_estimate(arguments: dict, session: Session) -> xr.DataTree:
 
 def _settings(mp, a: dict) -> Settings:
     """The run's settings: the defaults of posteriors and of many laws under the user's options."""
-    options = tuning_options(a)
+    options = tuning_options(a, NAMED)
     if mp.laws.posterior:
         # the adaptive phase's coefficients where they help (refitted ones gave error bars 20 % too small)
         options = {"cv_fit": "guarded", **options}

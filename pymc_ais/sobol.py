@@ -21,20 +21,19 @@ from .core.surrogates.pick_freeze_chaos import pick_freeze_chaos_control
 from .core.surrogates.polynomial import surrogate_requested
 from .core.surrogates.tuning import CHAOS_MAX_PILOT_SHARE, CHAOS_MIN_PILOT
 from .model import build
-from .model.evaluation import check_compile_kwargs
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
 from .pipeline.stages import (
-    check_ci_prob,
+    SURROGATES,
     check_draws,
-    check_options,
-    check_weights,
+    check_shared,
     checkpoint_record,
     failures_record,
     finish,
     ledger,
     run_sampler,
     settings_record,
+    tuning_options,
 )
 from .results.datatree import adaptation_dataset, estimates_dataset, interval_quantile
 
@@ -176,25 +175,16 @@ def check_arguments(arguments: dict) -> dict:
             f"unknown index {unknown[0] if unknown else indices!r}; valid options are {', '.join(map(repr, INDICES))}"
         )
     a["indices"] = indices
-    a["ci_prob"] = check_ci_prob(a["ci_prob"])
-    a["compile_kwargs"] = check_compile_kwargs(a["compile_kwargs"])
-    check_options(tuning_options(a))
-    a["weights"] = check_weights(a["weights"])
-    surrogate_requested(a["surrogate"], a["surrogate_pilot"], kinds=("auto", "chaos", "polynomial"))
+    check_shared(a, NAMED)
     if a["model"] is None:
         a["model"] = pm.modelcontext(None)
     return a
 
 
-def tuning_options(arguments: dict) -> dict:
-    """The tuning options of a call (those that are not named parameters of :func:`sobol`)."""
-    return {k: v for k, v in arguments.items() if k not in NAMED}
-
-
 def run_sobol(arguments: dict, session: Session) -> xr.DataTree:
     """The steps of a Sobol' analysis: build, pick-freeze design, surrogate, sample, indices."""
     a = arguments
-    options = tuning_options(a)
+    options = tuning_options(a, NAMED)
     mp = build({"phi": a["output"]}, a["model"], None, a["compile_kwargs"])
     if mp.labels is not None and len(mp.labels) != 1:
         raise ValueError(f"Sobol' indices need a scalar output; this one has {len(mp.labels)} elements")
@@ -250,7 +240,7 @@ def run_sobol(arguments: dict, session: Session) -> xr.DataTree:
 def _choose_surrogate(a, laws, base, problem, evaluator, settings, cols, points, runs_per_point, rng):
     """``(control, problem, settings, pilot, note)``: the surrogate of the pick-freeze integrands, if any."""
     surrogate, surrogate_pilot = a["surrogate"], a["surrogate_pilot"]
-    if not surrogate_requested(surrogate, surrogate_pilot, kinds=("auto", "chaos", "polynomial")):
+    if not surrogate_requested(surrogate, surrogate_pilot, kinds=SURROGATES):
         return None, problem, settings, 0, "none"
     germ_map = laws.germ_map() if surrogate in ("auto", "chaos") else None
     if surrogate == "chaos" and germ_map is None:

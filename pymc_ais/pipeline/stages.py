@@ -21,7 +21,9 @@ from ..core.engine.settings import Settings
 from ..core.execution.dispatch import Dispatcher
 from ..core.execution.driver import run
 from ..core.surrogates.control import SurrogateControl, add_back, residual_problem
+from ..core.surrogates.polynomial import surrogate_requested
 from ..core.surrogates.tuning import MAX_PILOT_SHARE, MEANS_REPLICATES, MEANS_SHARE, MIN_GAIN
+from ..model.evaluation import check_compile_kwargs
 from ..progress import ProgressReporter
 from ..results.attrs import write_attrs
 from ..results.reliability import check_result
@@ -34,6 +36,30 @@ def check_options(options: dict) -> None:
     unknown = sorted(set(options) - set(TUNING_OPTIONS))
     if unknown:
         raise TypeError(f"unknown option(s) {', '.join(unknown)}; valid options are {', '.join(TUNING_OPTIONS)}")
+
+
+SURROGATES = ("auto", "chaos", "polynomial")
+
+
+def tuning_options(arguments: dict, named) -> dict:
+    """The tuning options of a call: its arguments that are not named parameters of the entry point."""
+    return {k: v for k, v in arguments.items() if k not in named}
+
+
+def check_shared(arguments: dict, named) -> dict:
+    """The checks every entry point makes, in place; returns the call's tuning options.
+
+    The interval probability, the compile options, the tuning options (listing the
+    valid ones), the criterion weights and the surrogate request.
+    """
+    a = arguments
+    a["ci_prob"] = check_ci_prob(a["ci_prob"])
+    a["compile_kwargs"] = check_compile_kwargs(a["compile_kwargs"])
+    options = tuning_options(a, named)
+    check_options(options)
+    a["weights"] = check_weights(a["weights"])
+    surrogate_requested(a["surrogate"], a["surrogate_pilot"], kinds=SURROGATES)
+    return options
 
 
 def check_draws(draws, minimum: int = 1, unit: str = "model evaluations") -> int:
