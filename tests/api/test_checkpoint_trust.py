@@ -1,6 +1,8 @@
 """Checkpoints never serve a stale or damaged evaluation, and resume every entry point."""
 
 import json
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -152,3 +154,38 @@ def test_a_damaged_manifest_or_call_is_explained(model, tmp_path):
     (path / "manifest.json").write_text('{"format": 2, "funct')
     with pytest.raises(pa.CheckpointMismatch, match="manifest.json is damaged"):
         pa.estimate({"s": sim1}, model=model, checkpoint=path, random_seed=9, **ARGS)
+
+
+SCRIPT = """
+import json, sys
+import numpy as np, pymc as pm, pytensor.tensor as pt
+import pymc_ais as pa
+
+with pm.Model() as m:
+    mu = pm.Data("mu", 0.3)
+    x = pm.Normal("x", mu, 1.0, shape=2)
+    s = pm.LogNormal("s", 0.0, 0.5)
+offset = np.array([1.0, 2.0])
+
+def sim(v):
+    return np.sin(v["x"] + offset).sum(axis=1) * v["s"]
+
+idata = pa.estimate({"sim": sim, "p": pt.sum(x) > 1.0, "E_s": "s"}, model=m, draws=2000, random_seed=11,
+                    progressbar=False, chunk_size=250, checkpoint=sys.argv[1])
+print(json.dumps({"read": json.loads(idata.attrs["checkpoint"])["evaluations_read"],
+                  "runs": idata.attrs["evaluations"], "mean": idata["estimates"]["mean"].values.tolist()}))
+"""
+
+
+def test_the_same_script_run_again_in_a_new_process_matches_its_checkpoint(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(SCRIPT)
+    runs = [
+        subprocess.run([sys.executable, str(script), str(tmp_path / "c")], capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    for done in runs:
+        assert done.returncode == 0, done.stderr[-2000:]
+    first, second = (json.loads(done.stdout.strip().splitlines()[-1]) for done in runs)
+    assert first["read"] == 0 and second["read"] == second["runs"]  # everything read back, nothing refused
+    assert second["mean"] == first["mean"]
