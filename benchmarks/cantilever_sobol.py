@@ -78,20 +78,17 @@ def salib(runs, seed):
     return analyze.analyze(problem, y, calc_second_order=False, num_resamples=2, seed=seed)["S1"]
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--reps", type=int, default=100)
-    parser.add_argument("--runs", type=int, default=140_000)
-    args = parser.parse_args()
+def variants(runs):
+    """Every method of the table: name -> fn(seed) giving the six first-order indices (in NAMES order)."""
     beam = beam_model()
-    order = [rv.name for rv in beam.free_RVs]
+    assert sorted(rv.name for rv in beam.free_RVs) == sorted(NAMES)
 
     def ours(sampler, surrogate="polynomial"):
         def fn(seed):
             idata = pa.sobol(
                 beam["D"],
                 model=beam,
-                draws=args.runs,
+                draws=runs,
                 indices="first",
                 random_seed=seed,
                 progressbar=False,
@@ -102,22 +99,33 @@ def main():
 
         return fn
 
-    variants = {
-        "pick-freeze Monte Carlo (Janon)": lambda s: janon(args.runs, s),
-        "SALib Saltelli, scrambled Sobol'": lambda s: salib(args.runs, s),
+    return {
+        "pick-freeze Monte Carlo (Janon)": lambda s: janon(runs, s),
+        "SALib Saltelli, scrambled Sobol'": lambda s: salib(runs, s),
         "pa.sobol, RQMC, no surrogate": ours("rqmc", None),
         "pa.sobol, polynomial, i.i.d. final": ours("mc"),
         "pa.sobol, polynomial, RQMC": ours("rqmc"),
         "pa.sobol, default (chaos)": ours("rqmc", "auto"),
     }
-    assert sorted(order) == sorted(NAMES)
+
+
+def summed_variance(est):
+    """The headline figure: the sum of the six index variances over the runs (rows)."""
+    return float(np.sum(est.var(axis=0, ddof=1)))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=140_000)
+    args = parser.parse_args()
     results = {}
-    for name, fn in variants.items():
+    for name, fn in variants(args.runs).items():
         fn(10_000)
         start = time.perf_counter()
         est = np.array([fn(seed) for seed in range(args.reps)])
         seconds = (time.perf_counter() - start) / args.reps
-        score = float(np.sum(est.var(axis=0, ddof=1)))
+        score = summed_variance(est)
         bias = np.abs(est.mean(axis=0) - REFERENCE)
         z = (est.mean(axis=0) - PRECISE) / np.sqrt(est.var(axis=0, ddof=1) / args.reps + PRECISE_SE**2)
         results[name] = (score, seconds)

@@ -64,14 +64,9 @@ def main() -> None:
     overhead(args.points)
 
 
-def speed_ups(m, args) -> None:
-    """Wall time of the slow simulator, serial and on each executor."""
-    slow = make_simulator(args.sleep)
-    serial, t_serial = timed(slow, m, args.points)
-    print(f"{args.points} points at {args.sleep * 1e3:g} ms each, {os.cpu_count()} cores on this machine")
-    print(f"{'executor':<24}{'wall s':>9}{'speed-up':>10}{'per worker':>12}  bitwise = serial")
-    print(f"{'serial':<24}{t_serial:>9.1f}{1.0:>10.2f}{1.0:>12.2f}")
-    runs = [(f"process pool, {w} workers", lambda w=w: ProcessPoolExecutor(w), w) for w in args.workers]
+def executors(workers: list[int]) -> list:
+    """(label, factory, workers): process pools, and Dask LocalClusters when distributed is installed."""
+    runs = [(f"process pool, {w} workers", lambda w=w: ProcessPoolExecutor(w), w) for w in workers]
     try:
         import distributed
 
@@ -81,13 +76,28 @@ def speed_ups(m, args) -> None:
             )
             return distributed.Client(cluster)
 
-        runs += [(f"dask LocalCluster, {w}", lambda w=w: dask_client(w), w) for w in args.workers if w > 1]
+        runs += [(f"dask LocalCluster, {w}", lambda w=w: dask_client(w), w) for w in workers if w > 1]
     except ImportError:
         print("(distributed not installed: no Dask run)")
-    for label, make, workers in runs:
-        with make() as executor:
-            idata, t = timed(slow, m, args.points, executor=executor)
-        same = idata["estimates"]["mean"].values.tobytes() == serial["estimates"]["mean"].values.tobytes()
+    return runs
+
+
+def on_executor(simulator, m, points: int, make, serial) -> tuple[float, bool]:
+    """Wall time on the executor ``make()`` builds, and whether the estimates are bitwise the serial run's."""
+    with make() as executor:
+        idata, t = timed(simulator, m, points, executor=executor)
+    return t, idata["estimates"]["mean"].values.tobytes() == serial["estimates"]["mean"].values.tobytes()
+
+
+def speed_ups(m, args) -> None:
+    """Wall time of the slow simulator, serial and on each executor."""
+    slow = make_simulator(args.sleep)
+    serial, t_serial = timed(slow, m, args.points)
+    print(f"{args.points} points at {args.sleep * 1e3:g} ms each, {os.cpu_count()} cores on this machine")
+    print(f"{'executor':<24}{'wall s':>9}{'speed-up':>10}{'per worker':>12}  bitwise = serial")
+    print(f"{'serial':<24}{t_serial:>9.1f}{1.0:>10.2f}{1.0:>12.2f}")
+    for label, make, workers in executors(args.workers):
+        t, same = on_executor(slow, m, args.points, make, serial)
         speed = t_serial / t
         print(f"{label:<24}{t:>9.1f}{speed:>10.2f}{speed / workers:>12.2f}  {same}")
 

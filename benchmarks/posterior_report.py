@@ -54,32 +54,45 @@ def run_ours(exprs: dict, models: dict, draws: int, seed: int, **options) -> dic
     }
 
 
+def accuracy(refs: dict, runs: list[dict], names: list[str], quantities: tuple):
+    """MSE and equivalent i.i.d. sample size per prior and quantity, and log-evidence RMSE per prior."""
+    mean = np.array([r["mean"] for r in runs])
+    log_z = np.array([r["log_z"] for r in runs])
+    mse = np.array(
+        [
+            [np.mean((mean[:, i, j] - refs[name]["mean"][q]) ** 2) for j, q in enumerate(quantities)]
+            for i, name in enumerate(names)
+        ]
+    )
+    variance = np.array([[refs[name]["var"][q] for q in quantities] for name in names])
+    rmse = np.array([np.sqrt(np.mean((log_z[:, i] - refs[name]["log_evidence"]) ** 2)) for i, name in enumerate(names)])
+    return mse, variance / mse, rmse
+
+
 def report(refs: dict, runs: list[dict], names: list[str], quantities: tuple) -> float:
     """Print the table; return the worst equivalent i.i.d. sample size."""
     stack = {k: np.array([r[k] for r in runs]) for k in ("mean", "lo", "hi", "mcse", "log_z", "z_lo", "z_hi", "z_mcse")}
+    mse, ess, evidence_rmse = accuracy(refs, runs, names, quantities)
     warned = sum(r["warned"] for r in runs)
     print(
         f"\npymc_ais: one sample for all {len(names)} priors, {runs[0]['evaluations']} evaluations in total, "
         f"{len(runs)} seeds ({warned} runs warned)"
     )
     print(f"{'prior':18s} " + " ".join(f"{q:>26s}" for q in quantities) + f" {'log evidence':>30s}")
-    worst = np.inf
     for i, name in enumerate(names):
         cells = []
         for j, q in enumerate(quantities):
             truth = refs[name]["mean"][q]
-            mse = np.mean((stack["mean"][:, i, j] - truth) ** 2)
-            ess = refs[name]["var"][q] / mse
-            worst = min(worst, ess)
             cover = np.mean((stack["lo"][:, i, j] <= truth) & (truth <= stack["hi"][:, i, j]))
-            calib = np.sqrt(np.mean(stack["mcse"][:, i, j] ** 2)) / np.sqrt(mse)
-            cells.append(f"ess {ess:9.0f} cov {cover:.2f} se {calib:.2f}")
+            calib = np.sqrt(np.mean(stack["mcse"][:, i, j] ** 2)) / np.sqrt(mse[i, j])
+            cells.append(f"ess {ess[i, j]:9.0f} cov {cover:.2f} se {calib:.2f}")
         truth = refs[name]["log_evidence"]
-        rmse = np.sqrt(np.mean((stack["log_z"][:, i] - truth) ** 2))
+        rmse = evidence_rmse[i]
         cover = np.mean((stack["z_lo"][:, i] <= truth) & (truth <= stack["z_hi"][:, i]))
         calib = np.sqrt(np.mean(stack["z_mcse"][:, i] ** 2)) / rmse
         evidence = f"  rmse {rmse:.4f} cov {cover:.2f} se {calib:.2f}"
         print(f"{name:18s} " + " ".join(f"{c:>26s}" for c in cells) + evidence)
+    worst = float(ess.min())
     print(f"worst equivalent i.i.d. sample size over priors and quantities: {worst:.0f}")
     print("(ess: posterior variance / MSE; cov: 95 % interval coverage; se: reported mcse / actual RMSE)")
     return worst

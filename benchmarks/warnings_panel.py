@@ -249,6 +249,13 @@ def classify(truth, rows):
     return right, wrong, warned, spread, np.any(off, axis=1)
 
 
+def tally(panel: str, right, wrong, warned) -> tuple[int, int]:
+    """Benign panel: (right runs that warned, right runs); hostile: (wrong runs that warned, wrong runs)."""
+    if panel == "benign":
+        return int(np.sum(right & warned)), int(right.sum())
+    return int(np.sum(wrong & warned)), int(wrong.sum())
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=50)
@@ -276,12 +283,9 @@ def main():
             for seed in np.flatnonzero(wrong & ~warned if panel == "hostile" else right & warned)[:3]:
                 mean, mcse = rows[seed][0], rows[seed][1]
                 print(f"      seed {seed}: mean {mean} mcse {mcse} truth {truth} {rows[seed][4][:1]}")
-            if panel == "benign":
-                totals[panel][0] += int(np.sum(right & warned))
-                totals[panel][1] += int(right.sum())
-            else:
-                totals[panel][0] += int(np.sum(wrong & warned))
-                totals[panel][1] += int(wrong.sum())
+            hits, runs = tally(panel, right, wrong, warned)
+            totals[panel][0] += hits
+            totals[panel][1] += runs
             saved[case.__name__] = np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), warned, truth
     fa, n_right = totals["benign"]
     det, n_wrong = totals["hostile"]

@@ -4,6 +4,9 @@
 #   bash scripts/dev.sh test    -> lint and type check, then the test suite
 #   bash scripts/dev.sh lint    -> ruff (lint + format check) and mypy on the core
 #   bash scripts/dev.sh bench   -> runs the benchmarks
+#   bash scripts/dev.sh bench --quick [--record]
+#                               -> a reduced run of every benchmark against benchmarks/recorded.json
+#                                  (fails when a figure is worse than its noise allows)
 #   bash scripts/dev.sh docs    -> builds the documentation site (warnings are errors)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +60,10 @@ case "$task" in
     lint
     exec .venv/bin/python -m pytest -q "$@" ;;
   bench)
+    if [ "${1:-}" = "--quick" ]; then  # no baselines: nothing to install
+      shift
+      exec .venv/bin/python benchmarks/guard.py "$@"
+    fi
     .venv/bin/python -m pip install --quiet -e ".[bench]" >&2  # SALib and OpenTURNS, baselines only
     .venv/bin/python benchmarks/compile_throughput.py
     .venv/bin/python benchmarks/gaussian_moments.py "$@"
