@@ -2,7 +2,7 @@
 # Set up a virtual environment (Python >= 3.12) in .venv and run a task in it.
 #   bash scripts/dev.sh demo    -> runs examples/quickstart.py
 #   bash scripts/dev.sh test    -> lint and type check, then the test suite
-#   bash scripts/dev.sh lint    -> ruff (lint + format check) and mypy on the core
+#   bash scripts/dev.sh lint    -> ruff (lint + format check) and mypy on the whole package
 #   bash scripts/dev.sh bench   -> runs the benchmarks
 #   bash scripts/dev.sh bench --quick [--record]
 #                               -> a reduced run of every benchmark against benchmarks/recorded.json
