@@ -10,7 +10,8 @@ With fixed seeds the library is deterministic, so on the same machine and code e
 accuracy figure comes back bitwise (printed as "bitwise equal"). The allowed ratio is
 what a change of arithmetic would move a figure by: such a change redraws the seeds'
 noise, so a figure over k seeds may move by its own sampling noise (three standard
-deviations, stated with each entry). Wall times, speed-ups and peak memory are shown
+deviations, stated with each entry). BLAS runs on one thread, so that the figures do
+not depend on the number of cores. Wall times, speed-ups and peak memory are shown
 against a loose factor (3, and 1.5 for memory) and flagged SLOW beyond it, but do not
 fail the guard: the machine is shared and compile caches come and go.
 
@@ -34,7 +35,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
+# One BLAS thread, in this process and its children: a reduction split over threads
+# rounds differently with their number, so the figures would depend on the machine's
+# cores; and spinning BLAS threads on a busy 2-core machine made runs eight times slower.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RECORDED = HERE / "recorded.json"
@@ -567,6 +574,7 @@ def main() -> None:
                 "code": code_version(),
                 "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                 "numpy": np.__version__,
+                "blas_threads": int(os.environ["OPENBLAS_NUM_THREADS"]),
                 "pymc_ais": pa.__version__,
             },
             "figures": sorted(entries.values(), key=lambda e: order.get(e["check"], len(order))),
