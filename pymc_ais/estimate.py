@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 from collections.abc import Mapping
 
 import numpy as np
@@ -21,6 +22,7 @@ from .model import build
 from .model.posterior_start import posterior_start, posterior_weights, shifted, starting_problem
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
+from .pipeline.request import RUNTIME
 from .pipeline.stages import (
     SURROGATES,
     check_draws,
@@ -398,19 +400,5 @@ def _without_surrogate(surrogate, message, fix, problem, settings):
 
 
 ENTRY = Entry(check_arguments, run_estimate)
-NAMED = (
-    "expectations",
-    "model",
-    "models",
-    "draws",
-    "weights",
-    "family",
-    "surrogate",
-    "surrogate_pilot",
-    "random_seed",
-    "compile_kwargs",
-    "ci_prob",
-    "init",
-    "on_error",
-    "keep_draws",
-)
+NAMED = tuple(name for name in inspect.signature(estimate).parameters if name not in (*RUNTIME, "options"))
+"""The named parameters of :func:`estimate` that determine its result; other keywords are tuning options."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 
 import numpy as np
 import pymc as pm
@@ -23,6 +24,7 @@ from .core.surrogates.tuning import CHAOS_MAX_PILOT_SHARE, CHAOS_MIN_PILOT
 from .model import build
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
+from .pipeline.request import RUNTIME
 from .pipeline.stages import (
     SURROGATES,
     check_draws,
@@ -311,18 +313,5 @@ def sensitivity_dataset(found, names: list[str], ci_prob: float, df: float) -> x
 
 
 ENTRY = Entry(check_arguments, run_sobol)
-NAMED = (
-    "output",
-    "model",
-    "draws",
-    "indices",
-    "groups",
-    "weights",
-    "family",
-    "surrogate",
-    "surrogate_pilot",
-    "random_seed",
-    "compile_kwargs",
-    "ci_prob",
-    "on_error",
-)
+NAMED = tuple(name for name in inspect.signature(sobol).parameters if name not in (*RUNTIME, "options"))
+"""The named parameters of :func:`sobol` that determine its result; other keywords are tuning options."""

@@ -115,6 +115,8 @@ def _estimates(record: dict) -> dict:
 @pytest.mark.parametrize("mode", MODES)
 def test_mode_runs_and_agrees_with_default(mode, runs):
     if mode == "JAX" and not _installed("jax"):
+        # an optional backend that the test extra does not install; when it is present the
+        # mode runs and must agree with the default like the others
         pytest.skip("jax is not installed")
     results, deaths = runs
     assert mode not in deaths, deaths.get(mode)
