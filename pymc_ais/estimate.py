@@ -11,20 +11,15 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from .core.densities.widened_law import widened_problem
 from .core.engine.settings import Settings
 from .core.execution.evaluator import Evaluator
-from .core.surrogates.control import output_control, pilot_fits, pilot_size, plain_residual_settings
-from .core.surrogates.output_chaos import output_chaos_control
-from .core.surrogates.polynomial import surrogate_requested
-from .core.surrogates.tuning import CHAOS_MAX_PILOT_SHARE, CHAOS_MIN_PILOT, MAX_PILOT_SHARE
+from .core.surrogates.choice import Request, choose, refuse_for_posterior
 from .model import build
 from .model.posterior_start import posterior_start, posterior_weights, shifted, starting_problem
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
 from .pipeline.request import RUNTIME
 from .pipeline.stages import (
-    SURROGATES,
     check_draws,
     check_shared,
     checkpoint_record,
@@ -238,12 +233,11 @@ def run_estimate(arguments: dict, session: Session) -> xr.DataTree:
     rng = np.random.default_rng(session.random_seed)
     raw = functools.partial(mp.evaluate, dispatcher=session.dispatcher)
     start = None
+    request = Request(
+        surrogate, a["surrogate_pilot"], posterior=mp.laws.posterior, has_scores=mp.layout.has_scores, budget_runs=draws
+    )
     if mp.laws.posterior:
-        if surrogate_requested(surrogate, a["surrogate_pilot"], SURROGATES) and surrogate != "auto":
-            raise ValueError(
-                f"surrogate={surrogate!r} is not available for posteriors (models with observed data); "
-                "pass surrogate=None"
-            )
+        refuse_for_posterior(request)
         start = posterior_start(mp.laws, draws, rng, a["init"])
         raw = shifted(raw, start.log_scale)
     elif a["init"] is not None:
@@ -257,7 +251,7 @@ def run_estimate(arguments: dict, session: Session) -> xr.DataTree:
             budget=draws - start.evaluations,
             weights=posterior_weights(settings.weights, mp.laws.n_laws),
         )
-    control, problem, settings, pilot, note = _choose_surrogate(a, mp, problem, settings, rng)
+    control, problem, settings, pilot, note = choose(request, mp.laws, problem, settings, rng)
     result = run_sampler(problem, settings, rng, session.progressbar, control)
     log_evidence = None
     if start is not None:
@@ -294,23 +288,6 @@ def _settings(mp, a: dict) -> Settings:
     return Settings(budget=a["draws"], weights=weights, family=a["family"], **options)
 
 
-def _choose_surrogate(a: dict, mp, problem, settings, rng):
-    """``(control, problem, settings, pilot, note)``: the surrogate control the call asks for, if any."""
-    surrogate = a["surrogate"]
-    if not surrogate_requested(surrogate, a["surrogate_pilot"], SURROGATES):
-        return None, problem, settings, 0, None
-    if mp.laws.posterior:
-        return None, problem, settings, 0, "not used: the law is a posterior"
-    if surrogate == "auto" and mp.layout.has_scores:  # an event's indicator (callables are not known to be)
-        note = (
-            "not used: some output is an event's indicator, which no polynomial follows; the adapted "
-            "draws then serve the events, and a chaos of the other outputs measured worse for the run "
-            "as a whole (surrogate='chaos' asks for it)"
-        )
-        return None, problem, settings, 0, note
-    return _output_surrogate(surrogate, a["surrogate_pilot"], mp.laws, problem, settings, a["draws"], rng)
-
-
 def _assemble(a: dict, mp, result, start, log_evidence, control, note) -> xr.DataTree:
     """The result's groups: estimates, draws, adaptation, and a posterior's evidence."""
     idata = estimate_tree(result, mp, a["ci_prob"], a["keep_draws"])
@@ -326,77 +303,6 @@ def _assemble(a: dict, mp, result, start, log_evidence, control, note) -> xr.Dat
         idata["adaptation"].attrs["note"] = note
         idata["estimates"]["pareto_k"].attrs["note"] = note
     return idata
-
-
-def _output_surrogate(surrogate, surrogate_pilot, laws, problem, settings, draws, rng):
-    """The surrogate control of :func:`estimate`: ``(control, problem, settings, pilot, note)``.
-
-    "auto" takes the chaos where the law allows it, and quietly goes without one
-    otherwise or when the budget cannot pay its pilot. With a chaos, the
-    pilot and the residuals are drawn from the law widened in the tails of its
-    unbounded inputs (:mod:`pymc_ais.core.densities.widened_law`), which the problem returned
-    starts from.
-    """
-    germ_map = laws.germ_map() if surrogate in ("auto", "chaos") else None
-    if surrogate in ("auto", "chaos") and germ_map is None:
-        message = (
-            f"surrogate={surrogate!r} needs a single input law of independent univariate inputs with a CDF "
-            "(no models= or grid, no multivariate or dependent inputs) for its chaos"
-        )
-        return _without_surrogate(surrogate, message, "use surrogate='polynomial'", problem, settings)
-    if germ_map is not None:
-        pilot = max(int(surrogate_pilot * draws), CHAOS_MIN_PILOT)
-        if pilot > CHAOS_MAX_PILOT_SHARE * draws or draws - pilot < settings.minimum_budget:
-            message = (
-                f"draws={draws} is too small for a chaos surrogate: its pilot needs {pilot} evaluations and "
-                f"the sampler at least {settings.minimum_budget} more"
-            )
-            return _without_surrogate(surrogate, message, "raise draws or pass surrogate=None", problem, settings)
-        law_problem = problem
-        problem, tau = widened_problem(problem, germ_map)
-        control = output_chaos_control(
-            problem,
-            germ_map,
-            pilot,
-            rng,
-            total_points=draws,
-            max_pilot_points=min(int(CHAOS_MAX_PILOT_SHARE * draws), draws - settings.minimum_budget),
-        )
-        settings = dataclasses.replace(settings, budget=draws - control.pilot_points)
-        if not control.beta.any():  # the pilot is spent; the law need not stay widened
-            return None, law_problem, settings, control.pilot_points, f"not used: {control.description}"
-        if control.beta.all():  # every output rides on its chaos: sample the residuals plainly
-            settings = plain_residual_settings(settings)
-        note = control.description
-        if tau > 1:
-            note += f"; pilot and residuals drawn with the normal germs scaled by {tau:.3g}"
-        return control, problem, settings, control.pilot_points, note
-    pilot = pilot_size(surrogate_pilot, draws, problem.dim)
-    if not pilot_fits(pilot, draws):
-        message = (
-            f"draws={draws} is too small for a surrogate in {problem.dim} dimensions: its pilot alone "
-            f"needs {pilot} evaluations, more than {MAX_PILOT_SHARE:g} of the budget"
-        )
-        return _without_surrogate(surrogate, message, "raise draws or pass surrogate=None", problem, settings)
-    law_quantile = laws.law_quantile()
-    if law_quantile is None and laws.n_laws > 1:
-        message = (
-            f"surrogate={surrogate!r} with several input laws needs every law's quantile map, and some "
-            "law has a distribution without an inverse CDF"
-        )
-        return _without_surrogate(surrogate, message, "pass surrogate=None", problem, settings)
-    control = output_control(problem, law_quantile, pilot, rng, final_points=draws - pilot)
-    settings = dataclasses.replace(settings, budget=draws - pilot)
-    if not control.beta.any():
-        return None, problem, settings, pilot, f"not used: {control.description}"
-    return control, problem, settings, pilot, control.description
-
-
-def _without_surrogate(surrogate, message, fix, problem, settings):
-    """No control: said in the run's attrs under "auto", an error naming ``fix`` otherwise."""
-    if surrogate != "auto":
-        raise ValueError(f"{message}; {fix}")
-    return None, problem, settings, 0, f"not used: {message}"
 
 
 ENTRY = Entry(check_arguments, run_estimate)

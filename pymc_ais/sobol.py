@@ -11,22 +11,16 @@ import pymc as pm
 import xarray as xr
 from pytensor.graph.traversal import ancestors
 
-from .core.densities.widened_law import widened_problem
 from .core.engine.settings import Settings
 from .core.execution.evaluator import Evaluator
 from .core.sensitivity.indices import sobol_indices
 from .core.sensitivity.pick_freeze import INDICES, pick_freeze_problem
-from .core.surrogates.chaos import Chaos
-from .core.surrogates.control import pick_freeze_control, pilot_fits, pilot_size, plain_residual_settings
-from .core.surrogates.pick_freeze_chaos import pick_freeze_chaos_control
-from .core.surrogates.polynomial import surrogate_requested
-from .core.surrogates.tuning import CHAOS_MAX_PILOT_SHARE, CHAOS_MIN_PILOT
+from .core.surrogates.choice import PickFreeze, Request, choose
 from .model import build
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
 from .pipeline.request import RUNTIME
 from .pipeline.stages import (
-    SURROGATES,
     check_draws,
     check_shared,
     checkpoint_record,
@@ -38,12 +32,6 @@ from .pipeline.stages import (
     tuning_options,
 )
 from .results.datatree import adaptation_dataset, estimates_dataset, interval_quantile
-
-
-def product_germ_map(germ_map: tuple, d: int) -> tuple:
-    """The germ map of the pick-freeze product law: the input law's on each half."""
-    to_germs, germs = germ_map
-    return (lambda x: np.hstack([to_germs(x[:, :d]), to_germs(x[:, d:])])), germs + germs
 
 
 def _check_independent(model: pm.Model) -> None:
@@ -213,20 +201,25 @@ def run_sobol(arguments: dict, session: Session) -> xr.DataTree:
     evaluator = Evaluator(evaluate, law_names=laws.names, output_names=lambda: mp.labels, natural=mp.natural)
     base = dataclasses.replace(mp.problem, evaluate=evaluator)
     problem = pick_freeze_problem(base, cols, a["indices"])
-    control, problem, settings, pilot, note = _choose_surrogate(
-        {**a, "draws": draws}, laws, base, problem, evaluator, settings, cols, points, runs_per_point, rng
+    request = Request(
+        a["surrogate"],
+        a["surrogate_pilot"],
+        auto_fallback="polynomial",
+        pick_freeze=PickFreeze(evaluator, base.dim, cols, a["indices"]),
+        budget_runs=draws,
     )
+    control, problem, settings, pilot, note = choose(request, laws, problem, settings, rng)
     result = run_sampler(problem, settings, rng, session.progressbar, control)
     est = result.estimates
     found = sobol_indices(est.mean, est.cov, len(cols), a["indices"])
     tree = xr.DataTree.from_dict(
         {
             "sensitivity": sensitivity_dataset(found, names, a["ci_prob"], est.df),
-            "estimates": estimates_dataset(result, list(problem.output_names), a["ci_prob"], ["f"]),
-            "adaptation": adaptation_dataset(result, list(problem.output_names), ["f"]),
+            "estimates": estimates_dataset(result, list(problem.output_names or ()), a["ci_prob"], ["f"]),
+            "adaptation": adaptation_dataset(result, list(problem.output_names or ()), ["f"]),
         }
     )
-    tree.attrs.update(surrogate=note, runs_per_point=runs_per_point)
+    tree.attrs.update(surrogate=note or "none", runs_per_point=runs_per_point)
     return finish(
         tree,
         method="Sobol' indices by aISCV on the pick-freeze product law",
@@ -237,58 +230,6 @@ def run_sobol(arguments: dict, session: Session) -> xr.DataTree:
         failures=failures_record(session.dispatcher, result, ["f"]),
         checkpoint=checkpoint_record(session.dispatcher),
     )
-
-
-def _choose_surrogate(a, laws, base, problem, evaluator, settings, cols, points, runs_per_point, rng):
-    """``(control, problem, settings, pilot, note)``: the surrogate of the pick-freeze integrands, if any."""
-    surrogate, surrogate_pilot = a["surrogate"], a["surrogate_pilot"]
-    if not surrogate_requested(surrogate, surrogate_pilot, kinds=SURROGATES):
-        return None, problem, settings, 0, "none"
-    germ_map = laws.germ_map() if surrogate in ("auto", "chaos") else None
-    if surrogate == "chaos" and germ_map is None:
-        raise ValueError("surrogate='chaos' needs independent univariate inputs with a CDF; use surrogate='polynomial'")
-    if germ_map is not None:  # a polynomial chaos, its pilot grown as it pays
-        pilot = max(int(surrogate_pilot * points), CHAOS_MIN_PILOT)
-        fits = pilot <= CHAOS_MAX_PILOT_SHARE * points
-    else:
-        pilot = pilot_size(surrogate_pilot, points, base.dim, values_per_point=runs_per_point)
-        fits = pilot_fits(pilot, points)
-    if not fits:
-        return (
-            None,
-            problem,
-            settings,
-            0,
-            f"not used: its pilot would need {pilot * runs_per_point} of the {a['draws']} model runs",
-        )
-    tau = 1.0
-    indices = a["indices"]
-    if germ_map is not None:
-        problem, tau = widened_problem(problem, product_germ_map(germ_map, base.dim))
-        control = pick_freeze_chaos_control(
-            problem,
-            evaluator,
-            germ_map,
-            base.dim,
-            cols,
-            indices,
-            pilot,
-            rng,
-            int(CHAOS_MAX_PILOT_SHARE * points),
-            points * runs_per_point,
-        )
-    else:
-        control = pick_freeze_control(problem, evaluator, base.dim, cols, indices, pilot, rng, points - pilot)
-    pilot = control.pilot_points
-    settings = dataclasses.replace(settings, budget=points - pilot)
-    if isinstance(control.surrogates[0], Chaos):
-        # a chaos's residual, or the output itself when the chaos was rejected (a
-        # discontinuity): adapting to pick-freeze integrands only added weights there
-        settings = plain_residual_settings(settings)
-    note = control.description
-    if tau > 1:
-        note += f"; pilot and residuals drawn with the normal germs scaled by {tau:.3g}"
-    return control, problem, settings, pilot, note
 
 
 def sensitivity_dataset(found, names: list[str], ci_prob: float, df: float) -> xr.Dataset:

@@ -20,6 +20,7 @@ from ..core.engine.kernel import RunResult
 from ..core.engine.settings import Settings
 from ..core.execution.dispatch import Dispatcher
 from ..core.execution.driver import run
+from ..core.surrogates.choice import KINDS
 from ..core.surrogates.control import SurrogateControl, add_back, residual_problem
 from ..core.surrogates.polynomial import surrogate_requested
 from ..core.surrogates.tuning import MAX_PILOT_SHARE, MEANS_REPLICATES, MEANS_SHARE, MIN_GAIN
@@ -36,9 +37,6 @@ def check_options(options: dict) -> None:
     unknown = sorted(set(options) - set(TUNING_OPTIONS))
     if unknown:
         raise TypeError(f"unknown option(s) {', '.join(unknown)}; valid options are {', '.join(TUNING_OPTIONS)}")
-
-
-SURROGATES = ("auto", "chaos", "polynomial")
 
 
 def tuning_options(arguments: dict, named) -> dict:
@@ -58,7 +56,7 @@ def check_shared(arguments: dict, named) -> dict:
     options = tuning_options(a, named)
     check_options(options)
     a["weights"] = check_weights(a["weights"])
-    surrogate_requested(a["surrogate"], a["surrogate_pilot"], kinds=SURROGATES)
+    surrogate_requested(a["surrogate"], a["surrogate_pilot"], kinds=KINDS)
     return options
 
 

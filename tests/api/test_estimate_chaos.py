@@ -87,7 +87,8 @@ def test_auto_is_the_default_and_takes_the_chaos_or_nothing():
     dependent = pa.estimate(
         {"m": pm.math.exp(0.3 * v[0])}, model=correlated, draws=4_000, random_seed=1, progressbar=False
     )
-    assert dependent.attrs["surrogate"].startswith("not used: surrogate='auto' needs a single input law")
+    expected = "not used: surrogate='auto' needs independent univariate inputs with a CDF under a single law"
+    assert dependent.attrs["surrogate"].startswith(expected)
     assert dependent.attrs["evaluations_pilot"] == 0
     small = pa.estimate({"m": x * u}, model=model, draws=36, random_seed=1, progressbar=False)
     assert small.attrs["surrogate"].startswith("not used: draws=36 is too small")
@@ -126,5 +127,5 @@ def test_chaos_errors_name_the_problem():
         with pm.Model() as law:
             pm.Normal("x", float(j), 1.0)
         laws[f"law{j}"] = law
-    with pytest.raises(ValueError, match="surrogate='chaos' needs a single input law"):
+    with pytest.raises(ValueError, match="surrogate='chaos' needs independent univariate inputs"):
         pa.estimate({"m": laws["law0"]["x"]}, models=laws, draws=2_000, surrogate="chaos", progressbar=False)

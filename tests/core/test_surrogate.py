@@ -202,7 +202,7 @@ def test_surrogate_errors():
         x = pm.Normal("x", 0.0, 1.0)
     with pytest.raises(ValueError, match="surrogate must be 'auto' or 'chaos' or 'polynomial' or None"):
         pa.estimate({"m": x**2}, model=model, draws=4_000, surrogate="cubic", progressbar=False)
-    with pytest.raises(ValueError, match="too small for a surrogate"):
+    with pytest.raises(ValueError, match="too small for a polynomial surrogate"):
         pa.estimate({"m": x**2}, model=model, draws=60, surrogate="polynomial", progressbar=False)
     with pytest.raises(ValueError, match="surrogate_pilot must be"):
         pa.estimate(
