@@ -125,6 +125,17 @@ def run(exprs, models: dict, draws: int, seed: int, **options) -> tuple[dict, in
     return out, warned, elapsed
 
 
+def figures(runs: list, refs: dict, names: list[str]) -> dict:
+    """The headline figures over the seeds: the worst equivalent i.i.d. size and log-evidence RMSE over the priors."""
+    worst, rmse = np.inf, 0.0
+    for name in names:
+        means = np.array([r[0][name][0] for r in runs])
+        worst = min(worst, float(np.min(refs[name]["var"] / np.mean((means - refs[name]["mean"]) ** 2, axis=0))))
+        log_z = np.array([r[0][name][3] for r in runs])
+        rmse = max(rmse, float(np.sqrt(np.mean((log_z - refs[name]["log_evidence"]) ** 2))))
+    return {"worst equivalent i.i.d. size": worst, "worst log-evidence RMSE": rmse}
+
+
 def summarise(label: str, runs: list, refs: dict, names: list[str]) -> dict:
     print(f"\n{label}")
     worst_all = np.inf

@@ -157,10 +157,12 @@ def _fit_components(
 def keeps_own_component(state: State, climbing: np.ndarray) -> np.ndarray:
     """Targets that keep their own component under ``component_fit="law"``: events and climbers.
 
-    An event is an output that takes only the values 0 and 1 on the pooled draws.
+    An event is an output that takes both values 0 and 1, and no other, on the pooled
+    draws; a constant (a posterior's normaliser) is smooth and shares its law's fit.
     """
     phi = state.phi
-    event = np.all((phi == 0.0) | (phi == 1.0), axis=0)[state.targets.output]
+    binary = np.all((phi == 0.0) | (phi == 1.0), axis=0) & np.any(phi == 0.0, axis=0) & np.any(phi == 1.0, axis=0)
+    event = binary[state.targets.output]
     return climbing | event
 
 
