@@ -284,32 +284,28 @@ def logistic_checks() -> list[Check]:
     import logistic_priors as lp
 
     draws, seeds, dim = 20_000, 4, 31
-    out = []
-    for fit in ("target", "law"):
 
-        def run(fit=fit):
-            x, y = lp.data(dim)
-            names = list(lp.PRIORS)
-            rng = np.random.default_rng(1)
-            refs = {n: lp.reference(x, y, lp.PRIORS[n], 1_000_000, rng) for n in names}
-            models = {n: lp.model(x, y, lp.PRIORS[n]) for n in names}
-            exprs = {"beta": models[names[0]]["beta"]}
-            runs = [lp.run(exprs, models, draws, seed, component_fit=fit) for seed in range(seeds)]
-            return lp.figures(runs, refs, names)
+    def run():
+        x, y = lp.data(dim)
+        names = list(lp.PRIORS)
+        rng = np.random.default_rng(1)
+        refs = {n: lp.reference(x, y, lp.PRIORS[n], 1_000_000, rng) for n in names}
+        models = {n: lp.model(x, y, lp.PRIORS[n]) for n in names}
+        exprs = {"beta": models[names[0]]["beta"]}
+        return lp.figures([lp.run(exprs, models, draws, seed) for seed in range(seeds)], refs, names)
 
-        out.append(
-            Check(
-                f"logistic_priors d = {dim}: one sample, three priors, component_fit={fit!r}",
-                f"python benchmarks/logistic_priors.py --dim {dim} --option component_fit={fit}",
-                {"seeds": seeds, "draws": draws, "dim": dim, "reference_draws": 1_000_000},
-                run,
-                {
-                    "worst equivalent i.i.d. size": mse_noise(seeds, "lower"),
-                    "worst log-evidence RMSE": rmse_noise(seeds),
-                },
-            )
+    return [
+        Check(
+            f"logistic_priors d = {dim}: one sample, three priors",
+            f"python benchmarks/logistic_priors.py --dim {dim} --no-separate",
+            {"seeds": seeds, "draws": draws, "dim": dim, "reference_draws": 1_000_000},
+            run,
+            {
+                "worst equivalent i.i.d. size": mse_noise(seeds, "lower"),
+                "worst log-evidence RMSE": rmse_noise(seeds),
+            },
         )
-    return out
+    ]
 
 
 def cantilever_sobol_checks() -> list[Check]:

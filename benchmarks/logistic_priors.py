@@ -80,7 +80,7 @@ def reference(x, y, prior, draws: int, rng) -> dict:
     proposal = stats.multivariate_t(mode, np.linalg.inv(curvature), df=5)
     sums = np.zeros((3, d))  # weight, weight * beta, weight * beta^2 (relative to a shift)
     log_ws = []
-    chunk = 50_000
+    chunk = min(50_000, draws)
     shift = None
     for _ in range(draws // chunk):
         b = proposal.rvs(chunk, random_state=rng)
@@ -159,6 +159,18 @@ def summarise(label: str, runs: list, refs: dict, names: list[str]) -> dict:
     return {"worst": worst_all, "warned": warned}
 
 
+def parse_value(value: str):
+    """A command-line option's value: None, an int, a float or the string itself."""
+    if value == "None":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dim", type=int, default=31)
@@ -172,7 +184,7 @@ def main() -> None:
     options = {}
     for item in args.option:
         key, value = item.split("=", 1)
-        options[key] = None if value == "None" else float(value) if value.replace(".", "", 1).isdigit() else value
+        options[key] = parse_value(value)
     x, y = data(args.dim)
     names = list(PRIORS)[: args.priors]
     rng = np.random.default_rng(1)

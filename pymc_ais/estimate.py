@@ -158,8 +158,7 @@ def estimate(
         ``final_trim``, ``qmc_preference``, ``cv_fit`` ("auto"/"adaptive"/"crossfit"/"guarded"),
         ``control_variates`` ("full"/"single"), ``alpha_floor``, ``defensive``,
         ``max_control_variates``, ``min_cv_points``, ``max_components`` (beyond it, targets
-        share mixture components: 128 by default), ``component_fit`` ("target" or "law":
-        one component per law fitted to the law itself, for posteriors in tens of dimensions).
+        share mixture components: 128 by default).
 
     Warns
     -----

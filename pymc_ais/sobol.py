@@ -116,8 +116,9 @@ def sobol(
         inputs allow it, the polynomial otherwise. The docs' Sobol' page has the
         measurements.
     surrogate_pilot : fraction of the budget spent on the pilot (i.i.d. points of the
-        product law); a budget too small for a linear fit skips the surrogate (said in
-        ``attrs["surrogate"]``). The chaos's first pilot.
+        product law), the chaos's first pilot. A budget too small for the pilot skips the
+        surrogate under "auto" (said in ``attrs["surrogate"]``) and raises for an
+        explicit kind.
     weights, family, random_seed, progressbar, compile_kwargs, ci_prob, **options :
         as in :func:`pymc_ais.estimate` (weights default to "absolute": the numerators
         share the output's scale).

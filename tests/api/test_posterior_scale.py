@@ -52,14 +52,13 @@ def z_scores(idata, x, y, laws):
     return np.concatenate(z), np.array(z_evidence)
 
 
-@pytest.mark.parametrize("fit", ["target", "law"])
 @pytest.mark.parametrize("d", [2, 10, 30])
-def test_coefficient_means_under_two_priors_from_one_sample(d, fit):
+def test_coefficient_means_under_two_priors_from_one_sample(d):
     """Every coefficient under both priors within the run's own error bars, d = 2 to 30."""
     x, y = data(d)
     models = {name: regression(x, y, sd) for name, sd in PRIOR_SDS.items()}
     idata = pa.estimate({"beta": models["narrow"]["beta"]}, models=models, draws=8_000, random_seed=d,
-                        progressbar=False, component_fit=fit)  # fmt: skip
+                        progressbar=False)  # fmt: skip
     z, z_evidence = z_scores(idata, x, y, PRIOR_SDS)
     # 2d standardised errors: their root mean square near 1 (1.5 allows for the
     # Student-t spread of replicate errors), none beyond 4.5
@@ -68,18 +67,15 @@ def test_coefficient_means_under_two_priors_from_one_sample(d, fit):
     assert np.all(np.abs(z_evidence) <= 4.5), z_evidence
 
 
-@pytest.mark.parametrize("fit", ["target", "law"])
-def test_one_sample_is_not_worse_than_one_run_per_prior(fit):
+def test_one_sample_is_not_worse_than_one_run_per_prior():
     """At d = 10 the shared sample's error bars are no wider than separate runs' on half the budget each."""
     d, draws = 10, 8_000
     x, y = data(d)
     models = {name: regression(x, y, sd) for name, sd in PRIOR_SDS.items()}
     shared = pa.estimate({"beta": models["narrow"]["beta"]}, models=models, draws=draws, random_seed=1,
-                         progressbar=False, component_fit=fit)  # fmt: skip
+                         progressbar=False)  # fmt: skip
     for name, model in models.items():
-        alone = pa.estimate(
-            {"beta": model["beta"]}, model=model, draws=draws // 2, random_seed=1, progressbar=False, component_fit=fit
-        )
+        alone = pa.estimate({"beta": model["beta"]}, model=model, draws=draws // 2, random_seed=1, progressbar=False)
         shared_mcse = shared["estimates"].sel(model=name)["mcse"].values
         alone_mcse = alone["estimates"]["mcse"].values
         # the median over the coefficients: one seed's error bars scatter by about 1/sqrt(8)

@@ -104,3 +104,27 @@ def test_a_chaos_control_run_end_to_end_is_unbiased():
     )
     truth = np.array([np.exp(0.045) + 1.0, 0.0])
     assert np.all(np.abs(result.estimates.mean - truth) <= 5 * result.estimates.mcse + 1e-12)
+
+
+def test_an_unknown_kind_is_refused():
+    problem = _problem(2, _smooth)
+    with pytest.raises(ValueError, match="surrogate must be 'auto' or 'chaos' or 'polynomial' or None"):
+        choose(Request("cubic", 0.03), NormalInputs(2), problem, Settings(budget=4000), np.random.default_rng(0))
+
+
+def test_the_pick_freeze_adapter_controls_every_integrand():
+    """A chaos of an additive output through PickFreeze: exact integrand means, every control used."""
+    from pymc_ais.core.sensitivity.pick_freeze import pick_freeze_problem
+    from pymc_ais.core.surrogates.choice import PickFreeze
+
+    dim = 3
+    base = _problem(dim, lambda x: (x[:, 0] + 2 * x[:, 1])[:, None])
+    groups = [np.array([i]) for i in range(dim)]
+    product = pick_freeze_problem(base, groups, ("first", "total"))
+    adapter = PickFreeze(base.evaluate, dim, groups, ("first", "total"))
+    request = Request("chaos", 0.03, pick_freeze=adapter, budget_runs=4000 * adapter.runs_per_point)
+    choice = choose(request, NormalInputs(dim), product, Settings(budget=4000), np.random.default_rng(7))
+    assert choice.control is not None and choice.control.beta.all()
+    # variance 5; first-order numerators 1, 4, 0; totals the same (no interaction)
+    np.testing.assert_allclose(choice.control.mean, [5.0, 1.0, 4.0, 0.0, 1.0, 4.0, 0.0], atol=1e-8)
+    assert choice.settings.budget == 4000 - choice.pilot

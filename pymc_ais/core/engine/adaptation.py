@@ -95,12 +95,8 @@ def initial_centres(problem: Problem, log_f: np.ndarray, phi: np.ndarray, log_h0
     return centres.ravel()
 
 
-def _fit_components(
-    state: State, settings: Settings, levels: np.ndarray | None = None, only: np.ndarray | None = None
-) -> tuple:
+def _fit_components(state: State, settings: Settings, levels: np.ndarray | None = None) -> tuple:
     """Cross-entropy fit of every target's auxiliary density on all pooled points.
-
-    With ``only`` (T booleans), the other targets get no fit (None).
 
     A target still climbing towards its event (a level in ``levels``) is fitted to
     ``1{score >= level} f`` instead of ``|phi| f``, which no draw has reached yet, and
@@ -125,11 +121,8 @@ def _fit_components(
         else None
         for t in range(state.targets.size)
     )
-    fitted: list = []
+    fitted = []
     for t in range(state.targets.size):
-        if only is not None and not only[t]:
-            fitted.append(None)
-            continue
         if settings.family == "mixture":
             g = gm.fit_mixture(
                 state.x,
@@ -154,44 +147,6 @@ def _fit_components(
     return tuple(fitted), kernels
 
 
-def keeps_own_component(state: State, climbing: np.ndarray) -> np.ndarray:
-    """Targets that keep their own component under ``component_fit="law"``: events and climbers.
-
-    An event is an output that takes both values 0 and 1, and no other, on the pooled
-    draws; a constant (a posterior's normaliser) is smooth and shares its law's fit.
-    """
-    phi = state.phi
-    binary = np.all((phi == 0.0) | (phi == 1.0), axis=0) & np.any(phi == 0.0, axis=0) & np.any(phi == 1.0, axis=0)
-    event = binary[state.targets.output]
-    return climbing | event
-
-
-def law_components(state: State, settings: Settings, components: tuple, keeps: np.ndarray) -> tuple[tuple, np.ndarray]:
-    """One component per law, fitted to the law itself, shared by its smooth targets.
-
-    Every expectation of a posterior is a ratio of integrals against that posterior,
-    and the posterior itself (its weighted moments on the pooled draws, the covariance
-    shrunk toward the run's reference) serves all of them at once: one fit per law from
-    every draw, where a fit per target (and per sign part) spreads the same draws over
-    tens of components in tens of dimensions. The targets marked in ``keeps`` (events
-    and targets still climbing, :func:`keeps_own_component`) keep their own component
-    from ``components``, since the law puts little mass where they need points.
-    Returns the components and each target's owner (1-based).
-    """
-    targets = state.targets
-    n_laws = state.log_f.shape[1]
-    keeps = np.flatnonzero(keeps)
-    fits = []
-    for law in range(n_laws):
-        g = gm.fit_gaussian(
-            state.x, state.log_f[:, law] - state.log_h, state.reference_cov, settings.covariance, floor=state.floor
-        )
-        fits.append(g if g is not None else gm.gaussian(state.x.mean(axis=0), state.reference_cov))
-    owner = targets.law + 1
-    owner[keeps] = n_laws + 1 + np.arange(keeps.size)
-    return tuple(fits) + tuple(components[t] for t in keeps), owner
-
-
 def propose(problem: Problem, settings: Settings, state: State, rng: np.random.Generator) -> Batch:
     """The next block: refit every target's density on the pooled draws, choose alpha, draw.
 
@@ -202,14 +157,8 @@ def propose(problem: Problem, settings: Settings, state: State, rng: np.random.G
     last = state.proposals[-1]
     levels = climbing_levels(state)
     climbing = np.isfinite(levels)
-    owner: np.ndarray | None
-    if settings.component_fit == "law":
-        keeps = keeps_own_component(state, climbing)
-        components, bridges = _fit_components(state, settings, levels, only=keeps)
-        components, owner = law_components(state, settings, components, keeps)
-    else:
-        components, bridges = _fit_components(state, settings, levels)
-        components, owner = share_components(components, state.weights, climbing, settings.max_components)
+    components, bridges = _fit_components(state, settings, levels)
+    components, owner = share_components(components, state.weights, climbing, settings.max_components)
     own = owner if owner is not None else np.arange(1, targets.size + 1)
     k = len(components) + 1
     fresh = last.components is None or last.climbing  # no adapted fit of the current targets yet

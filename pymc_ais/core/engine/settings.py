@@ -89,12 +89,6 @@ class Settings:
         fits nearly coincide share one (see :mod:`pymc_ais.core.engine.component_sharing`),
         which keeps the cost of a run near-linear in the number of expectations.
         ``None``: one component per target, whatever their number.
-    component_fit
-        "target": every target's component is fitted to its own integrand (the
-        published method); "law": every target shares a component fitted to its law
-        itself, except events and targets climbing towards one (see
-        :func:`pymc_ais.core.engine.adaptation.law_components`), for posteriors in
-        tens of dimensions.
     """
 
     budget: int
@@ -115,7 +109,6 @@ class Settings:
     max_control_variates: int | None = None
     min_cv_points: float = 30.0
     max_components: int | None = 128
-    component_fit: str = "target"
 
     def __post_init__(self):
         _check_choice("family", self.family, FAMILIES)
@@ -139,8 +132,6 @@ class Settings:
             raise ValueError("replicates must be at least 2 (the standard error comes from their spread)")
         if int(self.n_components) < 1:
             raise ValueError("n_components must be at least 1")
-        if self.component_fit not in ("target", "law"):
-            raise ValueError(f"component_fit must be 'target' or 'law', got {self.component_fit!r}")
         if self.max_components is not None and int(self.max_components) < 1:
             raise ValueError("max_components must be at least 1, or None (one component per target)")
         if self.budget < self.minimum_budget:

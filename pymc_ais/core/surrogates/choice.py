@@ -169,6 +169,8 @@ def choose(request: Request, law: InputLaw, problem: Problem, settings: Settings
     """
     if request.kind is None:
         return Choice(None, problem, settings, 0, None)
+    if request.kind not in KINDS:
+        raise ValueError(f"surrogate must be {' or '.join(map(repr, KINDS))} or None, got {request.kind!r}")
     try:
         return _choose(request, law, problem, settings, rng)
     except Unavailable as why:
@@ -213,9 +215,9 @@ def _choose(request: Request, law: InputLaw, problem: Problem, settings: Setting
 
 
 def _too_small(request: Request, kind: str, pilot_runs: int, need: str) -> Unavailable:
-    runs = request.budget_runs
+    budget = "the budget" if request.budget_runs is None else f"draws={request.budget_runs}"
     return Unavailable(
-        f"draws={runs} is too small for a {kind} surrogate: its pilot needs {pilot_runs} model runs and {need}",
+        f"{budget} is too small for a {kind} surrogate: its pilot needs {pilot_runs} model runs and {need}",
         "raise draws or pass surrogate=None",
     )
 
