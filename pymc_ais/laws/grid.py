@@ -41,11 +41,17 @@ def grid(model: pm.Model, values, names=None) -> LawGrid:
 
     Examples
     --------
-    >>> with pm.Model() as m:                                  # doctest: +SKIP
+    P(x > 1) for x ~ N(mu, 1) at five values of mu, from one sample and one compilation:
+
+    >>> import numpy as np, pymc as pm, pymc_ais as pa
+    >>> with pm.Model() as m:
     ...     mu = pm.Data("mu", 0.0)
     ...     x = pm.Normal("x", mu, 1.0)
-    >>> laws = pa.grid(m, {"mu": np.linspace(-1, 1, 50)})      # doctest: +SKIP
-    >>> pa.estimate({"p": x > 1}, models=laws)                 # doctest: +SKIP
+    >>> laws = pa.grid(m, {"mu": np.linspace(-1, 1, 5)})
+    >>> idata = pa.estimate({"p": x > 1}, models=laws, draws=8_000, random_seed=1, progressbar=False)
+    >>> est = idata["estimates"].sel(expectation="p")
+    >>> est["mean"].sizes["model"], bool(np.all(np.diff(est["mean"].values) > 0))
+    (5, True)
     """
     if hasattr(values, "to_dict") and hasattr(values, "columns"):
         values = {c: values[c].to_numpy() for c in values.columns}

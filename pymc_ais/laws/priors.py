@@ -27,8 +27,17 @@ def swap_priors(model: pm.Model, priors: Mapping) -> pm.Model:
 
     Examples
     --------
-    >>> robust = pa.swap_priors(model, {"beta": pm.StudentT.dist(nu=3, mu=0, sigma=2.5)})  # doctest: +SKIP
-    >>> pa.estimate({"y_new": "y_new"}, models={"normal": model, "student-t": robust})      # doctest: +SKIP
+    >>> import numpy as np, pymc as pm, pymc_ais as pa
+    >>> with pm.Model() as model:
+    ...     beta = pm.Normal("beta", 0.0, 2.5)
+    ...     y = pm.Normal("y", beta, 1.0, observed=np.array([0.3, 1.1, 0.8]))
+    >>> robust = pa.swap_priors(model, {"beta": pm.StudentT.dist(nu=3, mu=0, sigma=2.5)})
+    >>> [type(rv.owner.op).__name__ for rv in robust.free_RVs]
+    ['StudentTRV']
+    >>> idata = pa.estimate({"beta": "beta"}, models={"normal": model, "student-t": robust},
+    ...                     draws=4_000, random_seed=1, progressbar=False)
+    >>> idata["evidence"]["log_evidence"].coords["model"].values.tolist()
+    ['normal', 'student-t']
     """
     fgraph, _ = fgraph_from_model(model)
     free = {

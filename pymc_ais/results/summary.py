@@ -26,6 +26,12 @@ def summary(idata: xr.DataTree, round_to: int | None = None) -> pd.DataFrame:
 
     Examples
     --------
+    >>> import pymc as pm, pymc_ais as pa
+    >>> with pm.Model() as m:
+    ...     x = pm.Normal("x", 0.0, 1.0)
+    >>> idata = pa.estimate({"m2": x**2}, model=m, draws=4_000, random_seed=1, progressbar=False)
+    >>> list(pa.summary(idata).columns)[:4]
+    ['mean', 'mcse', 'ci_2.5%', 'ci_97.5%']
     >>> pa.summary(idata)  # doctest: +SKIP
                mean      mcse  ci_2.5%  ci_97.5%  ess_iid  ess_weights  pareto_k
     m2        1.001     0.004  ...
