@@ -31,6 +31,7 @@ from .pipeline.stages import (
     tuning_options,
 )
 from .results.datatree import estimate_tree
+from .results.log_densities import final_draw_groups
 from .results.posterior import evidence_dataset, posterior_result
 
 
@@ -176,7 +177,9 @@ def estimate(
         information in ``attrs``. With posteriors, the estimates are posterior
         expectations (ratios ``E_g[phi p L / g] / E_g[p L / g]``, delta-method errors)
         and the group ``evidence`` holds each law's log marginal likelihood
-        (``log_evidence``, ``mcse``, an interval; see :func:`pymc_ais.bayes_factors`).
+        (``log_evidence``, ``mcse``, an interval; see :func:`pymc_ais.bayes_factors`);
+        ``log_prior`` and ``log_likelihood`` hold every law's log-densities at the kept
+        final draws, for :func:`pymc_ais.to_posterior` and ArviZ's prior sensitivity.
 
     Examples
     --------
@@ -296,6 +299,12 @@ def _assemble(a: dict, mp, result, start, log_evidence, control, note) -> xr.Dat
             log_evidence, result, list(mp.laws.names), a["ci_prob"], mp.laws.improper, mp.laws.coords
         )
         idata.attrs["posterior_start"] = start.origin
+        if "samples" in idata.children:
+            groups, why_not = final_draw_groups(mp.laws, idata["samples"].to_dataset())
+            for name, group in groups.items():
+                idata[name] = group
+            if why_not is not None:
+                idata.attrs["log_densities"] = why_not
     if note is not None:
         idata.attrs["surrogate"] = note
     if control is not None:

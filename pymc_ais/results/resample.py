@@ -12,8 +12,7 @@ import numpy as np
 import xarray as xr
 
 from ..core.densities.gaussian_mixture import kish_ess, normalised_weights
-from ..laws.checks import float64_clone
-from ..laws.compile import compile_pointwise_logp
+from .log_densities import per_law_groups, pointwise_groups
 
 
 def systematic_resample(weights: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -51,7 +50,9 @@ def to_posterior(idata: xr.DataTree, draws: int | None = None, random_seed=None,
         groups ``log_prior`` (each free variable's prior log-density, natural space) and
         ``log_likelihood`` (each observed variable's pointwise log-likelihood) are filled
         at the resampled draws (each law's at its own, dim ``model``), so that
-        ``arviz_stats.psense_summary`` and LOO run on the result.
+        ``arviz_stats.psense_summary`` and LOO run on the result. Without it, the
+        groups a posterior run stored at its final draws are resampled with them
+        (a run stores them unless they would be too large, see ``idata.attrs``).
 
     Returns
     -------
@@ -61,7 +62,19 @@ def to_posterior(idata: xr.DataTree, draws: int | None = None, random_seed=None,
         and the outputs, dims ``(chain, draw, ...)``, plus a ``model`` dim after
         ``draw`` when the run had several laws. Summaries of these draws carry the
         resampling's noise on top of the run's: the ``estimates`` group stays the
-        precise answer. With ``model``, also ``log_prior`` and ``log_likelihood``.
+        precise answer. For a posterior run, also ``log_prior`` and ``log_likelihood``.
+
+    Notes
+    -----
+    Resampled draws hold no more information than the weighted draws they come from:
+    about ``ess_weights`` (Kish's effective sample size of the law's weights) independent
+    draws, whatever ``draws`` is. ArviZ counts each duplicate as a draw and reads the
+    shuffled draws as uncorrelated, so ``az.summary``'s ``ess_bulk`` is close to
+    ``draws`` and its ``mcse_mean`` is too small by about ``sqrt(draws / ess_weights)``
+    when ``draws`` exceeds ``ess_weights``. The default ``draws`` (the smallest
+    ``ess_weights`` of the laws) keeps that factor near one; for error bars, read the
+    ``estimates`` group (its ``mcse`` and ``ess_iid`` account for the weights and the
+    control variates).
 
     Examples
     --------
@@ -91,19 +104,12 @@ def to_posterior(idata: xr.DataTree, draws: int | None = None, random_seed=None,
     if not isinstance(draws, (int, np.integer)) or draws < 1:
         raise ValueError(f"draws must be a positive integer, got {draws!r}")
     rng = np.random.default_rng(random_seed)
-    per_law = []
+    indices = []
     for w in weights:
         if not w.sum() > 0:
             raise ValueError("a law has zero weight on every final draw: there is nothing to resample")
-        idx = systematic_resample(w, int(draws), rng)
-        per_law.append(values.isel(draw=idx).assign_coords(draw=np.arange(int(draws))))
-    if several:
-        resampled = xr.concat(per_law, dim=log_weight["model"])
-        order = ["draw", "model"]
-    else:
-        resampled = per_law[0]
-        order = ["draw"]
-    resampled = resampled.expand_dims(chain=[0]).transpose("chain", *order, ...)
+        indices.append(systematic_resample(w, int(draws), rng))
+    resampled = _take(values, indices, log_weight["model"] if several else None)
     name = "posterior" if "evidence" in idata.children else "prior"
     resampled.attrs = {
         "inference_library": "pymc_ais",
@@ -118,12 +124,28 @@ def to_posterior(idata: xr.DataTree, draws: int | None = None, random_seed=None,
             raise ValueError("this run has one law: pass model= the pm.Model itself, not a dict")
         groups.update(pointwise_groups(model, resampled))
     elif model is not None:
-        groups.update(_pointwise_per_law(model, resampled, log_weight["model"]))
+        groups.update(per_law_groups(_models_of(model, log_weight["model"]), resampled, log_weight["model"]))
+    else:
+        for group in ("log_prior", "log_likelihood"):
+            if group in idata.children:
+                stored = idata[group].to_dataset().isel(chain=0)
+                groups[group] = _take(stored, indices, log_weight["model"] if several else None)
     return xr.DataTree.from_dict(groups)
 
 
-def _pointwise_per_law(models, resampled: xr.Dataset, laws: xr.DataArray) -> dict:
-    """``log_prior`` and ``log_likelihood`` of several laws, each at its own draws, dim ``model``."""
+def _take(values: xr.Dataset, indices: list[np.ndarray], laws: xr.DataArray | None) -> xr.Dataset:
+    """Law l's resampled draws ``values[indices[l]]`` (``values`` without ``chain``), dims ``chain, draw, [model]``."""
+    per_law = []
+    for position, idx in enumerate(indices):
+        law_values = values if laws is None or "model" not in values.dims else values.isel(model=position, drop=True)
+        per_law.append(law_values.isel(draw=idx).assign_coords(draw=np.arange(idx.size)))
+    if laws is None:
+        return per_law[0].expand_dims(chain=[0]).transpose("chain", "draw", ...)
+    return xr.concat(per_law, dim=laws).expand_dims(chain=[0]).transpose("chain", "draw", "model", ...)
+
+
+def _models_of(models, laws: xr.DataArray) -> dict:
+    """``model=`` of a run with several laws, checked: a dict with a model for every law."""
     names = [str(v) for v in laws.values]
     if not isinstance(models, dict):
         raise ValueError(
@@ -133,43 +155,4 @@ def _pointwise_per_law(models, resampled: xr.Dataset, laws: xr.DataArray) -> dic
     missing = [law for law in names if law not in models]
     if missing:
         raise ValueError(f"model= has no model for law {missing[0]!r}; the run's laws are {names}")
-    per_law = [pointwise_groups(models[law], resampled.sel(model=law, drop=True)) for law in names]
-    out = {}
-    for group in per_law[0]:
-        found = [groups[group] for groups in per_law if group in groups]
-        if len(found) < len(per_law) or any(set(ds.data_vars) != set(found[0].data_vars) for ds in found):
-            raise ValueError(
-                f"the laws' models differ in the variables of {group!r}: fill it per law, with one law's "
-                "draws (idata[...] of that law) and its model"
-            )
-        out[group] = xr.concat(found, dim=laws).transpose("chain", "draw", "model", ...)
-    return out
-
-
-def pointwise_groups(model, draws: xr.Dataset) -> dict[str, xr.Dataset]:
-    """``log_prior`` and ``log_likelihood`` datasets at equally weighted draws of ``model``'s free variables."""
-    free = [rv.name for rv in model.free_RVs]
-    observed = [rv.name for rv in model.observed_RVs]
-    missing = [name for name in free if name not in draws]
-    if missing:
-        raise ValueError(f"the draws have no variable {missing[0]!r}: pass the model the run used")
-    pointwise = compile_pointwise_logp(float64_clone(model), free + observed)  # float64 constants, not float32
-    flat = {name: draws[name].isel(chain=0).values for name in free}
-    values = pointwise(flat)
-    coords = {k: list(v) for k, v in model.coords.items() if v is not None}
-    sample_coords = {"chain": draws["chain"].values, "draw": draws["draw"].values}
-
-    def dataset(names):
-        out = {}
-        for name in names:
-            array = np.asarray(values[name])[None]
-            dims = model.named_vars_to_dims.get(name) or ()
-            if len(dims) != array.ndim - 2:
-                dims = tuple(f"{name}_dim_{i}" for i in range(array.ndim - 2))
-            out[name] = xr.DataArray(array, dims=("chain", "draw", *dims))
-        used = {d for v in out.values() for d in v.dims}
-        return xr.Dataset(out, coords={**sample_coords, **{k: v for k, v in coords.items() if k in used}})
-
-    return (
-        {"log_prior": dataset(free), "log_likelihood": dataset(observed)} if observed else {"log_prior": dataset(free)}
-    )
+    return models

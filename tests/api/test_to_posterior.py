@@ -4,6 +4,7 @@ import arviz as az
 import numpy as np
 import pymc as pm
 import pytest
+import xarray as xr
 from arviz_stats import psense_summary
 from scipy import stats
 
@@ -102,3 +103,37 @@ def test_log_prior_and_log_likelihood_of_several_laws_follow_each_laws_prior():
         pa.to_posterior(idata, model=wide)
     with pytest.raises(ValueError, match="no model for law 'narrow'"):
         pa.to_posterior(idata, model={"wide": wide})
+
+
+@pytest.mark.parametrize("several", [False, True], ids=["one law", "two laws"])
+def test_a_posterior_run_stores_the_groups_so_to_posterior_needs_no_model(several, tmp_path):
+    wide, narrow = regression_like(2.0), regression_like(0.5)
+    laws = {"models": {"wide": wide, "narrow": narrow}} if several else {"model": wide}
+    idata = pa.estimate({"mu": "mu"}, draws=3_000, random_seed=6, progressbar=False, **laws)
+    assert idata["log_prior"]["mu"].sizes["draw"] == idata["samples"]["mu"].sizes["draw"]
+    path = tmp_path / "run.nc"
+    idata.to_netcdf(path)
+    reread = xr.open_datatree(path)
+    stored = pa.to_posterior(reread, random_seed=1)
+    computed = pa.to_posterior(idata, random_seed=1, model=laws.get("models", wide))
+    for group in ("posterior", "log_prior", "log_likelihood"):
+        xr.testing.assert_allclose(stored[group].to_dataset(), computed[group].to_dataset(), rtol=1e-12)
+    table = psense_summary(stored, var_names=["mu"])
+    assert len(table) == (2 if several else 1)
+
+
+def test_log_densities_too_large_to_store_are_left_out_with_a_note(monkeypatch):
+    from pymc_ais.results import log_densities
+
+    monkeypatch.setattr(log_densities, "MAX_STORED_VALUES", 100)
+    idata = pa.estimate({"mu": "mu"}, model=regression_like(1.0), draws=2_000, random_seed=0, progressbar=False)
+    assert "log_prior" not in idata.children and "log_likelihood" not in idata.children
+    assert "pass model=" in idata.attrs["log_densities"]
+    post = pa.to_posterior(idata, random_seed=0)
+    assert set(post.children) == {"posterior"}
+    with pytest.raises(Exception, match="log prior"):
+        psense_summary(post, var_names=["mu"])
+    thin = pa.estimate(
+        {"mu": "mu"}, model=regression_like(1.0), draws=2_000, random_seed=0, keep_draws=False, progressbar=False
+    )
+    assert "log_prior" not in thin.children
