@@ -9,6 +9,7 @@ from .core.problem import EvaluationError
 from .estimate import estimate
 from .exceedance import exceedance
 from .laws import grid, sample_grid, swap_priors
+from .model.events import event
 from .pipeline import Checkpoint, CheckpointMismatch, CheckpointWarning, resume
 from .results import (
     ReliabilityWarning,
@@ -32,6 +33,7 @@ __all__ = [
     "__version__",
     "bayes_factors",
     "estimate",
+    "event",
     "exceedance",
     "grid",
     "plot_adaptation",

@@ -24,17 +24,25 @@ from pytensor.tensor.random.op import RandomVariable
 
 from ..core.execution.dispatch import Dispatcher, Job
 from ..core.problem import EvaluationError
-from .events import event_score
+from .events import CallableEvent, event_score
 
 
 @dataclass(frozen=True)
 class Output:
-    """One named output phi: a graph (in the working model's variables) or a callable."""
+    """One named output phi: a graph (in the working model's variables), a callable or an event on callables."""
 
     name: str
     graph: Variable | None = None
     function: Callable | None = None
     score: Variable | None = None  # event score of an indicator graph (see events.py)
+    event: CallableEvent | None = None  # an event stated on callables' responses, with its score
+
+    @property
+    def functions(self) -> tuple:
+        """The black-box callables this output needs."""
+        if self.function is not None:
+            return (self.function,)
+        return self.event.functions if self.event is not None else ()
 
 
 def as_mapping(expectations) -> dict:
@@ -107,6 +115,8 @@ def parse(expectations, user_model: pm.Model, work_model: pm.Model) -> list[Outp
                 raise TypeError(f"expectation {name!r} has dtype {dtype}; expected a numeric or boolean expression")
             graph = _translate(name, phi, user_model, work_model)
             outputs.append(Output(name, graph=graph, score=event_score(graph)))
+        elif isinstance(phi, CallableEvent):
+            outputs.append(Output(name, event=phi))
         elif callable(phi):
             outputs.append(Output(name, function=phi))
         elif np.isscalar(phi):
@@ -145,13 +155,26 @@ def graph_shape(work: pm.Model, name: str, graph) -> tuple:
 
 
 class OutputLayout:
-    """Shapes per draw and flat labels of the outputs; callables' shapes fixed by their first batch."""
+    """Shapes per draw and flat labels of the outputs; callables' shapes fixed by their first batch.
+
+    Every distinct callable runs once per point, as one job named after the first
+    output that needs it, however many outputs (the callable itself, events stated on
+    its response) use its response.
+    """
 
     def __init__(self, outputs: list[Output], work: pm.Model):
         self.outputs = outputs
         self.shapes: dict = {
             o.name: (graph_shape(work, o.name, o.graph) if o.graph is not None else None) for o in outputs
         }
+        jobs: dict = {}
+        for o in sorted(outputs, key=lambda o: o.event is not None):  # named after a plain callable if any
+            for fn in o.functions:
+                jobs.setdefault(id(fn), Job(o.name, fn))
+        self.jobs = list(jobs.values())
+        self._response_shapes: dict = {job.name: None for job in self.jobs}
+        self._responses: dict = {}
+        self._failed = np.zeros(0, dtype=bool)
 
     @property
     def known(self) -> bool:
@@ -170,38 +193,72 @@ class OutputLayout:
 
         Graph values come in order; every callable runs on ``named`` through the
         ``dispatcher`` (chunks, executor, failure policy), all callables' chunks at once.
+        Events on callables are read off their responses, which are kept for
+        :meth:`score_columns`.
         """
-        jobs = [Job(o.name, o.function) for o in self.outputs if o.function is not None]
+        jobs = self.jobs
         called, failed = dispatcher.run(jobs, named, n, self._check) if jobs else ([], np.zeros(n, dtype=bool))
-        called_values = iter(called)
+        self._responses = {id(job.function): value for job, value in zip(jobs, called)}
+        self._failed = failed
         columns = []
         for o in self.outputs:
-            value = np.asarray(next(graph_values)) if o.graph is not None else next(called_values)
+            if o.graph is not None:
+                value = np.asarray(next(graph_values))
+            elif o.event is not None:
+                value = self._event_values(o, "indicator", n)
+            else:
+                value = self._responses[id(o.function)]
+                self.shapes[o.name] = value.shape[1:]
             if value.shape[:1] != (n,):
                 value = np.broadcast_to(value, (n, *self.shapes[o.name]))
             columns.append(np.reshape(value, (n, -1)))
         return np.concatenate(columns, axis=1), failed
 
+    def _event_values(self, o: Output, what: str, n: int) -> np.ndarray:
+        """An event's indicator or score at the batch, from the responses; its first batch fixes its shape."""
+        try:
+            value = np.asarray(getattr(o.event, what)(self._responses), dtype=np.float64)
+        except ValueError as err:
+            raise EvaluationError(f"event {o.name!r}: {err}") from err
+        if value.ndim == 0 or value.shape[0] != n:
+            raise EvaluationError(f"event {o.name!r} gives shape {value.shape} for a batch of {n} points")
+        if self.shapes[o.name] is None:
+            self.shapes[o.name] = value.shape[1:]
+        elif value.shape[1:] != self.shapes[o.name]:
+            raise EvaluationError(
+                f"event {o.name!r} has shape {value.shape[1:]} per point, expected {self.shapes[o.name]}"
+            )
+        return value
+
     def _check(self, name: str, value, rows: tuple[int, int]) -> np.ndarray:
         """A callable's values at a chunk of rows, checked; its first chunk fixes its shape."""
-        value = checked(name, value, rows[1] - rows[0], self.shapes[name])
-        self.shapes[name] = value.shape[1:]
+        value = checked(name, value, rows[1] - rows[0], self._response_shapes[name])
+        self._response_shapes[name] = value.shape[1:]
         return value
 
     @property
     def has_scores(self) -> bool:
         """Whether some output is an event with a score."""
-        return any(o.score is not None for o in self.outputs)
+        return any(o.score is not None or o.event is not None for o in self.outputs)
 
     def score_columns(self, score_values, n: int) -> np.ndarray:
-        """The (n, M) event scores at a batch, in the outputs' column layout (NaN: no score)."""
+        """The (n, M) event scores at a batch, in the outputs' column layout (NaN: no score).
+
+        The scores of events on callables come from the responses of the last
+        :meth:`columns` call; at its failed points (dropped by ``on_error="drop"``) they
+        are NaN: such a point says nothing of how close the model came to the event.
+        """
         columns = []
         for o in self.outputs:
             shape = self.shapes[o.name]
-            if o.score is None:
+            if o.event is not None:
+                value = self._event_values(o, "score", n).copy()
+                value[self._failed] = np.nan
+            elif o.score is None:
                 columns.append(np.full((n, int(np.prod(shape, dtype=int))), np.nan))
                 continue
-            value = np.broadcast_to(np.asarray(next(score_values), dtype=np.float64), (n, *shape))
+            else:
+                value = np.broadcast_to(np.asarray(next(score_values), dtype=np.float64), (n, *shape))
             columns.append(np.reshape(value, (n, -1)))
         return np.concatenate(columns, axis=1)
 

@@ -15,8 +15,9 @@ def climbing_levels(state: State) -> np.ndarray:
     """Intermediate level of every target still climbing towards its event; NaN for the others.
 
     A target climbs when its output is an event with a score (``score > 0`` inside it,
-    an indicator ``1{y > t}`` scoring ``y - t``) and fewer pooled draws reach it than
-    an elite set holds (``ELITE_SHARE`` of a block). Its level is the score's
+    an indicator ``1{y > t}`` scoring ``y - t``; NaN where a point has no score, a
+    failed run's) and fewer pooled draws reach it than an elite set holds
+    (``ELITE_SHARE`` of a block). Its level is the score's
     ``1 - ELITE_SHARE`` quantile over the pooled draws, capped at 0 (the event itself),
     as in the multilevel cross-entropy method. Thresholds of one output share their
     elite draws: their levels differ by the thresholds only.
@@ -25,10 +26,20 @@ def climbing_levels(state: State) -> np.ndarray:
     if state.score is None:
         return levels
     elite = max(int(np.ceil(ELITE_SHARE * state.counts[-1])), 2)
-    unreached = np.all(np.isfinite(state.score), axis=0) & (np.count_nonzero(state.phi, axis=0) < elite)
+    finite = np.isfinite(state.score)
+    unreached = finite.any(axis=0) & (np.count_nonzero(state.phi, axis=0) < elite)
     if not unreached.any():
         return levels
-    by_output = np.quantile(state.score[:, unreached], 1.0 - elite / state.score.shape[0], axis=0)
+    if finite[:, unreached].all():
+        by_output = np.quantile(state.score[:, unreached], 1.0 - elite / state.score.shape[0], axis=0)
+    else:  # points whose run failed (dropped) have no score: the elite share is of the others
+        counts = finite[:, unreached].sum(axis=0)
+        by_output = np.array(
+            [
+                np.quantile(column[np.isfinite(column)], 1.0 - min(elite / max(count, 1), 1.0))
+                for column, count in zip(state.score[:, unreached].T, counts)
+            ]
+        )
     output_level = np.full(state.score.shape[1], np.nan)
     output_level[unreached] = np.minimum(by_output, 0.0)
     return output_level[state.targets.output]
