@@ -1,4 +1,6 @@
-"""Prior sensitivity of a posterior: eight schools under five priors on tau, from one sample.
+"""
+Posteriors, evidence and Bayes factors under five priors
+========================================================
 
 The eight schools model (non-centred): how do the posterior mean of tau, P(tau > 10 | y)
 and the evidence change if tau gets a half-normal, an exponential or a half-t prior
@@ -83,6 +85,18 @@ def main() -> None:
     posterior = pa.to_posterior(idata, random_seed=1)
     print("\naz.summary of the equally weighted posterior draws (pa.to_posterior):")
     print(az.summary(posterior, var_names=["tau"], kind="stats"))
+
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
+    pa.plot_estimates(idata, "tau", ax=axes[0])
+    pa.plot_estimates(idata, "P(tau > 10)", ax=axes[1])
+    draws_tau = posterior["posterior"]["tau"]
+    for name in draws_tau["model"].values if "model" in draws_tau.dims else []:
+        axes[2].hist(draws_tau.sel(model=name).values.ravel(), bins=60, range=(0, 30), histtype="step", label=name)
+    axes[2].set_xlabel("tau")
+    axes[2].set_title("posterior of tau under each prior (pa.to_posterior)")
+    axes[2].legend(fontsize="small")
 
     if args.quick or args.no_nuts:
         return

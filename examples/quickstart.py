@@ -1,10 +1,15 @@
-"""Quick start: many expectations of a cantilever beam's deflection from one sample.
+"""
+Quick start: moments and an exceedance probability of a model output
+====================================================================
 
-Inputs are a PyMC model; outputs are a Deterministic and a black-box callable. One
-call to ``pa.estimate`` returns every estimate with its error bar; the result is saved
-to netCDF and reloaded.
+The deflection ``D`` of a cantilever beam depends on six uncertain inputs, given as a
+PyMC model (lognormal loads and modulus, normal dimensions). One call to
+:func:`pymc_ais.estimate` returns its mean, its second moment, the probability that it
+exceeds 0.07, the mean of an input and the mean of a black-box callable, each with its
+error bar, from one shared sample. The result is an :class:`xarray.DataTree`; it is
+saved to netCDF and reloaded whole.
 
-Run:  bash scripts/dev.sh demo        (or  python examples/quickstart.py --quick)
+Run:  ``bash scripts/dev.sh demo`` (or ``python examples/quickstart.py --quick``)
 """
 
 import sys
