@@ -22,11 +22,10 @@ from __future__ import annotations
 import argparse
 import logging
 import time
-import warnings
 
 import numpy as np
 import pymc as pm
-from posterior_report import add_options, parsed_options, report, run_nuts, run_ours
+from posterior_report import add_options, parsed_options, report, run_nuts, run_ours, smc_evaluations, smc_log_evidence
 from scipy import integrate, stats
 
 Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
@@ -142,23 +141,10 @@ def nuts_means(post) -> list:
 def run_smc(refs: dict, names: list[str], seeds: int) -> None:
     print(f"\npm.sample_smc (2000 draws, 2 chains), log marginal likelihood, {seeds} seeds")
     for name in names:
-        model = eight_schools(PRIORS[name][0])
-        values, stages = [], []
-        for seed in range(seeds):
-            with model, warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                trace = pm.sample_smc(
-                    2000, chains=2, random_seed=seed, progressbar=False, compute_convergence_checks=False
-                )
-            stats_ = trace.sample_stats
-            values.append(float(np.mean([np.asarray(v)[-1] for v in stats_["log_marginal_likelihood"].values])))
-            stages.append(stats_["beta"].shape[-1])
-        rmse = np.sqrt(np.mean((np.array(values) - refs[name]["log_evidence"]) ** 2))
-        # pm.sample_smc does not record its Metropolis steps per stage (1 to 25 per particle)
-        low, high = 2 * 2000 * np.mean(stages), 2 * 2000 * 25 * np.mean(stages)
-        print(
-            f"{name:18s} log-evidence rmse {rmse:.4f}  {np.mean(stages):.1f} stages, {low:.0f}-{high:.0f} evaluations"
-        )
+        values, stages = smc_log_evidence(eight_schools(PRIORS[name][0]), seeds)
+        rmse = np.sqrt(np.mean((values - refs[name]["log_evidence"]) ** 2))
+        low, high = smc_evaluations(stages)
+        print(f"{name:18s} log-evidence rmse {rmse:.4f}  {stages:.1f} stages, {low:.0f}-{high:.0f} evaluations")
 
 
 def main() -> None:

@@ -11,17 +11,23 @@ over the coefficient means (posterior variance / MSE), the coverage of the 95 %
 intervals, the log-evidence RMSE, and the warnings; for one sample over every prior
 (``models=``) and for separate runs, one per prior on an equal share of the budget.
 
-    python benchmarks/logistic_priors.py [--dim 31] [--priors 3] [--seeds 5] [--draws 20000]
+``--nuts`` and ``--smc`` add, in the same run, NUTS refits per prior (4 chains x 1000
+draws after 1000 tuning steps: worst equivalent i.i.d. draws and gradient evaluations)
+and ``pm.sample_smc``'s log evidence (RMSE and stages), on ``--baseline-seeds`` seeds.
+
+    python benchmarks/logistic_priors.py [--dim 31] [--priors 3] [--seeds 5] [--draws 20000] [--nuts] [--smc]
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 import warnings
 
 import numpy as np
 import pymc as pm
+from posterior_report import nuts_fits, parse_value, smc_evaluations, smc_log_evidence
 from scipy import optimize, special, stats
 
 import pymc_ais as pa
@@ -159,19 +165,30 @@ def summarise(label: str, runs: list, refs: dict, names: list[str]) -> dict:
     return {"worst": worst_all, "warned": warned}
 
 
-def parse_value(value: str):
-    """A command-line option's value: None, an int, a float or the string itself."""
-    if value == "None":
-        return None
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    return value
+def baselines(models: dict, refs: dict, seeds: int, nuts: bool, smc: bool) -> None:
+    """NUTS refits per prior (worst equivalent i.i.d. draws) and SMC's log evidence, on ``seeds`` seeds."""
+    for name, m in models.items():
+        ref = refs[name]
+        if nuts:
+            means, grads, seconds = nuts_fits(m, lambda post: post["beta"].mean(dim=("chain", "draw")).values, seeds)
+            equivalent = ref["var"] / np.mean((means - ref["mean"]) ** 2, axis=0)
+            print(
+                f"  NUTS (4 x 1000 draws, 1000 tuning) {name:22s} worst equivalent i.i.d. draws "
+                f"{equivalent.min():7.0f}, median {np.median(equivalent):7.0f}; "
+                f"{grads:.0f} gradient evaluations, {seconds:.1f} s per fit"
+            )
+        if smc:
+            values, stages = smc_log_evidence(m, seeds)
+            rmse = float(np.sqrt(np.mean((values - ref["log_evidence"]) ** 2)))
+            low, high = smc_evaluations(stages)
+            print(
+                f"  pm.sample_smc (2 x 2000) {name:22s} log-evidence RMSE {rmse:.3g}; "
+                f"{stages:.1f} stages, {low:.0f}-{high:.0f} evaluations"
+            )
 
 
 def main() -> None:
+    logging.getLogger("pymc").setLevel(logging.ERROR)  # the baselines' progress messages
     parser = argparse.ArgumentParser()
     parser.add_argument("--dim", type=int, default=31)
     parser.add_argument("--priors", type=int, default=3)
@@ -180,6 +197,9 @@ def main() -> None:
     parser.add_argument("--ref-draws", type=int, default=1_000_000)
     parser.add_argument("--option", action="append", default=[], help="a pa.estimate option, key=value")
     parser.add_argument("--no-separate", action="store_true", help="skip the one-run-per-prior baseline")
+    parser.add_argument("--nuts", action="store_true", help="NUTS refits per prior, in the same run")
+    parser.add_argument("--smc", action="store_true", help="pm.sample_smc's log evidence per prior")
+    parser.add_argument("--baseline-seeds", type=int, default=4)
     args = parser.parse_args()
     options = {}
     for item in args.option:
@@ -207,6 +227,9 @@ def main() -> None:
             merged = {n: p[0][n] for n, p in zip(names, parts)}
             separate.append((merged, sum(p[1] for p in parts), sum(p[2] for p in parts)))
         summarise(f"separate runs, {share} evaluations per prior", separate, refs, names)
+    if args.nuts or args.smc:
+        print(f"\nbaselines, {args.baseline_seeds} seeds")
+        baselines(models, refs, args.baseline_seeds, args.nuts, args.smc)
 
 
 if __name__ == "__main__":

@@ -24,12 +24,24 @@ def add_options(parser) -> None:
     parser.add_argument("--option", action="append", default=[], help="more pa.estimate options, key=value")
 
 
+def parse_value(value: str):
+    """A command-line option's value: None, an int, a float or the string itself."""
+    if value == "None":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
 def parsed_options(args) -> dict:
     """The pa.estimate options given on the command line."""
     options: dict = {"family": args.family}
     for item in args.option:
         key, value = item.split("=", 1)
-        options[key] = float(value) if value.replace(".", "", 1).isdigit() else value
+        options[key] = parse_value(value)
     return options
 
 
@@ -98,27 +110,56 @@ def report(refs: dict, runs: list[dict], names: list[str], quantities: tuple) ->
     return worst
 
 
+def nuts_fits(model: pm.Model, posterior_means, seeds: int) -> tuple[np.ndarray, float, float]:
+    """NUTS at its usual settings (4 chains x 1000 draws, 1000 tuning) on ``seeds`` seeds.
+
+    Returns ``posterior_means(posterior)`` of every fit (seeds, ...), and the mean number
+    of gradient evaluations and of seconds per fit.
+    """
+    means, grads, seconds = [], [], []
+    for seed in range(seeds):
+        start = time.perf_counter()
+        with model, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trace = pm.sample(
+                1000, tune=1000, chains=4, random_seed=seed, progressbar=False, compute_convergence_checks=False
+            )
+        seconds.append(time.perf_counter() - start)
+        means.append(np.asarray(posterior_means(trace.posterior), dtype=np.float64))
+        grads.append(int(trace.sample_stats["n_steps"].sum()))
+    return np.array(means), float(np.mean(grads)), float(np.mean(seconds))
+
+
 def run_nuts(models: dict, posterior_means, refs: dict, quantities: tuple, seeds: int) -> None:
-    """NUTS refits per law (4 chains x 1000 draws, 1000 tuning): equivalent i.i.d. sizes and gradient evaluations.
+    """NUTS refits per law: equivalent i.i.d. sizes and gradient evaluations.
 
     ``posterior_means(posterior) -> list`` gives the quantities' means from a fit's posterior group.
     """
     print(f"\nNUTS refits per prior (4 chains x 1000 draws, 1000 tuning), {seeds} seeds")
     for name, model in models.items():
-        means, grads, seconds = [], [], []
-        for seed in range(seeds):
-            start = time.perf_counter()
-            with model, warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                trace = pm.sample(
-                    1000, tune=1000, chains=4, random_seed=seed, progressbar=False, compute_convergence_checks=False
-                )
-            seconds.append(time.perf_counter() - start)
-            means.append(posterior_means(trace.posterior))
-            grads.append(int(trace.sample_stats["n_steps"].sum()))
-        means = np.array(means)
+        means, grads, seconds = nuts_fits(model, posterior_means, seeds)
         cells = [
             f"{q} ess {refs[name]['var'][q] / np.mean((means[:, j] - refs[name]['mean'][q]) ** 2):8.0f}"
             for j, q in enumerate(quantities)
         ]
-        print(f"{name:18s} " + "  ".join(cells) + f"  gradient evals {np.mean(grads):.0f}  {np.mean(seconds):.1f} s")
+        print(f"{name:18s} " + "  ".join(cells) + f"  gradient evals {grads:.0f}  {seconds:.1f} s")
+
+
+def smc_log_evidence(model: pm.Model, seeds: int, draws: int = 2000) -> tuple[np.ndarray, float]:
+    """``pm.sample_smc``'s log marginal likelihood (``draws`` particles, 2 chains) per seed, and its mean stages."""
+    values, stages = [], []
+    for seed in range(seeds):
+        with model, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trace = pm.sample_smc(
+                draws, chains=2, random_seed=seed, progressbar=False, compute_convergence_checks=False
+            )
+        stats = trace.sample_stats
+        values.append(float(np.mean([np.asarray(v)[-1] for v in stats["log_marginal_likelihood"].values])))
+        stages.append(stats["beta"].shape[-1])
+    return np.array(values), float(np.mean(stages))
+
+
+def smc_evaluations(stages: float, draws: int = 2000) -> tuple[float, float]:
+    """Bounds of SMC's log-density evaluations: its Metropolis steps per stage (1 to 25 per particle) go unrecorded."""
+    return 2 * draws * stages, 2 * draws * 25 * stages

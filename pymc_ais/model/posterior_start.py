@@ -122,10 +122,12 @@ def _student_t_start(laws: LawSet, budget: int, init) -> tuple[StudentTMixture, 
     try:
         found = find_modes(laws.point_logp(), laws.n_laws, laws.initial_point(), allowed)
     except SearchError as err:
+        which = f"law {laws.names[err.law]!r}: " if laws.several and err.law is not None else ""
         raise ValueError(
-            "the posterior's log-density is -inf or NaN at the model's initial point, where the search of "
-            "its mode starts; give the free variables initvals inside the posterior's support, or pass "
-            "init= draws of the posterior"
+            f"{which}the posterior's log-density is -inf or NaN at the model's initial point, where the search "
+            "of its mode starts: either the observed data are impossible under this prior (zero likelihood "
+            "wherever it lives), or the search must start elsewhere: give the free variables initvals inside "
+            "the posterior's support, or pass init= draws of the posterior"
         ) from err
     means = np.stack([f.mode for f in found])
     scales = np.stack([START_WIDEN**2 * f.covariance for f in found])

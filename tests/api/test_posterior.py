@@ -116,6 +116,19 @@ def test_likelihood_minus_infinity_on_part_of_the_prior():
     assert np.isneginf(idata["log_weights"]["log_weight"].values).any()  # weights there are zero
 
 
+def test_data_impossible_under_one_law_name_that_law():
+    def model(upper):
+        with pm.Model() as m:
+            theta = pm.Uniform("theta", 0.0, upper)
+            pm.Uniform("y", 0.0, theta, observed=np.array([2.0, 1.5]))  # needs theta >= 2
+        return m
+
+    with pytest.raises(ValueError, match="law 'narrow': .* the observed data are impossible under this prior"):
+        pa.estimate({"t": "theta"}, models={"wide": model(5.0), "narrow": model(1.0)}, draws=3_000, progressbar=False)
+    with pytest.raises(ValueError, match="^the posterior's log-density is -inf"):  # one law: nothing to name
+        pa.estimate({"t": "theta"}, model=model(1.0), draws=3_000, progressbar=False)
+
+
 def test_init_draws_place_the_start_without_a_mode_search():
     truth = normal_truth(2.0)
     precision = 1.0 / 2.0**2 + Y.size

@@ -32,7 +32,11 @@ class Laplace(NamedTuple):
 
 
 class SearchError(ValueError):
-    """The log-density is not finite where the search starts."""
+    """The log-density is not finite where the search starts; ``law`` is the law searched, when known."""
+
+    def __init__(self, message: str, law: int | None = None):
+        super().__init__(message)
+        self.law = law
 
 
 def laplace(
@@ -144,10 +148,12 @@ def find_modes(
         def one_law(z: np.ndarray, law: int = law) -> tuple[float, np.ndarray]:
             return point_logp(z, law)
 
-        try:
-            found.append(laplace(one_law, origin, climb))
-        except SearchError:
-            if not found:
-                raise
-            found.append(laplace(one_law, start, climb))
+        starts = [origin] if not found else [origin, start]  # the last mode, then the model's initial point
+        for attempt, point in enumerate(starts):
+            try:
+                found.append(laplace(one_law, point, climb))
+                break
+            except SearchError as err:
+                if attempt == len(starts) - 1:
+                    raise SearchError(str(err), law) from err
     return found
