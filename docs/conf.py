@@ -35,7 +35,7 @@ extensions = [
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build", "_intersphinx", "auto_examples/*.ipynb", "auto_examples/*.py", "**.codeobj.json"]
+exclude_patterns = ["_build", "_intersphinx", "_recorded.md", "auto_examples/*.ipynb", "auto_examples/*.py", "**.codeobj.json"]
 suppress_warnings = ["myst.header"]
 
 # MyST: $...$ maths, ::: fences for cards and admonitions, anchors on headings
@@ -122,3 +122,31 @@ html_theme_options = {
 }
 html_sidebars = {"index": [], "benchmarks": [], "changelog": []}
 html_context = {"default_mode": "light"}
+
+
+def _recorded_table() -> None:
+    """``_recorded.md``: the figures of ``benchmarks/recorded.json``, as recorded (no rounding but 3 digits)."""
+    import json
+
+    recorded = json.loads((HERE.parent / "benchmarks" / "recorded.json").read_text())
+    on = recorded["recorded_on"]
+    lines = [
+        f"Recorded on: {on.get('machine', '?')}, numpy {on.get('numpy', '?')}, "
+        f"{on.get('blas_threads', '?')} BLAS thread(s), pymc_ais {on.get('pymc_ais', '?')}.",
+        "",
+        "| check | setting | figure | value | command |",
+        "|---|---|---|---|---|",
+    ]
+    for f in recorded["figures"]:
+        setting = ", ".join(f"{k} {v}" for k, v in f["quick"].items() if k != "laws")
+        value = f["value"]
+        text = f"{value:.3g}" if isinstance(value, float) else str(value)
+        command = f["command"].replace("|", "\\|")
+        lines.append(f"| {f['check']} | {setting} | {f['figure']} | {text} | `{command}` |")
+    out = HERE / "_recorded.md"
+    content = "\n".join(lines) + "\n"
+    if not out.exists() or out.read_text() != content:
+        out.write_text(content)
+
+
+_recorded_table()
