@@ -11,6 +11,7 @@ from .exceedance import exceedance
 from .laws import grid, sample_grid, swap_priors
 from .model.events import event
 from .pipeline import Checkpoint, CheckpointMismatch, CheckpointWarning, resume
+from .reliability import failure_probability
 from .results import (
     ReliabilityWarning,
     plot_adaptation,
@@ -35,6 +36,7 @@ __all__ = [
     "estimate",
     "event",
     "exceedance",
+    "failure_probability",
     "grid",
     "plot_adaptation",
     "plot_estimates",

@@ -268,7 +268,7 @@ class Threshold(CallableEvent):
 
     function: Callable
     comparison: str
-    threshold: np.ndarray
+    threshold: np.ndarray | np.float64
     reduce: Callable | None = None
     functions: tuple = field(init=False)
 

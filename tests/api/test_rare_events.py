@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 import pytest
 from conftest import within, within_run
 from scipy.stats import norm
@@ -118,7 +119,10 @@ def test_exceedance_curve_and_tail_quantiles():
         ({"thresholds": [1.0, np.nan]}, "thresholds must be a non-empty"),
         ({"thresholds": [1.0], "tail_probabilities": [0.0]}, "tail_probabilities must be in"),
         ({"thresholds": [1.0], "output": "nope"}, "no variable named 'nope'"),
-        ({"thresholds": [1.0], "output": lambda d: d["x"]}, "needs a PyTensor expression"),
+        ({"thresholds": [1.0], "output": 3.0}, "a variable name or a callable"),
+        ({"thresholds": [2.0, 1.0]}, "thresholds must be increasing, without repeats: 2 is followed by 1"),
+        ({"thresholds": [1.0, 1.0]}, "thresholds must be increasing"),
+        ({"thresholds": [1.0, 1.0000001]}, "too close to tell apart"),
     ],
 )
 def test_exceedance_bad_input(kwargs, message):
@@ -133,3 +137,89 @@ def test_exceedance_needs_a_scalar_output():
         x = pm.Normal("x", 0.0, 1.0, shape=3)
     with pytest.raises(ValueError, match="scalar output"):
         pa.exceedance(x, [1.0], model=model, progressbar=False)
+
+
+T5 = float(norm.isf(1e-5))
+
+
+def simulator(values):
+    """A black box: S = sum(x) / sqrt(d), a standard normal."""
+    return values["x"].sum(axis=1) / np.sqrt(values["x"].shape[1])
+
+
+def test_exceedance_of_a_black_box_simulator():
+    # the events and their scores come from the simulator's own response: it runs once per point
+    model, _ = _sum_of_ten()
+    thresholds = np.array([3.0, 4.0, T5])
+    calls = []
+
+    def counted(values):
+        calls.append(len(values["x"]))
+        return simulator(values)
+
+    for seed in range(2):
+        calls.clear()
+        idata = pa.exceedance(counted, thresholds, model=model, draws=6000, random_seed=seed, progressbar=False)
+        curve = idata["exceedance"]
+        within(curve["probability"].values, curve["mcse"].values, norm.sf(thresholds), k=4.0)
+        assert np.all(np.abs(curve["probability"].values / norm.sf(thresholds) - 1) < 0.15)
+        assert sum(calls) == idata.attrs["evaluations"]
+
+
+def test_exceedance_needs_one_response_per_point():
+    model, _ = _sum_of_ten()
+    with pytest.raises(pa.EvaluationError, match=r"one response per point .* shape \(2,\) per point"):
+        pa.exceedance(lambda v: v["x"][:, :2], [3.0], model=model, draws=2000, progressbar=False)
+
+
+def test_an_event_on_a_black_box_is_climbed_to():
+    # a plain lambda v: simulator(v) > t has no score and no draw reaches 1e-5; pa.event gives it one
+    model, _ = _sum_of_ten()
+    for seed in range(2):
+        idata = pa.estimate(
+            {"p": pa.event(simulator, ">", T5)}, model=model, draws=6000, random_seed=seed, progressbar=False
+        )
+        within_run(idata, [1e-5])
+        assert abs(idata["estimates"]["mean"].item() / 1e-5 - 1) < 0.15
+
+
+def _halves():
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0, shape=10)
+    return model, x[:5].sum() / np.sqrt(5), x[5:].sum() / np.sqrt(5)
+
+
+def test_a_union_written_in_pytensor():
+    # two independent regions, 1e-5 each; each branch as an expectation of its own keeps both in the sample
+    model, s1, s2 = _halves()
+    truth = [1 - (1 - 1e-5) ** 2, 1e-5, 1e-5]
+    for union in ((s1 > T5) | (s2 > T5), pt.or_(s1 > T5, s2 > T5)):
+        idata = pa.estimate(
+            {"union": union, "a": s1 > T5, "b": s2 > T5}, model=model, draws=6000, random_seed=1, progressbar=False
+        )
+        within_run(idata, truth)
+
+
+def test_an_intersection_and_at_least_two_of_three_in_pytensor():
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0, shape=(3, 3))
+    s = x.sum(axis=1) / np.sqrt(3)
+    p = norm.sf(3.0)
+    events = {"both": (s[0] > 3.0) & (s[1] > 3.0), "two of three": (s > 3.0).sum() >= 2}
+    idata = pa.estimate(events, model=model, draws=6000, random_seed=2, progressbar=False)
+    within_run(idata, [p**2, 3 * p**2 * (1 - p) + p**3])
+
+
+def test_two_sided_event_written_with_abs():
+    # P(|S| > t) = 2e-5 in two regions: abs(S) - t is the score; the branches keep both regions
+    model, s = _sum_of_ten()
+    truth = [2e-5, 1e-5, 1e-5]
+    for seed in range(2):
+        idata = pa.estimate(
+            {"two-sided": abs(s) > T5, "upper": s > T5, "lower": ~(s >= -T5)},
+            model=model,
+            draws=6000,
+            random_seed=seed,
+            progressbar=False,
+        )
+        within_run(idata, truth)

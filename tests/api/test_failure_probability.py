@@ -1,0 +1,253 @@
+"""pa.failure_probability: P(g <= 0) for black-box and expression limit states, and systems of them.
+
+Truths are exact: every limit state is linear in standard normal inputs, so each
+component fails with a normal tail probability, and components on disjoint inputs are
+independent (a series system by inclusion-exclusion, a parallel one by the product).
+"""
+
+import json
+import warnings
+
+import numpy as np
+import pymc as pm
+import pytest
+from conftest import within
+from scipy.stats import norm
+
+import pymc_ais as pa
+
+T5 = float(norm.isf(1e-5))  # P(N(0, 1) > T5) = 1e-5
+DRAWS = 6000
+
+
+def _inputs(dim=10):
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0, shape=dim)
+    return model, x
+
+
+def _within_failure(idata, truth, k=4.0, relative=0.25):
+    """Each failure probability within k of its own standard errors of the truth, and close in relative terms."""
+    failure = idata["failure"]
+    replicates = idata["estimates"].attrs.get("replicates", 0)
+    within(
+        failure["probability"].values,
+        failure["mcse"].values,
+        truth,
+        k=k,
+        df=replicates - 1 if replicates else np.inf,
+    )
+    assert np.all(np.abs(failure["probability"].values / truth - 1) < relative)
+
+
+def linear(values):
+    """A black-box limit state in d = 10: g = T5 - sum(x) / sqrt(10), P(g <= 0) = 1e-5."""
+    return T5 - values["x"].sum(axis=1) / np.sqrt(values["x"].shape[1])
+
+
+def halves(values):
+    """Two components on disjoint halves of the inputs (independent): (n, 2)."""
+    x = values["x"]
+    half = x.shape[1] // 2
+    return np.stack([x[:, :half].sum(axis=1), x[:, half:].sum(axis=1)], axis=1) / np.sqrt(half)
+
+
+def test_a_black_box_limit_state_at_one_in_a_hundred_thousand():
+    model, _ = _inputs()
+    for seed in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pa.ReliabilityWarning)
+            idata = pa.failure_probability(linear, model=model, draws=DRAWS, random_seed=seed, progressbar=False)
+        _within_failure(idata, [1e-5], relative=0.15)
+        failure = idata["failure"]
+        assert failure["event"].values.tolist() == ["P(g <= 0)"]
+        beta = failure["reliability_index"].item()
+        assert failure["reliability_index_lower"].item() <= beta <= failure["reliability_index_upper"].item()
+        np.testing.assert_allclose(beta, norm.isf(failure["probability"].item()))
+
+
+def test_the_same_limit_state_as_an_expression():
+    model, x = _inputs()
+    for seed in range(3):
+        idata = pa.failure_probability(
+            T5 - x.sum() / np.sqrt(10), model=model, draws=DRAWS, random_seed=seed, progressbar=False
+        )
+        _within_failure(idata, [1e-5], relative=0.15)
+
+
+def test_several_limit_states_at_once():
+    # a vector-valued g: each P(g_i <= 0) from the same runs
+    model, x = _inputs()
+    levels = np.array([3.0, 4.0])
+    truth = norm.sf(levels)
+    blackbox = lambda v: levels - halves(v)
+    s = x.reshape((2, 5)).sum(axis=1) / np.sqrt(5)
+    for g in (blackbox, levels - s):
+        idata = pa.failure_probability(g, model=model, draws=DRAWS, random_seed=1, progressbar=False)
+        assert idata["failure"]["event"].values.tolist() == ["P(g <= 0)[0]", "P(g <= 0)[1]"]
+        _within_failure(idata, truth)
+
+
+def _series_truth(p):
+    return 1 - np.prod(1 - np.asarray(p))
+
+
+def test_a_series_system_of_two_components():
+    # fails when either half's sum exceeds T5: two failure regions, p = 2e-5 (inclusion-exclusion)
+    model, x = _inputs()
+    truth = [_series_truth([1e-5, 1e-5]), 1e-5, 1e-5]
+    s = x.reshape((2, 5)).sum(axis=1) / np.sqrt(5)
+    for seed in range(2):
+        for g in (lambda v: T5 - halves(v), T5 - s):
+            idata = pa.failure_probability(
+                g, model=model, system="series", draws=DRAWS, random_seed=seed, progressbar=False
+            )
+            assert idata["failure"].attrs["system"] == "series system"
+            _within_failure(idata, truth)
+
+
+def test_two_sided_event_as_a_series_system():
+    # P(|S| > t) = 2 P(S > t): two disjoint regions, as the components t - S and t + S
+    model, x = _inputs()
+    t = float(norm.isf(5e-6))
+    s = x.sum() / np.sqrt(10)
+    g = pm.math.stack([t - s, t + s])
+    for seed in range(3):
+        idata = pa.failure_probability(
+            g, model=model, system="series", draws=DRAWS, random_seed=seed, progressbar=False
+        )
+        _within_failure(idata, [1e-5, 5e-6, 5e-6])
+
+
+def test_a_parallel_system():
+    # fails when both halves exceed 3 sigma: p = sf(3)^2 = 1.8e-6, one region
+    model, x = _inputs()
+    truth = norm.sf(3.0) ** 2
+    s = x.reshape((2, 5)).sum(axis=1) / np.sqrt(5)
+    for seed in range(2):
+        for g in (lambda v: 3.0 - halves(v), 3.0 - s):
+            idata = pa.failure_probability(
+                g, model=model, system="parallel", draws=DRAWS, random_seed=seed, progressbar=False
+            )
+            assert idata["failure"]["event"].values.tolist() == ["P(parallel system fails)"]
+            _within_failure(idata, [truth])
+
+
+def test_cut_sets():
+    # components on three disjoint thirds: fails when (0 and 1) fail, or 2 fails
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0, shape=(3, 3))
+    a, b = 2.5, 4.0
+    pa_, pc = norm.sf(a), norm.sf(b)
+    truth = [pa_**2 + pc - pa_**2 * pc, pa_**2, pc]
+    levels = np.array([a, a, b])
+    blackbox = lambda v: levels - v["x"].sum(axis=2) / np.sqrt(3)
+    expression = levels - x.sum(axis=1) / np.sqrt(3)
+    for g in (blackbox, expression):
+        idata = pa.failure_probability(
+            g, model=model, system=[[0, 1], [2]], draws=DRAWS, random_seed=2, progressbar=False
+        )
+        failure = idata["failure"]
+        assert failure["event"].values.tolist() == [
+            "P(cut sets {0, 1}, {2} fails)",
+            "P(cut set fails)[0]",
+            "P(cut set fails)[1]",
+        ]
+        _within_failure(idata, truth)
+
+
+STOP = {"at": None}  # rows after which the limit state below stops its run
+ROWS = [0]
+
+
+class Interrupted(Exception):
+    pass
+
+
+def stopping_limit_state(values):
+    n = values["x"].shape[0]
+    if STOP["at"] is not None and ROWS[0] + n > STOP["at"]:
+        raise Interrupted("the cluster went down")
+    ROWS[0] += n
+    return T5 - values["x"].sum(axis=1) / np.sqrt(values["x"].shape[1])
+
+
+def test_a_killed_run_resumes_bitwise_and_runs_nothing_twice(tmp_path):
+    model, _ = _inputs()
+    args = dict(model=model, draws=4000, random_seed=5, chunk_size=250, progressbar=False)
+    ROWS[0] = 0
+    reference = pa.failure_probability(stopping_limit_state, **args)
+    total = ROWS[0]
+    ROWS[0], STOP["at"] = 0, 2600
+    try:
+        with pytest.raises(pa.EvaluationError, match="the cluster went down"):
+            pa.failure_probability(stopping_limit_state, checkpoint=tmp_path / "run", **args)
+    finally:
+        STOP["at"] = None
+    before = ROWS[0]
+    assert 0 < before < total
+    resumed = pa.resume(tmp_path / "run", progressbar=False)
+    assert ROWS[0] == total  # the finished evaluations were read back, none run again
+    assert json.loads(resumed.attrs["checkpoint"])["evaluations_read"] == before
+    for name in ("probability", "mcse", "reliability_index"):
+        np.testing.assert_array_equal(resumed["failure"][name].values, reference["failure"][name].values)
+
+
+def test_a_limit_state_that_fails_at_some_points():
+    # NaN where x_0 < -2.5 (far from the failure region): raise names it, drop estimates around it
+    model, _ = _inputs()
+
+    def fragile(values):
+        g = linear(values)
+        return np.where(values["x"][:, 0] < -2.5, np.nan, g)
+
+    with pytest.raises(pa.EvaluationError, match="NaN"):
+        pa.failure_probability(fragile, model=model, draws=DRAWS, random_seed=0, progressbar=False)
+    with pytest.warns(pa.ReliabilityWarning, match="failed and were dropped"):
+        idata = pa.failure_probability(
+            fragile, model=model, draws=DRAWS, random_seed=0, on_error="drop", progressbar=False
+        )
+    assert json.loads(idata.attrs["failures"])["points_dropped"] > 0
+    _within_failure(idata, [1e-5], relative=0.15)
+
+
+def test_an_event_of_every_draw_is_flagged():
+    # the sign turned round: g > 0 is the rare side, so "failure" holds almost everywhere
+    model, x = _inputs(2)
+    with pytest.warns(pa.ReliabilityWarning, match="every final draw is in the failure event"):
+        pa.failure_probability(x.sum() - 10.0, model=model, draws=2000, random_seed=0, progressbar=False)
+
+
+def test_an_event_no_draw_reaches_is_flagged():
+    model, x = _inputs(2)
+    with pytest.warns(pa.ReliabilityWarning, match="zero on every final draw"):
+        pa.failure_probability(pm.math.abs(x[0]) + 1.0, model=model, draws=2000, random_seed=0, progressbar=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"system": []}, ValueError, "system has no cut sets"),
+        ({"system": [[0], []]}, ValueError, "cut set 1 has no components"),
+        ({"system": [[0, 0]]}, ValueError, "names a component twice"),
+        ({"system": [[0, -1]]}, ValueError, "non-negative integer"),
+        ({"system": "serial"}, ValueError, "system must be None, 'series', 'parallel'"),
+        ({"system": 3}, TypeError, "system must be None"),
+        ({"system": [[0], [5]]}, ValueError, "names component 5, but limit_state has 2"),
+        ({"limit_state": "nope"}, ValueError, "no variable named 'nope'"),
+        ({"limit_state": 3.0}, TypeError, "limit_state must be a callable"),
+        ({"draws": 0}, ValueError, "draws must be"),
+        ({"not_an_option": 1}, TypeError, "unknown option"),
+    ],
+)
+def test_bad_input_is_refused_by_name(kwargs, error, message):
+    model, x = _inputs(4)
+    kwargs = {"limit_state": 3.0 - x[:2], **kwargs}
+    with pytest.raises(error, match=message):
+        pa.failure_probability(model=model, progressbar=False, **kwargs)
+
+
+def test_a_black_box_system_is_checked_against_its_components():
+    model, _ = _inputs(4)
+    with pytest.raises(pa.EvaluationError, match="names component 5, but the limit state has 2"):
+        pa.failure_probability(lambda v: 3.0 - halves(v), model=model, system=[[0], [5]], draws=2000, progressbar=False)
