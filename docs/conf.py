@@ -35,7 +35,14 @@ extensions = [
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build", "_intersphinx", "_recorded.md", "auto_examples/*.ipynb", "auto_examples/*.py", "**.codeobj.json"]
+exclude_patterns = [
+    "_build",
+    "_intersphinx",
+    "_recorded.md",
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py",
+    "**.codeobj.json",
+]
 suppress_warnings = ["myst.header"]
 
 # MyST: $...$ maths, ::: fences for cards and admonitions, anchors on headings
@@ -68,12 +75,12 @@ INVENTORIES = {
 
 
 def _write_inventory(name: str, out: Path) -> Path:
-    """``objects.inv`` from ``_intersphinx/<name>.txt`` (lines: name domain:role uri)."""
+    """``objects.inv`` from ``_intersphinx/<name>.txt`` (lines: name domain:role uri, ``$`` = the name)."""
     entries = []
     for line in (HERE / "_intersphinx" / f"{name}.txt").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             obj, role, uri = line.split()
-            entries.append(f"{obj} {role} 1 {uri} -\n")
+            entries.append(f"{obj} {role} 1 {uri.replace('$', obj)} -\n")
     header = f"# Sphinx inventory version 2\n# Project: {name}\n# Version: \n"
     header += "# The remainder of this file is compressed using zlib.\n"
     out.parent.mkdir(parents=True, exist_ok=True)

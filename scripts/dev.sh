@@ -7,7 +7,9 @@
 #   bash scripts/dev.sh bench --quick [--record]
 #                               -> a reduced run of every benchmark against benchmarks/recorded.json
 #                                  (fails when a figure is worse than its noise allows)
-#   bash scripts/dev.sh docs    -> builds the documentation site (warnings are errors)
+#   bash scripts/dev.sh docs    -> builds the documentation site (warnings are errors), the gallery executed
+#   bash scripts/dev.sh wheel   -> builds the sdist and the wheel (python -m build), installs the wheel into
+#                                  a fresh virtual environment and runs the quick start from it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -81,5 +83,24 @@ case "$task" in
   docs)
     .venv/bin/python -m pip install --quiet -e ".[docs]" >&2
     exec .venv/bin/python -m sphinx -W --keep-going -q -b html docs docs/_build/html "$@" ;;
-  *) echo "unknown task '$task' (demo, test, lint, bench, docs)" >&2; exit 2 ;;
+  wheel)
+    # a clean room: build in one throwaway venv, install the wheel in another, run the
+    # quick start from a folder outside the clone (so only the installed package is seen)
+    py=$(find_python)
+    room=$(mktemp -d)
+    trap 'rm -rf "$room"' EXIT
+    rm -rf dist
+    "$py" -m venv "$room/build"
+    "$room/build/bin/python" -m pip install --quiet --upgrade pip build >&2
+    "$room/build/bin/python" -m build --outdir dist . >&2  # the sdist, then the wheel built from it
+    ls dist/*.tar.gz dist/*.whl
+    "$py" -m venv "$room/user"
+    "$room/user/bin/python" -m pip install --quiet --upgrade pip >&2
+    "$room/user/bin/python" -m pip install --quiet dist/*.whl >&2
+    cp examples/quickstart.py "$room/"
+    (cd "$room" && "$room/user/bin/python" -c 'import pymc_ais, sys; print("installed:", pymc_ais.__version__, pymc_ais.__file__); sys.exit("site-packages" not in pymc_ais.__file__)')
+    (cd "$room" && "$room/user/bin/python" quickstart.py --quick) | tee "$room/out.txt"
+    grep -q "identical = True" "$room/out.txt"
+    echo "wheel: 1 passed, 0 failed" ;;
+  *) echo "unknown task '$task' (demo, test, lint, bench, docs, wheel)" >&2; exit 2 ;;
 esac
