@@ -20,7 +20,20 @@ def _axes(ax, ncols=1, figsize=None):
 
 
 def plot_adaptation(idata: xr.DataTree, ax=None):
-    """Predicted weighted variance per point and the mixture weights α, per iteration."""
+    """Predicted weighted variance per point and the mixture weights α, per iteration.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pymc as pm, pymc_ais as pa
+    >>> with pm.Model() as m:
+    ...     x = pm.Normal("x", 0.0, 1.0)
+    >>> idata = pa.estimate({"m2": x**2, "p": x > 2}, model=m, draws=4_000, random_seed=1, progressbar=False)
+    >>> axes = pa.plot_adaptation(idata)
+    >>> len(axes)
+    2
+    """
     ad = idata["adaptation"].to_dataset()
     axes = _axes(ax, 2)
     it = ad["iteration"].values
@@ -42,7 +55,19 @@ def plot_adaptation(idata: xr.DataTree, ax=None):
 
 
 def plot_weights(idata: xr.DataTree, ax=None):
-    """Sorted normalised importance weights f/g of the final draws (one line per law)."""
+    """Sorted normalised importance weights f/g of the final draws (one line per law).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pymc as pm, pymc_ais as pa
+    >>> with pm.Model() as m:
+    ...     x = pm.Normal("x", 0.0, 1.0)
+    >>> idata = pa.estimate({"m2": x**2, "p": x > 2}, model=m, draws=4_000, random_seed=1, progressbar=False)
+    >>> pa.plot_weights(idata)  # doctest: +ELLIPSIS
+    <Axes: ...>
+    """
     lw = idata["log_weights"].to_dataset()["log_weight"]
     ax = _axes(ax)
     laws = lw["model"].values if "model" in lw.dims else [None]
@@ -65,6 +90,19 @@ def plot_estimates(idata: xr.DataTree, expectation: str | None = None, against: 
     With several laws: one point per law for ``expectation`` (default: the first), on the
     x axis the law parameter ``against`` (a coordinate of a grid) or the law names.
     With one law: one point per expectation.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np, pymc as pm, pymc_ais as pa
+    >>> with pm.Model() as m:
+    ...     mu = pm.Data("mu", 0.0)
+    ...     x = pm.Normal("x", mu, 1.0)
+    >>> laws = pa.grid(m, {"mu": np.linspace(-1, 1, 5)})
+    >>> idata = pa.estimate({"p": x > 1}, models=laws, draws=4_000, random_seed=1, progressbar=False)
+    >>> pa.plot_estimates(idata, "p", against="mu")  # doctest: +ELLIPSIS
+    <Axes: ...>
     """
     est = idata["estimates"].to_dataset()
     ax = _axes(ax)
