@@ -103,7 +103,7 @@ def estimate(
         integrated by randomized QMC on the surrogate alone. "auto": the chaos where it
         applies and no event indicator is among the outputs, nothing otherwise (several
         laws, dependent inputs, a posterior, a budget too small for a pilot).
-        ``idata.attrs["surrogate"]`` says what was done; the user guide has the
+        ``idata.attrs["surrogate"]`` says what was done; the Benchmarks page has the
         measurements behind these choices.
     surrogate_pilot : float
         Fraction of the budget spent on the surrogate's pilot.
