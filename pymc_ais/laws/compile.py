@@ -23,6 +23,7 @@ from pymc.distributions.shape_utils import change_dist_size
 from pymc.distributions.transforms import Interval, LogOddsTransform
 from pymc.logprob.utils import CheckParameterValue
 from pymc.model.transform.conditioning import remove_value_transforms
+from pymc.model.transform.optimization import freeze_dims_and_data
 from pymc.pytensorf import reseed_rngs
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.compile.ops import ViewOp
@@ -173,8 +174,10 @@ def compile_pointwise_logp(model: pm.Model, names: list[str]):
     observed ones (pointwise log-likelihoods) of ``model``, batched over n draws: what
     ArviZ's ``log_prior`` and ``log_likelihood`` groups hold. PyMC's
     ``remove_value_transforms`` reorders value variables, so everything is matched by name.
+    Dims and data are frozen to constants first: the function reads them once, and an
+    unchanged model compiled again (every posterior run does) finds it in the cache.
     """
-    natural = remove_value_transforms(model)
+    natural = remove_value_transforms(freeze_dims_and_data(model))
     by_name = {rv.name: rv for rv in natural.free_RVs}
     values = {rv.name: natural.rvs_to_values[rv] for rv in natural.free_RVs}
     inputs = {name: pt.tensor(name=name, dtype="float64", shape=(None, *v.type.shape)) for name, v in values.items()}
