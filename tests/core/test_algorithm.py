@@ -123,3 +123,22 @@ def test_nan_output_keeps_completed_evaluations():
 def test_settings_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Settings(**kwargs)
+
+
+def test_a_target_never_reached_keeps_its_owners_component_when_components_are_shared():
+    # five targets share two components; the last one (an event no draw reaches) has no fit,
+    # and falls back on the component it shared last time, not on the list's fifth entry
+    problem = Problem(
+        dim=2,
+        sample_initial=lambda rng, n: rng.standard_normal((n, 2)),
+        evaluate=lambda x: (
+            norm.logpdf(x).sum(axis=1),
+            np.column_stack([x[:, 0] ** 2, x[:, 1] ** 2, x[:, 0] ** 4, x[:, 1] ** 4, (x[:, 0] > 40.0) * 1.0]),
+        ),
+        output_names=["x2", "y2", "x4", "y4", "never"],
+    )
+    result = run(problem, Settings(6_000, max_components=2), np.random.default_rng(2))
+    est = result.estimates
+    within(est.mean[:4], est.mcse[:4], [1.0, 1.0, 3.0, 3.0])
+    assert est.mean[4] == 0.0
+    assert max(len(p.components or ()) for p in result.state.proposals) <= 2
