@@ -142,7 +142,23 @@ def plot_estimates(idata: xr.DataTree, expectation: str | None = None, against: 
 
 
 def plot_sensitivity(idata: xr.DataTree, ax=None):
-    """Bar chart of Sobol' indices per input with their confidence intervals."""
+    """Bar chart of Sobol' indices per input with their confidence intervals.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import pymc as pm, pymc_ais as pa
+    >>> with pm.Model() as m:
+    ...     x = pm.Normal("x", 0.0, 1.0)
+    ...     z = pm.Normal("z", 0.0, 1.0)
+    >>> idata = pa.sobol(x + 2 * z, model=m, draws=1_000, random_seed=1, progressbar=False)
+    >>> ax = pa.plot_sensitivity(idata)
+    >>> [tick.get_text() for tick in ax.get_xticklabels()]
+    ['x', 'z']
+    >>> plt.close(ax.figure)
+    """
     sens = idata["sensitivity"].to_dataset()
     ax = _axes(ax)
     variables = sens["variable"].values
@@ -172,6 +188,21 @@ def plot_exceedance(idata: xr.DataTree, ax=None):
 
     Log scale in probability; the band's lower edge is clipped at the smallest positive
     value, and estimated tail quantiles, if any, are marked on the curve.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import pymc as pm, pymc_ais as pa
+    >>> with pm.Model() as m:
+    ...     x = pm.Normal("x", 0.0, 1.0)
+    >>> idata = pa.exceedance(x, [2.0, 3.0, 4.0], tail_probabilities=[1e-3], model=m,
+    ...                       draws=4_000, random_seed=1, progressbar=False)
+    >>> ax = pa.plot_exceedance(idata)
+    >>> ax.get_ylabel()
+    'P(Y > t)'
+    >>> plt.close(ax.figure)
     """
     curve = idata["exceedance"].to_dataset()
     ax = _axes(ax)
