@@ -23,6 +23,7 @@ from .model.events import Threshold
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry, register
 from .results import ReliabilityWarning
+from .results.reliability import MIN_EFFECTIVE_DRAWS
 
 SYSTEMS = ("series", "parallel")
 
@@ -304,7 +305,32 @@ def run_failure_probability(arguments: dict, session: Session) -> xr.DataTree:
         },
     )
     warn_certain_events(idata, labels)
+    if system is not None and system.several_cuts:
+        warn_missed_regions(idata, labels)
     return idata
+
+
+def warn_missed_regions(idata: xr.DataTree, labels) -> None:
+    """A :class:`ReliabilityWarning` when the system's failure is reached through only some of its cut sets.
+
+    Each cut set is a failure region of its own; one that fewer than
+    ``MIN_EFFECTIVE_DRAWS`` effective final draws reach is barely in the shared sample,
+    and the system's probability then rests on the other regions: it may miss that
+    region's share (the runs of a two-component series system at 2e-6 that lost a
+    component were half the truth).
+    """
+    ess = np.asarray(idata["estimates"].to_dataset()["ess_integrand"].values)
+    system, cuts = str(labels[0]), [str(label) for label in labels[1:]]
+    thin = [label for label, e in zip(cuts, ess[1:]) if not e >= MIN_EFFECTIVE_DRAWS]
+    if not thin or len(thin) == len(cuts):
+        return  # every region thin: the estimates' own warnings say it
+    warnings.warn(
+        f"{system!r}: the final draws reach the system's failure through only {len(cuts) - len(thin)} of its "
+        f"{len(cuts)} cut sets; {', '.join(repr(t) for t in thin)} rest(s) on fewer than {MIN_EFFECTIVE_DRAWS:g} "
+        "effective draws, so the system's probability may miss that region's share. Use more draws.",
+        ReliabilityWarning,
+        stacklevel=3,
+    )
 
 
 def warn_certain_events(idata: xr.DataTree, labels) -> None:

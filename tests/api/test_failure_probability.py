@@ -99,11 +99,14 @@ def test_a_series_system_of_two_components():
     s = x.reshape((2, 5)).sum(axis=1) / np.sqrt(5)
     for seed in range(2):
         for g in (lambda v: T5 - halves(v), T5 - s):
-            idata = pa.failure_probability(
-                g, model=model, system="series", draws=DRAWS, random_seed=seed, progressbar=False
-            )
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", pa.ReliabilityWarning)
+                idata = pa.failure_probability(
+                    g, model=model, system="series", draws=DRAWS, random_seed=seed, progressbar=False
+                )
             assert idata["failure"].attrs["system"] == "series system"
             _within_failure(idata, truth)
+            assert not [w for w in caught if "cut sets" in str(w.message)]  # both regions reached: no alarm
 
 
 def test_two_sided_event_as_a_series_system():
@@ -222,6 +225,26 @@ def test_an_event_no_draw_reaches_is_flagged():
     model, x = _inputs(2)
     with pytest.warns(pa.ReliabilityWarning, match="zero on every final draw"):
         pa.failure_probability(pm.math.abs(x[0]) + 1.0, model=model, draws=2000, random_seed=0, progressbar=False)
+
+
+def test_a_region_the_final_draws_barely_reach_is_flagged():
+    import xarray as xr
+
+    from pymc_ais.reliability import warn_missed_regions
+
+    labels = ["P(series system fails)", "P(component fails)[0]", "P(component fails)[1]"]
+
+    def result(ess):
+        estimates = xr.Dataset({"ess_integrand": ("expectation", ess)}, {"expectation": labels})
+        return xr.DataTree.from_dict({"estimates": estimates})
+
+    tree = result([400.0, 380.0, 3.0])
+    with pytest.warns(pa.ReliabilityWarning, match=r"through only 1 of its 2 cut sets; 'P\(component fails\)\[1\]'"):
+        warn_missed_regions(tree, labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pa.ReliabilityWarning)
+        warn_missed_regions(result([400.0, 380.0, 350.0]), labels)  # every region reached
+        warn_missed_regions(result([2.0, 1.0, 3.0]), labels)  # none: the estimates' own warnings say it
 
 
 @pytest.mark.parametrize(
