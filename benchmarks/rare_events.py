@@ -9,6 +9,14 @@ Cases (``--case``):
   p_f = 8.983e-7. Both truths by 1-D quadrature (in u = (x1 + x2)/sqrt(2),
   v = (x1 - x2)/sqrt(2) the failure domain is |v| >= k/2 or |u| >= c + v^2/5), four
   failure regions. pa.estimate runs with its default family and with a mixture of four.
+- ``blackbox``: P(S > t) = 1e-5 and 1e-7 for S = sum(x) / sqrt(d) computed by a numpy
+  callable (``--dim``, default 10): ``pa.event(simulator, ">", t)`` gives each event its
+  score from the simulator's response.
+- ``series``: a series system of two black-box linear components on disjoint halves of
+  ``--dim`` standard normals, 1e-6 each, p_f = 2e-6 (inclusion-exclusion);
+  ``pa.failure_probability(g, system="series")``, which also estimates each component.
+- ``abs``: P(|S| > t) = 2e-6, two disjoint regions, written ``abs(S) > t`` in PyTensor,
+  with the two one-sided events (1e-6 each) as expectations of the same run.
 - ``oscillator``: the damped two-degree-of-freedom oscillator (Der Kiureghian & De Stefano
   1991; Dubourg, Sudret & Deheeger 2013), eight lognormal inputs, under three input laws
   (mean force capacity 15, 21.5, 27.5): one pa.estimate run with ``models=`` for the
@@ -60,6 +68,7 @@ class Case:
     build: Callable[[], tuple]  # () -> (estimate keyword arguments: model or models, expectations)
     openturns_events: Callable[[dict], list]  # counter -> one OpenTURNS event per truth
     variants: dict  # name -> extra pa.estimate keyword arguments
+    runner: Callable = pa.estimate  # (expectations, **keywords) -> DataTree with an estimates group
 
 
 def linear_case(dim: int) -> Case:
@@ -91,6 +100,104 @@ def linear_case(dim: int) -> Case:
         build,
         events,
         {"pa.estimate (one run, all t)": {}},
+    )
+
+
+def _standard_normal_event(dim: int, counter: dict, response, comparison, threshold: float):
+    """An OpenTURNS threshold event on ``response(values (n, dim)) -> (n,)`` of standard normal inputs."""
+    import openturns as ot
+
+    def function(sample):
+        values = np.asarray(sample)
+        counter["calls"] += values.shape[0]
+        return response(values)[:, None]
+
+    output = ot.CompositeRandomVector(ot.PythonFunction(dim, 1, func_sample=function), ot.RandomVector(ot.Normal(dim)))
+    return ot.ThresholdEvent(output, getattr(ot, comparison)(), float(threshold))
+
+
+def blackbox_case(dim: int) -> Case:
+    probabilities = np.array([1e-5, 1e-7])
+    thresholds = stats.norm.isf(probabilities)
+
+    def simulator(values):
+        return values["x"].sum(axis=1) / np.sqrt(values["x"].shape[1])
+
+    def build():
+        with pm.Model() as model:
+            pm.Normal("x", 0.0, 1.0, shape=dim)
+        return {"model": model}, {f"p{p:g}": pa.event(simulator, ">", t) for p, t in zip(probabilities, thresholds)}
+
+    def events(counter):
+        total = lambda v: v.sum(axis=1) / np.sqrt(dim)
+        return [_standard_normal_event(dim, counter, total, "Greater", t) for t in thresholds]
+
+    return Case(
+        f"black-box callable, P(S > t), S = sum of {dim} standard normals / sqrt({dim})",
+        [f"{p:g}" for p in probabilities],
+        probabilities,
+        build,
+        events,
+        {"pa.event on a callable": {}},
+    )
+
+
+def series_case(dim: int) -> Case:
+    half = dim // 2
+    t = float(stats.norm.isf(1e-6))
+
+    def limit_state(values):
+        x = values["x"]
+        return t - np.stack([x[:, :half].sum(axis=1), x[:, half:].sum(axis=1)], axis=1) / np.sqrt(half)
+
+    def build():
+        with pm.Model() as model:
+            pm.Normal("x", 0.0, 1.0, shape=2 * half)
+        return {"model": model}, limit_state
+
+    def events(counter):
+        components = lambda v: t - np.stack([v[:, :half].sum(axis=1), v[:, half:].sum(axis=1)], axis=1) / np.sqrt(half)
+        return [
+            _standard_normal_event(2 * half, counter, lambda v: components(v).min(axis=1), "LessOrEqual", 0.0),
+            _standard_normal_event(2 * half, counter, lambda v: components(v)[:, 0], "LessOrEqual", 0.0),
+            _standard_normal_event(2 * half, counter, lambda v: components(v)[:, 1], "LessOrEqual", 0.0),
+        ]
+
+    return Case(
+        f"series system of two black-box components on {half} + {half} standard normals, 1e-6 each",
+        ["system", "component 0", "component 1"],
+        np.array([1 - (1 - 1e-6) ** 2, 1e-6, 1e-6]),
+        build,
+        events,
+        {"pa.failure_probability, series": {}},
+        runner=lambda g, **kw: pa.failure_probability(g, system="series", **kw),
+    )
+
+
+def abs_case(dim: int) -> Case:
+    t = float(stats.norm.isf(1e-6))
+
+    def build():
+        with pm.Model() as model:
+            x = pm.Normal("x", 0.0, 1.0, shape=dim)
+        s = x.sum() / np.sqrt(dim)
+        return {"model": model}, {"|S| > t": abs(s) > t, "S > t": s > t, "S < -t": s < -t}
+
+    def events(counter):
+        total = lambda v: v.sum(axis=1) / np.sqrt(dim)
+        return [
+            _standard_normal_event(dim, counter, lambda v: np.abs(total(v)), "Greater", t),
+            _standard_normal_event(dim, counter, total, "Greater", t),
+            _standard_normal_event(dim, counter, total, "Less", -t),
+        ]
+
+    return Case(
+        f"two-sided event P(|S| > t), S = sum of {dim} standard normals / sqrt({dim}), and its two sides",
+        ["two-sided", "upper", "lower"],
+        np.array([2e-6, 1e-6, 1e-6]),
+        build,
+        events,
+        {"pa.estimate (one run, 3 events)": {}},
     )
 
 
@@ -197,7 +304,7 @@ def ours(case: Case, options: dict, runs: int, seeds: int):
     for seed in range(seeds):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pa.ReliabilityWarning)
-            idata = pa.estimate(expectations, **where, draws=runs, random_seed=seed, progressbar=False, **options)
+            idata = case.runner(expectations, **where, draws=runs, random_seed=seed, progressbar=False, **options)
         est = idata["estimates"]
         means.append(est["mean"].values.ravel())
         covered.append(
@@ -255,6 +362,9 @@ def relative_errors(means, truth, used, runs: int):
 
 CASES = {
     "linear": lambda args: linear_case(args.dim),
+    "blackbox": lambda args: blackbox_case(args.dim),
+    "series": lambda args: series_case(args.dim),
+    "abs": lambda args: abs_case(args.dim),
     "four_branch": lambda args: four_branch_case(3.0, 7.0),
     "four_branch_rare": lambda args: four_branch_case(5.0, 10.0),
     "oscillator": lambda args: oscillator_case(),
@@ -266,7 +376,7 @@ def main():
     parser.add_argument("--case", choices=sorted(CASES), default="linear")
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--runs", type=int, default=20_000)
-    parser.add_argument("--dim", type=int, default=10, help="inputs of the linear case")
+    parser.add_argument("--dim", type=int, default=10, help="inputs of the linear, blackbox, series and abs cases")
     parser.add_argument("--no-baselines", action="store_true", help="run pa.estimate only")
     args = parser.parse_args()
     case = CASES[args.case](args)
