@@ -166,8 +166,8 @@ class SystemLimitState:
 
 def check_system(system) -> SystemLimitState | None:
     """The system as a :class:`SystemLimitState` (None for separate limit states), with clear errors."""
-    if system is None:
-        return None
+    if system is None or isinstance(system, SystemLimitState):  # checked already (a resumed run's arguments)
+        return system
     if isinstance(system, str):
         if system not in SYSTEMS:
             raise ValueError(f"system must be None, 'series', 'parallel' or a list of cut sets, got {system!r}")

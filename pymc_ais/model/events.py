@@ -213,8 +213,11 @@ def _at_least_score(scores: TensorVariable, level: float, strict: bool, upper: b
         kth = pt.max(scores, axis=-1)
     elif n is not None and k == n:
         kth = pt.min(scores, axis=-1)
-    else:
+    elif n is not None:
         kth = pt.sort(scores, axis=-1)[..., -k]
+    else:  # a length known only at run time may be below k: then the count never gets there (a negative score)
+        length, ordered = scores.shape[-1], pt.sort(scores, axis=-1)
+        kth = pt.switch(pt.ge(length, k), ordered[..., pt.maximum(length - k, 0)], -1.0 - pt.abs(ordered[..., 0]))
     return -kth if upper else kth
 
 
@@ -316,7 +319,7 @@ class Composite(CallableEvent):
 
     def score(self, responses: dict) -> np.ndarray:
         """The max of the parts' scores (union), their min (intersection), or minus the score (complement)."""
-        scores = [p.score(responses) for p in self.parts]
+        scores = _batch_aligned([p.score(responses) for p in self.parts], self.kind)
         if self.kind == "complement":
             return -scores[0]
         combine = np.maximum if self.kind == "union" else np.minimum
@@ -327,7 +330,7 @@ class Composite(CallableEvent):
 
     def indicator(self, responses: dict) -> np.ndarray:
         """The parts' indicators combined (exact on the boundaries)."""
-        values = [p.indicator(responses) > 0 for p in self.parts]
+        values = _batch_aligned([p.indicator(responses) > 0 for p in self.parts], self.kind)
         if self.kind == "complement":
             return (~values[0]).astype(np.float64)
         combine = np.logical_or if self.kind == "union" else np.logical_and
@@ -335,6 +338,21 @@ class Composite(CallableEvent):
         for v in values[1:]:
             out = combine(out, v)
         return out.astype(np.float64)
+
+
+def _batch_aligned(arrays: list[np.ndarray], kind: str) -> list[np.ndarray]:
+    """The parts' arrays with the batch axis first in all: fewer per-point axes are broadcast after it.
+
+    NumPy would align them from the last axis, pairing one point's values with another's.
+    """
+    ndim = max(a.ndim for a in arrays)
+    aligned = [a.reshape(a.shape[0], *([1] * (ndim - a.ndim)), *a.shape[1:]) for a in arrays]
+    try:
+        np.broadcast_shapes(*(a.shape for a in aligned))
+    except ValueError:
+        shapes = ", ".join(str(a.shape[1:]) for a in arrays)
+        raise ValueError(f"the parts of this {kind} have per-point shapes {shapes}, which do not broadcast") from None
+    return aligned
 
 
 def event(response, comparison: str, threshold):

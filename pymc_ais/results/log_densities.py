@@ -15,8 +15,12 @@ import xarray as xr
 from ..laws.checks import float64_clone
 from ..laws.compile import compile_pointwise_logp
 
-MAX_STORED_VALUES = 25_000_000
-"""Above this many log-density values (draws x elements x laws, 200 MB), a run does not store them."""
+MAX_STORED_VALUES = 10_000_000
+"""Above this many log-density values (draws x elements x laws, 80 MB), a run does not store them."""
+
+
+class DifferentVariables(ValueError):
+    """The laws' models have different observed (or free) variables: one group cannot hold them all."""
 
 
 def pointwise_groups(model, draws: xr.Dataset) -> dict[str, xr.Dataset]:
@@ -63,7 +67,7 @@ def per_law_groups(models: dict, draws: xr.Dataset, laws: xr.DataArray) -> dict[
     for group in per_law[0]:
         found = [groups[group] for groups in per_law if group in groups]
         if len(found) < len(per_law) or any(set(ds.data_vars) != set(found[0].data_vars) for ds in found):
-            raise ValueError(
+            raise DifferentVariables(
                 f"the laws' models differ in the variables of {group!r}: fill it per law, with one law's "
                 "draws (idata[...] of that law) and its model"
             )
@@ -94,7 +98,10 @@ def final_draw_groups(laws, samples: xr.Dataset) -> tuple[dict[str, xr.Dataset],
         return pointwise_groups(model, samples), None
     names = xr.DataArray(list(laws.names), dims="model", name="model")
     shared = xr.concat([samples] * laws.n_laws, dim=names)
-    return per_law_groups(dict(zip(laws.names, laws.law_models)), shared, names), None
+    try:
+        return per_law_groups(dict(zip(laws.names, laws.law_models)), shared, names), None
+    except DifferentVariables as err:  # models compared by their evidence may differ in their likelihoods
+        return {}, f"not stored: {err}"
 
 
 def _size(data) -> int:

@@ -137,7 +137,9 @@ def _take(values: xr.Dataset, indices: list[np.ndarray], laws: xr.DataArray | No
     """Law l's resampled draws ``values[indices[l]]`` (``values`` without ``chain``), dims ``chain, draw, [model]``."""
     per_law = []
     for position, idx in enumerate(indices):
-        law_values = values if laws is None or "model" not in values.dims else values.isel(model=position, drop=True)
+        law_values = values
+        if laws is not None and "model" in values.dims:  # by name: a file's order need not be the weights'
+            law_values = values.sel(model=laws.values[position], drop=True)
         per_law.append(law_values.isel(draw=idx).assign_coords(draw=np.arange(idx.size)))
     if laws is None:
         return per_law[0].expand_dims(chain=[0]).transpose("chain", "draw", ...)

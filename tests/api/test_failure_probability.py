@@ -274,3 +274,24 @@ def test_a_black_box_system_is_checked_against_its_components():
     model, _ = _inputs(4)
     with pytest.raises(pa.EvaluationError, match="names component 5, but the limit state has 2"):
         pa.failure_probability(lambda v: 3.0 - halves(v), model=model, system=[[0], [5]], draws=2000, progressbar=False)
+
+
+def _two_components(values):
+    """A series pair, each component a 1e-5 event on its own input."""
+    x = values["x"]
+    return np.stack([T5 - x[:, 0], T5 - x[:, 1]], axis=1)
+
+
+@pytest.mark.parametrize("system", ["series", [[0], [1]]], ids=["series", "cut sets"])
+def test_a_system_run_resumes_from_its_checkpoint(system, tmp_path):
+    model, _ = _inputs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pa.ReliabilityWarning)  # a small budget: this test is about the resume
+        first = pa.failure_probability(
+            _two_components, model=model, system=system, draws=4000, random_seed=3, checkpoint=tmp_path / "run",
+            progressbar=False,
+        )  # fmt: skip
+        again = pa.resume(tmp_path / "run", progressbar=False)  # finished: every evaluation is read back
+    assert json.loads(again.attrs["checkpoint"])["evaluations_read"] == first.attrs["evaluations"]
+    for name in ("probability", "mcse", "reliability_index"):
+        np.testing.assert_array_equal(again["failure"][name].values, first["failure"][name].values)

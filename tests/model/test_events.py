@@ -116,6 +116,27 @@ def test_events_on_a_callable_have_the_same_rules():
     assert union.functions == (other,) and len((high | near).functions) == 2
 
 
+def test_parts_with_fewer_axes_pair_with_their_own_point():
+    from pymc_ais.model.events import event
+
+    pair = lambda v: np.stack([v["x"] + 5.0, v["x"] + 4.0], axis=1)
+    single = lambda v: v["x"]
+    triple = lambda v: np.stack([v["x"]] * 3, axis=1)
+    for x in (np.array([0.0, -10.0]), np.array([0.0, -10.0, 1.0])):  # two points: numpy would pair them crosswise
+        responses = {id(pair): pair({"x": x}), id(single): single({"x": x}), id(triple): triple({"x": x})}
+        union = event(pair, ">", 1.0) | event(single, ">", 0.0)
+        np.testing.assert_array_equal(union.score(responses), np.maximum(pair({"x": x}) - 1.0, x[:, None]))
+        with pytest.raises(ValueError, match=r"per-point shapes \(2,\), \(3,\), which do not broadcast"):
+            (event(pair, ">", 1.0) & event(triple, ">", 0.0)).score(responses)
+
+
+def test_a_count_over_a_length_known_only_at_run_time():
+    v = pt.vector("v", shape=(None,))
+    four = event_score(pt.sum(v > 0) >= 4)
+    assert four.eval({v: [3.0, 2.0]}) < 0  # two elements never make four: a negative score, not an index error
+    np.testing.assert_array_equal(four.eval({v: [5.0, -1.0, 3.0, 2.0, 4.0]}), 2.0)  # the 4th largest
+
+
 def test_bad_events_are_refused_by_name():
     from pymc_ais.model.events import event
 
