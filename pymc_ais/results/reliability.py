@@ -65,6 +65,25 @@ def _undefined_indices(idata: xr.DataTree) -> list[str]:
     ]
 
 
+def _undefined_posteriors(idata: xr.DataTree) -> list[str]:
+    """A posterior run whose evidence estimate is not positive: that law's expectations are NaN."""
+    if "evidence" not in idata.children:
+        return []
+    undefined = idata["estimates"]["mean"].isnull()
+    if not bool(undefined.any()):
+        return []
+    which = "the posterior"
+    if "model" in undefined.dims:
+        per_law = undefined.any(dim=[d for d in undefined.dims if d != "model"])
+        which = f"law {_listing([str(m) for m in undefined['model'].values[per_law.values]])}"
+    return [
+        f"{which}: the estimate of the evidence (the integral of prior times likelihood) is not positive, so "
+        "the posterior expectations and the log evidence are undefined (NaN): the draws did not find the "
+        "posterior. Use more draws, pass init= draws of the posterior (pm.sample's, say), or reparametrise "
+        "the model."
+    ]
+
+
 def _unused_inputs(idata: xr.DataTree, ds: xr.Dataset) -> np.ndarray:
     """Sobol' index numerators of a varying output: zero on every draw means an input never used.
 
@@ -107,6 +126,7 @@ def check_result(idata: xr.DataTree) -> list[str]:
         )
     messages.extend(_failure_messages(idata))
     messages.extend(_undefined_indices(idata))
+    messages.extend(_undefined_posteriors(idata))
     for message in messages:
         warnings.warn(message, ReliabilityWarning, stacklevel=3)
     return messages

@@ -142,3 +142,20 @@ def test_a_target_never_reached_keeps_its_owners_component_when_components_are_s
     within(est.mean[:4], est.mcse[:4], [1.0, 1.0, 3.0, 3.0])
     assert est.mean[4] == 0.0
     assert max(len(p.components or ()) for p in result.state.proposals) <= 2
+
+
+def test_outputs_undefined_where_the_law_has_no_mass_do_not_stop_a_run():
+    # E[sqrt(X)] for X ~ Exp(1) is Gamma(3/2); the output is NaN at x < 0, where the density is zero
+    # and proposals do put points: those carry no weight, so they must not end the run
+    def evaluate(x):
+        inside = x[:, 0] >= 0
+        return np.where(inside, -x[:, 0], -np.inf), np.where(inside, np.sqrt(np.abs(x[:, 0])), np.nan)
+
+    problem = Problem(dim=1, sample_initial=lambda rng, n: rng.exponential(size=(n, 1)), evaluate=evaluate)
+    result = run(problem, Settings(6_000), np.random.default_rng(1))
+    assert np.any(result.state.x[:, 0] < 0)  # the case this test is about happened
+    within(result.estimates.mean, result.estimates.mcse, [np.sqrt(np.pi) / 2])
+    nan_at_mass = lambda x: (norm.logpdf(x[:, 0]), np.where(x[:, 0] > 3.0, np.nan, 1.0))
+    with pytest.raises(EvaluationError, match="NaN or infinite"):  # where the law has mass it is still an error
+        run(Problem(dim=1, sample_initial=lambda rng, n: rng.standard_normal((n, 1)), evaluate=nan_at_mass),
+            Settings(6_000), np.random.default_rng(1))  # fmt: skip

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pymc as pm
 import pytest
+import xarray as xr
 from conftest import within_run
 
 import pymc_ais as pa
@@ -136,3 +137,26 @@ def test_a_negative_variance_estimate_leaves_nan_indices():
     found = sobol_indices(mean, np.eye(3) * 1e-6, 2, ("first",))
     assert np.isnan(found.mean).all() and np.isnan(found.mcse).all()
     assert found.variance == -1e-4 and found.variance_mcse == pytest.approx(1e-3)
+
+
+def test_a_posterior_whose_evidence_estimate_is_not_positive_is_named():
+    from pymc_ais.results.reliability import check_result
+
+    dims = ("model", "expectation")
+    coords = {"model": ["wide", "narrow"], "expectation": ["mu", "tau"]}
+    estimates = xr.Dataset(
+        {
+            "mean": (dims, [[0.5, 1.0], [np.nan, np.nan]]),  # posterior() gives NaN for a non-positive evidence
+            "pareto_k": (dims, np.zeros((2, 2))),
+            "ess_integrand": (dims, np.full((2, 2), 500.0)),
+        },
+        coords=coords,
+    )
+    evidence = xr.Dataset({"log_evidence": ("model", [-3.0, np.nan])}, coords={"model": coords["model"]})
+    tree = xr.DataTree.from_dict({"estimates": estimates, "evidence": evidence})
+    with pytest.warns(pa.ReliabilityWarning, match="law 'narrow': the estimate of the evidence .* is not positive"):
+        check_result(tree)
+    fine = xr.DataTree.from_dict({"estimates": estimates.isel(model=[0]), "evidence": evidence.isel(model=[0])})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_result(fine) == []

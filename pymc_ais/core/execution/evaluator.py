@@ -124,6 +124,10 @@ class Evaluator:
             law = self.law_names[int(np.argmax(bad_f.any(axis=0)))]
             raise self._fail(f"log-density of input law {law!r} is NaN or +inf at {int(bad_f.sum())} point(s)")
         bad_phi = ~np.isfinite(phi)
+        if bad_phi.any():  # where every law's density is zero the weight is zero: the output there cannot count
+            outside = np.all(log_f == -np.inf, axis=1)[:, None]
+            phi = np.where(bad_phi & outside, 0.0, phi)
+            bad_phi = ~np.isfinite(phi)
         if bad_phi.any():
             cols = np.flatnonzero(bad_phi.any(axis=0))
             names = ", ".join(self._name(c) for c in cols[:5])
