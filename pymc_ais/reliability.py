@@ -6,7 +6,7 @@ import functools
 import inspect
 import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,10 +29,10 @@ SYSTEMS = ("series", "parallel")
 
 
 def failure_probability(
-    limit_state,
+    limit_state: Callable[[dict], np.ndarray] | Variable | str,
     *,
     model: pm.Model | None = None,
-    system=None,
+    system: str | Sequence[Sequence[int]] | None = None,
     draws: int = 20_000,
     random_seed=None,
     progressbar: bool = True,

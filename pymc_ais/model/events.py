@@ -355,7 +355,9 @@ def _batch_aligned(arrays: list[np.ndarray], kind: str) -> list[np.ndarray]:
     return aligned
 
 
-def event(response, comparison: str, threshold):
+def event(
+    response: Callable[[dict], np.ndarray] | Variable, comparison: str, threshold: float | np.ndarray
+) -> CallableEvent | Variable:
     """An event stated on a model output, with the score that lets rare events be climbed to.
 
     ``response`` is a black-box callable (as for :func:`pymc_ais.estimate`: a dict of
