@@ -317,3 +317,18 @@ def _assemble(a: dict, mp, result, start, log_evidence, control, note) -> xr.Dat
 ENTRY = Entry(check_arguments, run_estimate)
 NAMED = tuple(name for name in inspect.signature(estimate).parameters if name not in (*RUNTIME, "options"))
 """The named parameters of :func:`estimate` that determine its result; other keywords are tuning options."""
+
+
+def event_run_arguments(arguments: dict, own: tuple[str, ...]) -> dict:
+    """The :func:`estimate` arguments of an entry point built on events (exceedance, failure probabilities).
+
+    Estimate's defaults under the caller's arguments other than its ``own``; the
+    surrogate off unless asked (the events are what the run is for, and a pilot would
+    only serve a mean); the model from the context when none is given. ``arguments``
+    gets the model too, for the caller to build its events in.
+    """
+    arguments.setdefault("surrogate", None)
+    if arguments["model"] is None:
+        arguments["model"] = pm.modelcontext(None)
+    defaults = {k: v.default for k, v in inspect.signature(estimate).parameters.items() if k in NAMED}
+    return {**defaults, **{k: v for k, v in arguments.items() if k not in own}}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,9 +9,8 @@ import pymc as pm
 import xarray as xr
 from pytensor.graph.basic import Variable
 
-from .estimate import NAMED as ESTIMATE_NAMED
 from .estimate import check_arguments as check_estimate_arguments
-from .estimate import estimate, run_estimate
+from .estimate import event_run_arguments, run_estimate
 from .model.events import Threshold
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
@@ -126,19 +124,9 @@ def check_arguments(arguments: dict) -> dict:
         if a.get("keep_draws", True) is not True:
             raise ValueError("tail_probabilities need every final draw (weighted quantiles): leave keep_draws=True")
         a["tail_probabilities"] = probabilities
-    a.setdefault("surrogate", None)
-    if a["model"] is None:
-        a["model"] = pm.modelcontext(None)
-    checked = check_estimate_arguments(_estimate_arguments(a))
+    call = event_run_arguments(a, ("output", "thresholds", "tail_probabilities"))
+    checked = check_estimate_arguments({**call, "expectations": _events(a)})  # one event per threshold, and E[Y]
     return {**checked, "output": a["output"], "thresholds": thresholds, "tail_probabilities": a["tail_probabilities"]}
-
-
-def _estimate_arguments(a: dict) -> dict:
-    """The :func:`estimate` call an exceedance run makes: one event per threshold, and ``E[Y]``."""
-    defaults = {k: v.default for k, v in inspect.signature(estimate).parameters.items() if k in ESTIMATE_NAMED}
-    call = {**defaults, **{k: v for k, v in a.items() if k not in ("output", "thresholds", "tail_probabilities")}}
-    call["expectations"] = _events(a)
-    return call
 
 
 def _labels(thresholds) -> list[str]:

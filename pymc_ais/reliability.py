@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import inspect
 import numbers
 import warnings
 from collections.abc import Callable, Sequence
@@ -16,9 +15,8 @@ import xarray as xr
 from pytensor.graph.basic import Variable
 from scipy.stats import norm
 
-from .estimate import NAMED as ESTIMATE_NAMED
 from .estimate import check_arguments as check_estimate_arguments
-from .estimate import estimate, run_estimate
+from .estimate import event_run_arguments, run_estimate
 from .model.events import Threshold
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry, register
@@ -206,13 +204,8 @@ def check_arguments(arguments: dict) -> dict:
     """A failure-probability call's arguments validated, before anything is compiled or stored."""
     a = arguments
     system = check_system(a["system"])
-    a.setdefault("surrogate", None)  # the events are what the run is for
-    if a["model"] is None:
-        a["model"] = pm.modelcontext(None)
-    call_defaults = {k: v.default for k, v in inspect.signature(estimate).parameters.items() if k in ESTIMATE_NAMED}
-    call = {**call_defaults, **{k: v for k, v in a.items() if k not in ("limit_state", "system")}}
-    call["expectations"] = _failure_events(a["limit_state"], system, a["model"])
-    checked = check_estimate_arguments(call)
+    call = event_run_arguments(a, ("limit_state", "system"))
+    checked = check_estimate_arguments({**call, "expectations": _failure_events(a["limit_state"], system, a["model"])})
     return {**checked, "limit_state": a["limit_state"], "system": system}
 
 
