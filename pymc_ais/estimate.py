@@ -273,12 +273,27 @@ def run_estimate(arguments: dict, session: Session) -> xr.DataTree:
     )
 
 
+POINTS_PER_DIMENSION = 100
+"""Posterior blocks hold at least this many points per dimension, up to a quarter of the budget."""
+
+
+def posterior_block_fraction(dim: int, draws: int) -> float:
+    """The adaptive blocks' share of the budget on posteriors: at least ``POINTS_PER_DIMENSION * dim`` points.
+
+    Every block refits each target's Gaussian in ``dim`` dimensions from the pooled
+    draws, which blocks of a tenth of the budget leave too few for in tens of
+    dimensions: on a logistic regression with 31 coefficients, blocks of 3,000 points
+    instead of 2,000 gave the worst coefficient 3 to 5 times the precision.
+    """
+    return float(np.clip(POINTS_PER_DIMENSION * dim / draws, 0.1, 0.25))
+
+
 def _settings(mp, a: dict) -> Settings:
     """The run's settings: the defaults of posteriors and of many laws under the user's options."""
     options = tuning_options(a, NAMED)
     if mp.laws.posterior:
         # the adaptive phase's coefficients where they help (refitted ones gave error bars 20 % too small)
-        options = {"cv_fit": "guarded", **options}
+        options = {"cv_fit": "guarded", "block_fraction": posterior_block_fraction(mp.laws.dim, a["draws"]), **options}
     elif a["models"] is not None:
         # many overlapping laws: cross-fitted control variates on every component
         options = {"cv_fit": "crossfit", "final_trim": 0.0, **options}
