@@ -85,7 +85,21 @@ def grid(model: pm.Model, values, names=None) -> LawGrid:
 def sample_grid(model: pm.Model, ranges: Mapping, n: int, method: str = "lhs", random_seed=None) -> LawGrid:
     """``n`` laws with scalar ``pm.Data`` values drawn in ``ranges`` {name: (low, high)}.
 
-    ``method`` is "lhs" (Latin hypercube) or "random" (independent uniforms).
+    ``method`` is "lhs" (Latin hypercube: every range covered evenly, for prior
+    sensitivity over a box of hyper-parameters) or "random" (independent uniforms).
+
+    Examples
+    --------
+    Forty laws N(mu, sigma) over a box of (mu, sigma), for :func:`pymc_ais.estimate`'s ``models=``:
+
+    >>> import pymc as pm, pymc_ais as pa
+    >>> with pm.Model() as m:
+    ...     mu, sigma = pm.Data("mu", 0.0), pm.Data("sigma", 1.0)
+    ...     x = pm.Normal("x", mu, sigma)
+    >>> laws = pa.sample_grid(m, {"mu": (-1.0, 1.0), "sigma": (0.5, 2.0)}, n=40, random_seed=0)
+    >>> table = laws.table
+    >>> len(table["mu"]), bool(table["sigma"].min() >= 0.5 and table["sigma"].max() <= 2.0)
+    (40, True)
     """
     if method not in ("lhs", "random"):
         raise ValueError(f"unknown method={method!r}; valid options are 'lhs', 'random'")
