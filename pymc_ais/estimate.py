@@ -274,7 +274,8 @@ def run_estimate(arguments: dict, session: Session) -> xr.DataTree:
 
 
 POINTS_PER_DIMENSION = 100
-"""Posterior blocks hold at least this many points per dimension, up to a quarter of the budget."""
+"""Posterior blocks hold at least this many points per dimension, within ``POSTERIOR_BLOCK_FRACTIONS``."""
+POSTERIOR_BLOCK_FRACTIONS = (0.1, 0.15)
 
 
 def posterior_block_fraction(dim: int, draws: int) -> float:
@@ -282,10 +283,11 @@ def posterior_block_fraction(dim: int, draws: int) -> float:
 
     Every block refits each target's Gaussian in ``dim`` dimensions from the pooled
     draws, which blocks of a tenth of the budget leave too few for in tens of
-    dimensions: on a logistic regression with 31 coefficients, blocks of 3,000 points
-    instead of 2,000 gave the worst coefficient 3 to 5 times the precision.
+    dimensions. Larger blocks leave fewer adapted ones: past 0.15 the precision fell
+    again (see the Benchmarks page).
     """
-    return float(np.clip(POINTS_PER_DIMENSION * dim / draws, 0.1, 0.25))
+    low, high = POSTERIOR_BLOCK_FRACTIONS
+    return float(np.clip(POINTS_PER_DIMENSION * dim / draws, low, high))
 
 
 def _settings(mp, a: dict) -> Settings:
