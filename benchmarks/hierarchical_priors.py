@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 import pymc as pm
-from posterior_report import nuts_fits, parse_value, smc_evaluations, smc_log_evidence
+from posterior_report import baselines_per_prior, parse_value
 from scipy import integrate, stats
 
 import pymc_ais as pa
@@ -137,31 +137,10 @@ def summarise(label: str, runs: list, refs: dict, names: list[str]) -> float:
     return worst_all
 
 
-def baselines(models: dict, refs: dict, seeds: int, nuts: bool, smc: bool) -> None:
-    """NUTS refits per prior (worst equivalent i.i.d. draws) and SMC's log evidence."""
-    for name, m in models.items():
-        ref = refs[name]
-        if nuts:
-
-            def means_of(post):
-                stacked = [post["mu"].mean().values, post["tau"].mean().values]
-                return np.concatenate([stacked, post["theta"].mean(dim=("chain", "draw")).values])
-
-            means, grads, seconds = nuts_fits(m, means_of, seeds)
-            equivalent = ref["var"] / np.mean((means - ref["mean"]) ** 2, axis=0)
-            print(
-                f"  NUTS (4 x 1000 draws, 1000 tuning) {name:18s} worst equivalent i.i.d. draws "
-                f"{equivalent.min():7.0f}, median {np.median(equivalent):7.0f}; {grads:.0f} gradient evaluations, "
-                f"{seconds:.1f} s per fit"
-            )
-        if smc:
-            values, stages = smc_log_evidence(m, seeds)
-            rmse = float(np.sqrt(np.mean((values - ref["log_evidence"]) ** 2)))
-            low, high = smc_evaluations(stages)
-            print(
-                f"  pm.sample_smc (2 x 2000) {name:18s} log-evidence RMSE {rmse:.3g}; {stages:.1f} stages, "
-                f"{low:.0f}-{high:.0f} evaluations"
-            )
+def _posterior_means(post):
+    """mu, tau and every theta_j's posterior mean from a NUTS fit, in the references' order."""
+    stacked = [post["mu"].mean().values, post["tau"].mean().values]
+    return np.concatenate([stacked, post["theta"].mean(dim=("chain", "draw")).values])
 
 
 def main() -> None:
@@ -198,7 +177,7 @@ def main() -> None:
         summarise(f"separate runs, {share} evaluations per prior", separate, refs, names)
     if args.nuts or args.smc:
         print(f"\nbaselines, {args.baseline_seeds} seeds")
-        baselines(models, refs, args.baseline_seeds, args.nuts, args.smc)
+        baselines_per_prior(models, refs, args.baseline_seeds, args.nuts, args.smc, _posterior_means)
 
 
 if __name__ == "__main__":

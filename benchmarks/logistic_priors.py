@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 import pymc as pm
-from posterior_report import nuts_fits, parse_value, smc_evaluations, smc_log_evidence
+from posterior_report import baselines_per_prior, parse_value
 from scipy import optimize, special, stats
 
 import pymc_ais as pa
@@ -165,28 +165,6 @@ def summarise(label: str, runs: list, refs: dict, names: list[str]) -> dict:
     return {"worst": worst_all, "warned": warned}
 
 
-def baselines(models: dict, refs: dict, seeds: int, nuts: bool, smc: bool) -> None:
-    """NUTS refits per prior (worst equivalent i.i.d. draws) and SMC's log evidence, on ``seeds`` seeds."""
-    for name, m in models.items():
-        ref = refs[name]
-        if nuts:
-            means, grads, seconds = nuts_fits(m, lambda post: post["beta"].mean(dim=("chain", "draw")).values, seeds)
-            equivalent = ref["var"] / np.mean((means - ref["mean"]) ** 2, axis=0)
-            print(
-                f"  NUTS (4 x 1000 draws, 1000 tuning) {name:22s} worst equivalent i.i.d. draws "
-                f"{equivalent.min():7.0f}, median {np.median(equivalent):7.0f}; "
-                f"{grads:.0f} gradient evaluations, {seconds:.1f} s per fit"
-            )
-        if smc:
-            values, stages = smc_log_evidence(m, seeds)
-            rmse = float(np.sqrt(np.mean((values - ref["log_evidence"]) ** 2)))
-            low, high = smc_evaluations(stages)
-            print(
-                f"  pm.sample_smc (2 x 2000) {name:22s} log-evidence RMSE {rmse:.3g}; "
-                f"{stages:.1f} stages, {low:.0f}-{high:.0f} evaluations"
-            )
-
-
 def main() -> None:
     logging.getLogger("pymc").setLevel(logging.ERROR)  # the baselines' progress messages
     parser = argparse.ArgumentParser()
@@ -229,7 +207,14 @@ def main() -> None:
         summarise(f"separate runs, {share} evaluations per prior", separate, refs, names)
     if args.nuts or args.smc:
         print(f"\nbaselines, {args.baseline_seeds} seeds")
-        baselines(models, refs, args.baseline_seeds, args.nuts, args.smc)
+        baselines_per_prior(
+            models,
+            refs,
+            args.baseline_seeds,
+            args.nuts,
+            args.smc,
+            lambda post: post["beta"].mean(dim=("chain", "draw")).values,
+        )
 
 
 if __name__ == "__main__":

@@ -163,3 +163,29 @@ def smc_log_evidence(model: pm.Model, seeds: int, draws: int = 2000) -> tuple[np
 def smc_evaluations(stages: float, draws: int = 2000) -> tuple[float, float]:
     """Bounds of SMC's log-density evaluations: its Metropolis steps per stage (1 to 25 per particle) go unrecorded."""
     return 2 * draws * stages, 2 * draws * 25 * stages
+
+
+def baselines_per_prior(models: dict, refs: dict, seeds: int, nuts: bool, smc: bool, posterior_means) -> None:
+    """Print NUTS's worst and median equivalent i.i.d. draws and SMC's log-evidence RMSE, per prior.
+
+    ``refs[name]`` holds ``mean`` and ``var`` arrays and ``log_evidence``;
+    ``posterior_means(posterior) -> array`` gives the same quantities' means from a NUTS fit.
+    """
+    for name, model in models.items():
+        ref = refs[name]
+        if nuts:
+            means, grads, seconds = nuts_fits(model, posterior_means, seeds)
+            equivalent = ref["var"] / np.mean((means - ref["mean"]) ** 2, axis=0)
+            print(
+                f"  NUTS (4 x 1000 draws, 1000 tuning) {name:22s} worst equivalent i.i.d. draws "
+                f"{equivalent.min():7.0f}, median {np.median(equivalent):7.0f}; {grads:.0f} gradient evaluations, "
+                f"{seconds:.1f} s per fit"
+            )
+        if smc:
+            values, stages = smc_log_evidence(model, seeds)
+            rmse = float(np.sqrt(np.mean((values - ref["log_evidence"]) ** 2)))
+            low, high = smc_evaluations(stages)
+            print(
+                f"  pm.sample_smc (2 x 2000) {name:22s} log-evidence RMSE {rmse:.3g}; {stages:.1f} stages, "
+                f"{low:.0f}-{high:.0f} evaluations"
+            )

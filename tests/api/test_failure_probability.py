@@ -164,7 +164,7 @@ ROWS = [0]
 
 
 class Interrupted(Exception):
-    pass
+    """The simulated cluster failure that stops a run part-way (what the checkpoint must survive)."""
 
 
 def stopping_limit_state(values):
