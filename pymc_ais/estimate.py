@@ -159,7 +159,7 @@ def estimate(
         ``final_trim``, ``qmc_preference``, ``cv_fit`` ("auto"/"adaptive"/"crossfit"/"guarded"),
         ``control_variates`` ("full"/"single"), ``alpha_floor``, ``defensive``,
         ``max_control_variates``, ``min_cv_points``, ``max_components`` (beyond it, targets
-        share mixture components: 128 by default).
+        share mixture components: 128 by default), ``target_share``.
 
     Warns
     -----

@@ -71,6 +71,20 @@ def test_trim_small_keeps_the_defensive_component():
     assert trimmed[2] == 0 and trimmed[3] == 0
 
 
+def test_components_alone_at_their_centre_survive_trimming():
+    # P(S > 2) and P(S > 5) on one axis: the small component sits where no other one does
+    far = gm.gaussian(np.array([5.2, 0.0]), np.diag([0.04, 1.0]))
+    near = gm.gaussian(np.array([2.4, 0.0]), np.diag([0.15, 1.0]))
+    overlapping = gm.gaussian(np.array([5.0, 0.0]), np.diag([0.05, 1.0]))
+    alpha = np.array([0.01, 0.02, 0.67, 0.30])
+    alone = fs.alone_at_centre(alpha, (near, far, overlapping))
+    np.testing.assert_array_equal(alone, [False, True, True, False])
+    trimmed = fs.trim_small(alpha, 0.1, per_replicate=1250)
+    assert trimmed[1] == 0  # 25 points per replicate: a handful, dropped without the flag
+    kept = fs.trim_small(alpha, 0.1, per_replicate=1250, keep=alone)
+    np.testing.assert_allclose(kept, alpha)
+
+
 def test_allocate_sums_to_m():
     counts = fs.allocate(np.array([0.333, 0.333, 0.334]), 10)
     assert counts.sum() == 10 and counts.max() - counts.min() <= 1

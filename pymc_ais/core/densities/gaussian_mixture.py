@@ -19,6 +19,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.linalg import cho_factor, solve_triangular
 
+from .informed_subspace import informed_fit
+
 _LOG_2PI = np.log(2.0 * np.pi)
 
 
@@ -299,20 +301,29 @@ def fit_gaussian(
     covariance: str = "full",
     prior_strength: float | None = None,
     floor: np.ndarray | None = None,
+    reference_mean: np.ndarray | None = None,
 ) -> GaussianMixture | None:
     """Weighted Gaussian fit (cross-entropy update); ``None`` if all weights vanish.
 
     The weighted covariance is shrunk toward ``reference_cov`` with strength
     ``prior_strength`` (default: the dimension) in units of effective sample size, and a
     diagonal ``floor`` is added, so a few dominant weights cannot produce a singular fit.
+    With a ``reference_mean`` (and a full covariance) the moments are those of
+    :func:`~pymc_ais.core.densities.informed_subspace.informed_fit`: the reference law
+    ``N(reference_mean, reference_cov)`` is kept along every direction the weighted
+    points do not resolve, which high dimensions need.
     """
     w = normalised_weights(log_weights)
     if not w.any():
         return None
     d = x.shape[1]
     nu = float(d) if prior_strength is None else float(prior_strength)
-    mean, cov = _weighted_moments(x, w, covariance)
     ess = kish_ess(w)
+    if reference_mean is not None and covariance == "full":
+        support = np.flatnonzero(w)
+        mean, cov = informed_fit(x[support], w[support], ess, reference_mean, _cholesky(reference_cov))
+    else:
+        mean, cov = _weighted_moments(x, w, covariance)
     lam = nu / (ess + nu)
     cov = (1.0 - lam) * cov + lam * reference_cov
     if covariance == "diag":
@@ -328,6 +339,7 @@ def fit_kernel(
     reference_cov: np.ndarray,
     covariance: str = "full",
     floor: np.ndarray | None = None,
+    reference_mean: np.ndarray | None = None,
 ) -> GaussianMixture | None:
     """Weighted Gaussian kernel density estimate: one component per point of nonzero weight.
 
@@ -337,9 +349,10 @@ def fit_kernel(
     lie there (the auxiliary densities of nonparametric adaptive importance sampling).
     Beyond :data:`MAX_KERNELS` points the centres are resampled systematically (equal
     weights, deterministic): the estimate's cost at every later point stays bounded
-    instead of growing with the budget. Returns ``None`` if all weights vanish.
+    instead of growing with the budget. ``reference_mean``: see :func:`fit_gaussian`.
+    Returns ``None`` if all weights vanish.
     """
-    single = fit_gaussian(x, log_weights, reference_cov, covariance)
+    single = fit_gaussian(x, log_weights, reference_cov, covariance, reference_mean=reference_mean)
     if single is None:
         return None
     w = normalised_weights(log_weights)

@@ -7,6 +7,7 @@ import numpy as np
 from ..engine.state import State
 
 ELITE_SHARE = 0.02  # share of the pooled draws above each intermediate level of an unreached event
+ELITE_PER_DIMENSION = 1.0  # least effective draws above an intermediate level, per dimension
 CLIMB_SHARE = 0.5  # mixture weight given to the components climbing towards unreached events
 BRIDGE_SHARE = 0.05  # share of the last climbing fit kept in a target's density once its event is reached
 
@@ -21,6 +22,11 @@ def climbing_levels(state: State) -> np.ndarray:
     ``1 - ELITE_SHARE`` quantile over the pooled draws, capped at 0 (the event itself),
     as in the multilevel cross-entropy method. Thresholds of one output share their
     elite draws: their levels differ by the thresholds only.
+
+    A level is lowered further until the draws above it hold at least
+    ``ELITE_PER_DIMENSION`` effective points per dimension (:func:`_bounded_levels`):
+    in d = 100 the 40 elite draws of a first block of 2,000 cannot tell the failure
+    direction from noise, 100 can.
     """
     levels = np.full(state.targets.size, np.nan)
     if state.score is None:
@@ -41,8 +47,34 @@ def climbing_levels(state: State) -> np.ndarray:
             ]
         )
     output_level = np.full(state.score.shape[1], np.nan)
-    output_level[unreached] = np.minimum(by_output, 0.0)
-    return output_level[state.targets.output]
+    output_level[unreached] = by_output
+    levels = output_level[state.targets.output]
+    return np.minimum(_bounded_levels(state, levels), 0.0)
+
+
+def _bounded_levels(state: State, levels: np.ndarray) -> np.ndarray:
+    """``levels`` lowered until the draws above each hold enough effective points for a fit.
+
+    The effective number of draws above a level is the Kish size of their importance
+    weights ``f / h`` (``f`` the target's law, ``h`` the pooled proposals); a level is
+    lowered until it reaches ``ELITE_PER_DIMENSION`` times the dimension.
+    """
+    assert state.score is not None
+    need = ELITE_PER_DIMENSION * state.x.shape[1]
+    log_h = state.log_h
+    out = levels.copy()
+    for t in np.flatnonzero(np.isfinite(levels)):
+        score = state.score[:, state.targets.output[t]]
+        finite = np.isfinite(score)
+        score = score[finite]
+        log_w = state.log_f[finite, state.targets.law[t]] - log_h[finite]
+        order = np.argsort(-score, kind="stable")
+        w = np.exp(log_w[order] - log_w.max())
+        ess = np.cumsum(w) ** 2 / np.cumsum(w * w)
+        enough = np.flatnonzero(ess >= need)
+        reach = int(enough[0]) if enough.size else score.size - 1
+        out[t] = min(levels[t], score[order[reach]])
+    return out
 
 
 def _last_climbing_fit(state: State, target: int):

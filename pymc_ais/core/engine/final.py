@@ -172,6 +172,7 @@ def final_batch(problem: Problem, settings: Settings, state: State, rng: np.rand
             quasi=settings.sampler == "rqmc",
             trim_mass=settings.final_trim,
             dim=problem.dim,
+            keep_alone=state.rare,  # an event's component may be the only one at its region
         )
         if proposal.components is not None:
             coef = np.where((weights > 0)[:, None], proposal.coef, 0.0)

@@ -89,6 +89,11 @@ class Settings:
         fits nearly coincide share one (see :mod:`pymc_ais.core.engine.component_sharing`),
         which keeps the cost of a run near-linear in the number of expectations.
         ``None``: one component per target, whatever their number.
+    target_share
+        in rare-event runs (some event missed by the first block), the least weight all targets' own
+        components hold together, split evenly among them: the weight optimiser sees
+        the rarest events through a handful of draws and would otherwise starve them,
+        or starve a frequent event beside them, of draws.
     """
 
     budget: int
@@ -109,6 +114,7 @@ class Settings:
     max_control_variates: int | None = None
     min_cv_points: float = 30.0
     max_components: int | None = 128
+    target_share: float = 0.1
 
     def __post_init__(self):
         _check_choice("family", self.family, FAMILIES)
@@ -126,6 +132,8 @@ class Settings:
                 raise ValueError("weights must be 'relative', 'absolute' or a 1-d array of positive finite numbers")
         if not (0 < self.block_fraction <= self.adaptive_fraction < 1):
             raise ValueError("need 0 < block_fraction <= adaptive_fraction < 1")
+        if not 0 <= self.target_share < 1 - self.defensive:
+            raise ValueError("target_share must be in [0, 1 - defensive)")
         if not 0 <= self.final_trim < 1:
             raise ValueError("final_trim must be in [0, 1)")
         if self.sampler != "mc" and int(self.replicates) < 2:

@@ -91,6 +91,16 @@ class State(NamedTuple):
         return int(self.counts.sum())
 
     @property
+    def rare(self) -> bool:
+        """Whether the first block missed some event, so the run climbs towards it.
+
+        Such a run fits its densities on a few elite draws: it uses the fits, weight
+        bounds and final components made for that (informed fits, ``target_share``,
+        components alone at their centre kept), and other runs keep the plain ones.
+        """
+        return self.proposals[0].climbing
+
+    @property
     def log_h(self) -> np.ndarray:
         """Balance-heuristic mixture of every proposal so far, at the pooled points."""
         return logsumexp(self.log_q + np.log(self.counts / self.counts.sum()), axis=1)
