@@ -67,3 +67,17 @@ def test_many_densities_with_shared_kernel_runs_match_scipy():
         np.testing.assert_allclose(got[:, i], _scipy_logpdf(mixture, y), rtol=1e-10, atol=1e-10)
         np.testing.assert_allclose(gm.logpdf(mixture, y), _scipy_logpdf(mixture, y), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(gm.logpdf(kernel, y), _scipy_logpdf(kernel, y), rtol=1e-10, atol=1e-10)
+
+
+def test_kernel_share_is_zero_on_one_cloud_and_positive_on_clusters():
+    rng = np.random.default_rng(5)
+    log_w = np.zeros(200)
+    cloud = rng.normal(size=(200, 2))
+    single = gm.fit_gaussian(cloud, log_w, np.eye(2))
+    assert gm.kernel_share(cloud, log_w, single, gm.fit_kernel(cloud, log_w, np.eye(2))) == 0.0
+    # four tight clusters at the corners of a square: one Gaussian spreads between them
+    corners = np.array([[4.0, 0.0], [-4.0, 0.0], [0.0, 4.0], [0.0, -4.0]])
+    clusters = corners[np.arange(200) % 4] + 0.3 * rng.normal(size=(200, 2))
+    single = gm.fit_gaussian(clusters, log_w, np.eye(2))
+    share = gm.kernel_share(clusters, log_w, single, gm.fit_kernel(clusters, log_w, np.eye(2)))
+    assert share == gm.KERNEL_SHARE_GRID[-1]

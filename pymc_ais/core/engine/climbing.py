@@ -8,6 +8,8 @@ from ..engine.state import State
 
 ELITE_SHARE = 0.02  # share of the pooled draws above each intermediate level of an unreached event
 ELITE_PER_DIMENSION = 1.0  # least effective draws above an intermediate level, per dimension
+FIRST_LEVEL_SHARE = 0.05  # least probability of a target's first intermediate level
+LEVEL_STEP = 0.02  # least probability of each next level, relative to the previous level's
 CLIMB_SHARE = 0.5  # mixture weight given to the components climbing towards unreached events
 BRIDGE_SHARE = 0.05  # share of the last climbing fit kept in a target's density once its event is reached
 
@@ -24,9 +26,13 @@ def climbing_levels(state: State) -> np.ndarray:
     elite draws: their levels differ by the thresholds only.
 
     A level is lowered further until the draws above it hold at least
-    ``ELITE_PER_DIMENSION`` effective points per dimension (:func:`_bounded_levels`):
-    in d = 100 the 40 elite draws of a first block of 2,000 cannot tell the failure
-    direction from noise, 100 can.
+    ``ELITE_PER_DIMENSION`` effective points per dimension and until its estimated
+    probability is at least ``FIRST_LEVEL_SHARE`` (the first level) or ``LEVEL_STEP``
+    times the previous level's (:func:`_bounded_levels`), as subset simulation fixes its
+    conditional probabilities (Au & Beck 2001). In d = 100 the 40 elite draws of a
+    first block of 2,000 cannot tell the failure direction from noise, 100 can; and
+    levels that climb by bounded steps keep failure regions that are rare at the
+    intermediate levels but matter at the last one (the four-branch system).
     """
     levels = np.full(state.targets.size, np.nan)
     if state.score is None:
@@ -53,27 +59,45 @@ def climbing_levels(state: State) -> np.ndarray:
 
 
 def _bounded_levels(state: State, levels: np.ndarray) -> np.ndarray:
-    """``levels`` lowered until the draws above each hold enough effective points for a fit.
+    """``levels`` lowered until the draws above each are enough, in number and in mass.
 
-    The effective number of draws above a level is the Kish size of their importance
-    weights ``f / h`` (``f`` the target's law, ``h`` the pooled proposals); a level is
-    lowered until it reaches ``ELITE_PER_DIMENSION`` times the dimension.
+    The draws above a level carry importance weights ``f / h`` (``f`` the target's
+    law, ``h`` the pooled proposals). A level is lowered until their Kish effective
+    size reaches ``ELITE_PER_DIMENSION`` times the dimension, and until their weight
+    (the estimated probability of the level set) reaches ``FIRST_LEVEL_SHARE`` for a
+    target's first level and ``LEVEL_STEP`` times the current estimate of its previous
+    level's probability after that.
     """
     assert state.score is not None
     need = ELITE_PER_DIMENSION * state.x.shape[1]
+    previous = _previous_levels(state)
     log_h = state.log_h
     out = levels.copy()
     for t in np.flatnonzero(np.isfinite(levels)):
         score = state.score[:, state.targets.output[t]]
         finite = np.isfinite(score)
-        score = score[finite]
         log_w = state.log_f[finite, state.targets.law[t]] - log_h[finite]
-        order = np.argsort(-score, kind="stable")
+        order = np.argsort(-score[finite], kind="stable")
+        score = score[finite][order]
         w = np.exp(log_w[order] - log_w.max())
+        w /= w.sum()
         ess = np.cumsum(w) ** 2 / np.cumsum(w * w)
         enough = np.flatnonzero(ess >= need)
-        reach = int(enough[0]) if enough.size else score.size - 1
-        out[t] = min(levels[t], score[order[reach]])
+        by_count = int(enough[0]) if enough.size else score.size - 1
+        share = FIRST_LEVEL_SHARE
+        if np.isfinite(previous[t]):
+            share = LEVEL_STEP * float(w[score >= previous[t]].sum())
+        by_mass = min(int(np.searchsorted(np.cumsum(w), share)), score.size - 1)
+        out[t] = min(levels[t], score[max(by_count, by_mass)])
+    return out
+
+
+def _previous_levels(state: State) -> np.ndarray:
+    """Each target's last intermediate level, NaN if it has not climbed yet."""
+    out = np.full(state.targets.size, np.nan)
+    for proposal in state.proposals:
+        if proposal.levels is not None:
+            out = np.where(np.isfinite(proposal.levels), proposal.levels, out)
     return out
 
 

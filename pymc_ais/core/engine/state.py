@@ -51,6 +51,7 @@ class Proposal(NamedTuple):
     climbed: np.ndarray | None = None  # (T,) targets whose component climbed towards their event
     bridges: tuple | None = None  # (T,) kernel estimate of each climbing target's level set, else None
     owner: np.ndarray | None = None  # (T,) each target's component (1..K-1); None: target t owns t + 1
+    levels: np.ndarray | None = None  # (T,) intermediate level each climbing target was fitted to, else NaN
 
     @property
     def climbing(self) -> bool:
