@@ -191,8 +191,10 @@ def rare_events_checks() -> list[Check]:
 
     runs, seeds = 20_000, 4
     out = []
-    for key in ("linear", "four_branch", "four_branch_rare", "oscillator"):
-        case = re_.CASES[key](argparse.Namespace(dim=10))
+    keys = ("linear", "four_branch", "four_branch_rare", "oscillator", "blackbox", "series", "abs")
+    for key, dim in [(key, 10) for key in keys] + [("linear", 100)]:
+        case = re_.CASES[key](argparse.Namespace(dim=dim))
+        label = key if dim == 10 else f"{key} --dim {dim}"
         for variant, options in case.variants.items():
             several = case.truths.size > 1
 
@@ -209,8 +211,8 @@ def rare_events_checks() -> list[Check]:
                 rules["summed relative variance"] = mse_noise(seeds)
             out.append(
                 Check(
-                    f"rare_events {key}: {variant}",
-                    f"python benchmarks/rare_events.py --case {key} (row '{variant}')",
+                    f"rare_events {label}: {variant}",
+                    f"python benchmarks/rare_events.py --case {label} (row '{variant}')",
                     {"seeds": seeds, "runs": runs, "baselines": False},
                     run,
                     rules,
