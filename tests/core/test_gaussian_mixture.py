@@ -81,3 +81,24 @@ def test_kernel_share_is_zero_on_one_cloud_and_positive_on_clusters():
     single = gm.fit_gaussian(clusters, log_w, np.eye(2))
     share = gm.kernel_share(clusters, log_w, single, gm.fit_kernel(clusters, log_w, np.eye(2)))
     assert share == gm.KERNEL_SHARE_GRID[-1]
+
+
+def test_kernel_clusters_keep_a_floor_of_the_mass():
+    # 90 centres on one side, 10 on the other: with a floor of 0.5 the small cluster gets 0.25
+    rng = np.random.default_rng(6)
+    x = np.concatenate([rng.normal(size=(90, 2)) * 0.2 + [5.0, 0.0], rng.normal(size=(10, 2)) * 0.2 - [5.0, 0.0]])
+    log_w = np.zeros(100)
+    plain = gm.fit_kernel(x, log_w, np.eye(2))
+    balanced = gm.fit_kernel(x, log_w, np.eye(2), cluster_floor=0.5)
+    small = x[:, 0] < 0
+    np.testing.assert_allclose(np.exp(plain.log_weights)[small].sum(), 0.1)
+    np.testing.assert_allclose(np.exp(balanced.log_weights)[small].sum(), 0.25)
+    # inside a cluster the weights keep their proportions
+    w = np.exp(balanced.log_weights)
+    np.testing.assert_allclose(w[small] / w[small].sum(), np.full(10, 0.1))
+    # one cloud is one cluster: nothing changes
+    cloud = rng.normal(size=(100, 2))
+    np.testing.assert_allclose(
+        gm.fit_kernel(cloud, log_w, np.eye(2), cluster_floor=0.5).log_weights,
+        gm.fit_kernel(cloud, log_w, np.eye(2)).log_weights,
+    )

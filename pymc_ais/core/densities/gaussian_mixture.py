@@ -340,6 +340,7 @@ def fit_kernel(
     covariance: str = "full",
     floor: np.ndarray | None = None,
     reference_mean: np.ndarray | None = None,
+    cluster_floor: float = 0.0,
 ) -> GaussianMixture | None:
     """Weighted Gaussian kernel density estimate: one component per point of nonzero weight.
 
@@ -350,6 +351,8 @@ def fit_kernel(
     Beyond :data:`MAX_KERNELS` points the centres are resampled systematically (equal
     weights, deterministic): the estimate's cost at every later point stays bounded
     instead of growing with the budget. ``reference_mean``: see :func:`fit_gaussian`.
+    ``cluster_floor``: each of the C clusters of centres keeps at least
+    ``cluster_floor / C`` of the weight (see :func:`_balanced_clusters`).
     Returns ``None`` if all weights vanish.
     """
     single = fit_gaussian(x, log_weights, reference_cov, covariance, reference_mean=reference_mean)
@@ -368,8 +371,39 @@ def fit_kernel(
         picks = np.searchsorted(np.cumsum(w), (np.arange(MAX_KERNELS) + 0.5) / MAX_KERNELS)
         picks, counts = np.unique(np.minimum(picks, w.size - 1), return_counts=True)
         centres, w = centres[picks], counts / MAX_KERNELS
+    if cluster_floor > 0:
+        w = _balanced_clusters(centres, w, chol, cluster_floor)
     k = centres.shape[0]
     return GaussianMixture(np.log(w), centres.copy(), np.repeat(chol[None], k, axis=0))
+
+
+CLUSTER_DISTANCE = 3.0
+"""Kernel centres further apart than this many bandwidths (single linkage) are in different clusters."""
+
+
+def _balanced_clusters(centres: np.ndarray, w: np.ndarray, chol: np.ndarray, floor: float) -> np.ndarray:
+    """Kernel weights with every cluster of centres given at least ``floor / clusters`` of the mass.
+
+    Clusters are the single-linkage groups of the centres at :data:`CLUSTER_DISTANCE`
+    bandwidths. A failure region that holds few of a level's elite draws (the straight
+    branches of the four-branch system, a tenth of the curved ones' at the intermediate
+    levels) then still gets draws, and is not lost before the levels reach it.
+    """
+    if centres.shape[0] < 3:
+        return w
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    scaled = solve_triangular(chol, centres.T, lower=True, check_finite=False).T
+    labels = fcluster(linkage(scaled, method="single"), t=CLUSTER_DISTANCE, criterion="distance") - 1
+    clusters = int(labels.max()) + 1
+    if clusters == 1:
+        return w
+    mass = np.bincount(labels, weights=w, minlength=clusters)
+    small = mass < floor / clusters
+    target = mass * (1.0 - small.sum() * floor / clusters) / mass[~small].sum()
+    target[small] = floor / clusters
+    w = w * (target / mass)[labels]
+    return w / w.sum()
 
 
 def fit_mixture(

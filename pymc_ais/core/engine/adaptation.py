@@ -6,7 +6,7 @@ import numpy as np
 
 from ..densities import gaussian_mixture as gm
 from ..densities.informed_subspace import denoised_reference
-from ..engine.climbing import BRIDGE_SHARE, CLIMB_SHARE, _last_climbing_fit, climbing_levels
+from ..engine.climbing import BRIDGE_SHARE, CLIMB_SHARE, CLUSTER_FLOOR, _last_climbing_fit, climbing_levels
 from ..engine.proposals import component_matrix, mixture_logpdf, proposals_logpdf, sample_proposal, summands
 from ..engine.state import Batch, Evaluations, Proposal, State, StepInfo, criterion_weights
 from ..problem import Problem
@@ -122,7 +122,9 @@ def _fit_components(state: State, settings: Settings, levels: np.ndarray | None 
     previous = state.proposals[-1].components
     reference = _reference_mean(state)
     kernels = tuple(
-        gm.fit_kernel(state.x, log_omega[:, t], state.reference_cov, settings.covariance, state.floor, reference)
+        gm.fit_kernel(
+            state.x, log_omega[:, t], state.reference_cov, settings.covariance, state.floor, reference, CLUSTER_FLOOR
+        )
         if levels is not None and np.isfinite(levels[t])
         else None
         for t in range(state.targets.size)

@@ -11,6 +11,7 @@ ELITE_PER_DIMENSION = 1.0  # least effective draws above an intermediate level, 
 FIRST_LEVEL_SHARE = 0.05  # least probability of a target's first intermediate level
 LEVEL_STEP = 0.02  # least probability of each next level, relative to the previous level's
 CLIMB_SHARE = 0.5  # mixture weight given to the components climbing towards unreached events
+CLUSTER_FLOOR = 0.5  # share of a level set's kernel estimate spread evenly over its clusters of elite draws
 BRIDGE_SHARE = 0.05  # share of the last climbing fit kept in a target's density once its event is reached
 
 
