@@ -69,13 +69,15 @@ def _bounded_levels(state: State, levels: np.ndarray) -> np.ndarray:
     target's first level and ``LEVEL_STEP`` times the current estimate of its previous
     level's probability after that.
     """
-    assert state.score is not None
+    scores = state.score
+    if scores is None:
+        return levels
     need = ELITE_PER_DIMENSION * state.x.shape[1]
     previous = _previous_levels(state)
     log_h = state.log_h
     out = levels.copy()
     for t in np.flatnonzero(np.isfinite(levels)):
-        score = state.score[:, state.targets.output[t]]
+        score = scores[:, state.targets.output[t]]
         finite = np.isfinite(score)
         log_w = state.log_f[finite, state.targets.law[t]] - log_h[finite]
         order = np.argsort(-score[finite], kind="stable")
