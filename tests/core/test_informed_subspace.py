@@ -93,3 +93,11 @@ def test_informed_fit_tends_to_the_plain_fit_with_many_points():
     mean, fitted = informed_fit(x, w, float(n), np.zeros(d), np.eye(d))
     np.testing.assert_allclose(mean, x.mean(axis=0), atol=0.01)  # 5 standard errors
     np.testing.assert_allclose(fitted, np.cov(x, rowvar=False, ddof=0), atol=0.02)
+
+
+def test_denoised_reference_with_fewer_points_than_inputs_is_diagonal():
+    # 50 points in d = 100: half the eigenvalues are zero up to rounding (either sign);
+    # none of them is information, and the reference stays well conditioned
+    x = np.random.default_rng(7).standard_normal((50, 100))
+    ref = denoised_reference(x)
+    np.testing.assert_allclose(ref, np.diag(np.diag(ref)), atol=1e-10)

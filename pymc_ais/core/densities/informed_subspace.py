@@ -53,6 +53,19 @@ def bulk_edges(dim: int, n: float) -> tuple[float, float]:
     return float(max(lower, 0.0)), float(upper)
 
 
+def outside_bulk(values: np.ndarray, dim: int, n: float) -> np.ndarray:
+    """Which of the eigenvalues ``values`` lie outside :func:`bulk_edges` of ``n`` points.
+
+    With fewer points than dimensions the lower edge is 0 and the zero eigenvalues (to
+    rounding, of either sign) are not information: only the upper edge counts.
+    """
+    lower, upper = bulk_edges(dim, n)
+    outside = values > upper
+    if lower > 0:
+        outside |= values < lower
+    return outside
+
+
 def denoised_reference(x: np.ndarray) -> np.ndarray:
     """Covariance of ``x`` (n, d) with the correlation eigenvalues inside the bulk set to one.
 
@@ -73,8 +86,7 @@ def denoised_reference(x: np.ndarray) -> np.ndarray:
     sd = np.sqrt(np.diag(cov))
     corr = cov / np.outer(sd, sd)
     values, vectors = np.linalg.eigh(corr)
-    lower, upper = bulk_edges(d, x.shape[0])
-    values = np.where((values >= lower) & (values <= upper), 1.0, values)
+    values = np.where(outside_bulk(values, d, x.shape[0]), values, 1.0)
     corr = (vectors * values) @ vectors.T
     scale = np.sqrt(np.diag(corr))
     corr = corr / np.outer(scale, scale)
@@ -92,8 +104,8 @@ def informed_fit(
     whose eigenvalue lies outside :func:`bulk_edges` of ``ess`` points; the covariance
     is the weighted one there and the identity elsewhere. The mean is the weighted
     mean's projection on the informative directions, or the whole weighted mean when
-    the part left out stands out of its noise (:data:`SHIFT_DETECTION`). Many points make the bulk narrow, and
-    the fit tends to the plain weighted one.
+    the part left out stands out of its noise (:data:`SHIFT_DETECTION`). Many points
+    make the bulk narrow, and the fit tends to the plain weighted one.
     """
     d = x.shape[1]
     z = solve_triangular(reference_chol, (x - reference_mean).T, lower=True, check_finite=False).T
@@ -101,11 +113,7 @@ def informed_fit(
     centred = z - mean
     cov = (centred * w[:, None]).T @ centred
     values, vectors = np.linalg.eigh(cov + np.outer(mean, mean))
-    lower, upper = bulk_edges(d, ess)
-    informative = values > upper
-    if lower > 0:  # with fewer points than dimensions the zero eigenvalues are not information
-        informative |= values < lower
-    basis = vectors[:, informative]
+    basis = vectors[:, outside_bulk(values, d, ess)]
     projected = basis @ (basis.T @ mean)
     residual = mean - projected
     noise = (np.trace(cov) - np.trace(basis.T @ cov @ basis)) / max(ess, 1.0)

@@ -76,17 +76,19 @@ def _bounded_levels(state: State, levels: np.ndarray) -> np.ndarray:
     previous = _previous_levels(state)
     log_h = state.log_h
     out = levels.copy()
+    ranked: dict[tuple[int, int], tuple] = {}  # (output, law) -> scores high to low, their weights, count bound
     for t in np.flatnonzero(np.isfinite(levels)):
-        score = scores[:, state.targets.output[t]]
-        finite = np.isfinite(score)
-        log_w = state.log_f[finite, state.targets.law[t]] - log_h[finite]
-        order = np.argsort(-score[finite], kind="stable")
-        score = score[finite][order]
-        w = np.exp(log_w[order] - log_w.max())
-        w /= w.sum()
-        ess = np.cumsum(w) ** 2 / np.cumsum(w * w)
-        enough = np.flatnonzero(ess >= need)
-        by_count = int(enough[0]) if enough.size else score.size - 1
+        key = (int(state.targets.output[t]), int(state.targets.law[t]))
+        if key not in ranked:  # thresholds of one output under one law share their ranking
+            score = scores[:, key[0]]
+            finite = np.isfinite(score)
+            log_w = state.log_f[finite, key[1]] - log_h[finite]
+            order = np.argsort(-score[finite], kind="stable")
+            w = np.exp(log_w[order] - log_w.max())
+            w /= w.sum()
+            enough = np.flatnonzero(np.cumsum(w) ** 2 / np.cumsum(w * w) >= need)
+            ranked[key] = (score[finite][order], w, int(enough[0]) if enough.size else w.size - 1)
+        score, w, by_count = ranked[key]
         share = FIRST_LEVEL_SHARE
         if np.isfinite(previous[t]):
             share = LEVEL_STEP * float(w[score >= previous[t]].sum())
