@@ -3,8 +3,12 @@
 The Student-t part is either found (:func:`~pymc_ais.core.densities.mode_search.find_modes`:
 Laplace approximations at the modes of the laws' unnormalised posteriors, in the
 unconstrained space) or given (``init=``: draws of a posterior, e.g. ``pm.sample``'s,
-whose mean and covariance make one component). A :func:`pilot` then sets the share of
-the laws' priors in the starting law. The search and the pilot are paid from the budget.
+whose mean and covariance make one component). A Laplace approximation that misses its
+posterior, as at the joint mode of a model with many coefficients beside a scale, is
+moved onto it by :func:`~pymc_ais.core.densities.tempered_refit.refit_laws`, all
+laws from shared draws. A :func:`pilot` then sets the share of the laws'
+priors in the starting law. The search, the refits and the pilot are paid from the
+budget.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import xarray as xr
 from ..core.densities import student_t
 from ..core.densities.gaussian_mixture import logsumexp, normalised_weights
 from ..core.densities.mixture_sampling import sample_mixture
-from ..core.densities.mode_search import START_DF, START_WIDEN, SearchError, find_modes, search_budget
+from ..core.densities.mode_search import START_WIDEN, SearchError, find_modes, search_budget, searched_laws, start_df
 from ..core.densities.student_t import StudentTMixture, student_t_mixture
+from ..core.densities.tempered_refit import refit_laws
 from ..core.problem import Problem
 from ..laws.lawset import LawSet
 
@@ -27,6 +32,7 @@ MIN_INIT_DRAWS = 20  # fewer posterior draws than this cannot give a covariance 
 PILOT_SHARE = 0.01  # draws of the pilot from each of the two starting candidates, as a share of the budget
 MIN_PILOT = 50
 PRIOR_SHARE_BOUNDS = (0.02, 0.5)  # the priors' share in the starting law, when they are proper
+REFIT_SHARE = 0.3  # the refits of Laplace approximations that miss their posterior may use this share of the budget
 
 
 class PosteriorStart(NamedTuple):
@@ -102,12 +108,12 @@ def posterior_draws(init, names: list[str]) -> dict:
 
 def posterior_start(laws: LawSet, budget: int, rng: np.random.Generator, init=None) -> PosteriorStart:
     """The starting law of a run on posteriors (see the module docstring and :func:`pilot`)."""
-    law, evaluations, origin = _student_t_start(laws, budget, init)
+    law, evaluations, origin = _student_t_start(laws, budget, init, rng)
     share, log_scale, spent = pilot(laws, law, budget, rng)
     return PosteriorStart(law, evaluations + spent, origin, share, log_scale)
 
 
-def _student_t_start(laws: LawSet, budget: int, init) -> tuple[StudentTMixture, int, str]:
+def _student_t_start(laws: LawSet, budget: int, init, rng: np.random.Generator) -> tuple[StudentTMixture, int, str]:
     if init is not None:
         draws = posterior_draws(init, [b.name for b in laws.blocks])
         z = laws.to_unconstrained(draws)
@@ -116,7 +122,7 @@ def _student_t_start(laws: LawSet, budget: int, init) -> tuple[StudentTMixture, 
         if not np.all(np.isfinite(z)):
             raise ValueError("init's posterior draws have values outside the model's support (or NaN)")
         cov = np.atleast_2d(np.cov(z, rowvar=False))
-        law = student_t_mixture(z.mean(axis=0)[None], START_WIDEN**2 * cov[None], START_DF)
+        law = student_t_mixture(z.mean(axis=0)[None], START_WIDEN**2 * cov[None], start_df(laws.dim))
         return law, 0, "init draws"
     allowed = search_budget(budget, laws.dim, laws.n_laws)
     try:
@@ -129,9 +135,18 @@ def _student_t_start(laws: LawSet, budget: int, init) -> tuple[StudentTMixture, 
             "wherever it lives), or the search must start elsewhere: give the free variables initvals inside "
             "the posterior's support, or pass init= draws of the posterior"
         ) from err
-    means = np.stack([f.mode for f in found])
-    scales = np.stack([START_WIDEN**2 * f.covariance for f in found])
-    return student_t_mixture(means, scales, START_DF), sum(f.evaluations for f in found), "mode search"
+    moved = refit_laws(
+        lambda x: laws.joint_logp(x)[:, searched_laws(laws.n_laws)],
+        np.stack([f.mode for f in found]),
+        np.stack([f.covariance for f in found]),
+        rng,
+        int(REFIT_SHARE * budget),
+    )
+    evaluations = sum(f.evaluations for f in found) + max(r.evaluations for r in moved)
+    covariances = [r.covariance for r in moved]
+    means = [r.mean for r in moved]
+    scales = START_WIDEN**2 * np.stack(covariances)
+    return student_t_mixture(np.stack(means), scales, start_df(laws.dim)), evaluations, "mode search"
 
 
 def shifted(evaluate, log_scale: np.ndarray):

@@ -54,14 +54,16 @@ def test_posterior_means_and_log_evidence_are_calibrated():
         lows[seed], highs[seed] = est["ci_lower"].values, est["ci_upper"].values
         log_z[seed], z_mcse[seed] = ev["log_evidence"].values, ev["mcse"].values
         z_low[seed], z_high[seed] = ev["ci_lower"].values, ev["ci_upper"].values
-    # Measured: reported errors 2 % below to 14 % above the spread (the root mean square error over
-    # 100 runs is itself known to about 7 %), coverage 0.93-0.99.
-    rmse = np.sqrt(np.mean((means - exact_means) ** 2, axis=0))
-    reported = np.sqrt(np.mean(mcses**2, axis=0))
-    np.testing.assert_array_less(np.abs(reported / rmse - 1.0), 0.20)
+    # Each run's error in its own standard error: their root mean square near one. (The ratio of
+    # the mean squared mcse to the mean squared error, used before, weighs the runs by their mcse
+    # and moved by 0.25 between two sets of 100 seeds of the same code while the root mean square
+    # z-score stayed within 0.03 of one.) Measured: 0.92-1.13 for the means, 1.01-1.10 for the
+    # log evidences; coverage 0.93-0.99.
+    z = (means - exact_means) / mcses
+    np.testing.assert_array_less(np.abs(np.sqrt(np.mean(z**2, axis=0)) - 1.0), 0.20)
     covered = np.mean((lows <= exact_means) & (exact_means <= highs), axis=0)
     assert np.all((covered >= 0.90) & (covered <= 0.99)), covered
-    z_rmse = np.sqrt(np.mean((log_z - exact_log_z) ** 2, axis=0))
-    np.testing.assert_array_less(np.abs(np.sqrt(np.mean(z_mcse**2, axis=0)) / z_rmse - 1.0), 0.20)
+    z_evidence = (log_z - exact_log_z) / z_mcse
+    np.testing.assert_array_less(np.abs(np.sqrt(np.mean(z_evidence**2, axis=0)) - 1.0), 0.20)
     z_covered = np.mean((z_low <= exact_log_z) & (exact_log_z <= z_high), axis=0)
     assert np.all((z_covered >= 0.90) & (z_covered <= 0.99)), z_covered

@@ -106,8 +106,21 @@ def curvature(objective, mode: np.ndarray) -> np.ndarray:
 
 MAX_SEARCHED_LAWS = 8  # with more laws, the modes of this many evenly spread ones
 SEARCH_SHARE = 0.1  # the search may use at most this share of the budget
-START_DF = 4.0  # degrees of freedom of the Student-t starting law
+START_DF = 4.0  # least degrees of freedom of the Student-t starting law
+DIMENSIONS_PER_DF = 10.0  # and at least one per this many dimensions: see start_df
 START_WIDEN = 1.0  # its scale matrix: START_WIDEN^2 times the Laplace covariance
+
+
+def start_df(dim: int) -> float:
+    """Degrees of freedom of the Student-t starting law in ``dim`` dimensions.
+
+    Heavy tails cover a posterior that the approximation makes too narrow, but in many
+    dimensions they cost draws: the radius of a Student-t spreads with ``dim / df``, and
+    a t with 4 degrees of freedom matched to a Gaussian posterior keeps an effective
+    share of 0.68 of its draws at ``dim = 10``, 0.27 at ``dim = 100``. Keeping ``dim / df``
+    at most :data:`DIMENSIONS_PER_DF` keeps that share above about 0.4.
+    """
+    return max(START_DF, dim / DIMENSIONS_PER_DF)
 
 
 def searched_laws(n_laws: int) -> list[int]:
