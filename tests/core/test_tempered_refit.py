@@ -7,6 +7,7 @@ from pymc_ais.core.densities.tempered_refit import (
     TEMPERED_ESS,
     effective_share,
     refit,
+    refit_laws,
     step_draws,
     temperature,
 )
@@ -73,3 +74,39 @@ def test_temperature_keeps_the_asked_share():
     assert effective_share(power * log_w) * 1000 >= needed
     assert effective_share(min(1.0, power * 1.05) * log_w) * 1000 < needed
     assert temperature(np.zeros(10), np.zeros(10), 2.5) == 1.0
+
+
+def test_each_law_is_checked_against_its_own_draws():
+    """A law whose target another law's Gaussian covers is still moved; the law that fits is left alone."""
+    target = gaussian_target(np.full(10, 3.0), 2.0)
+    both = lambda x: np.column_stack([target(x), target(x)])  # noqa: E731
+    means = np.stack([np.full(10, 3.0), np.zeros(10)])
+    covariances = np.stack([4.0 * np.eye(10), 0.5 * np.eye(10)])
+    fits, missed = refit_laws(both, means, covariances, np.random.default_rng(5), 40_000, draws=1000)
+    assert fits.steps == 1 and fits.start_ess >= TEMPERED_ESS
+    np.testing.assert_array_equal(fits.mean, np.full(10, 3.0))
+    assert missed.reached and missed.start_ess < TEMPERED_ESS  # moved at once: the other law's draws cover it
+    assert np.linalg.norm(missed.mean - 3.0) <= 1.0  # 4.2 standard deviations away at the start
+    assert abs(np.sqrt(missed.covariance[0, 0]) - 2.0) <= 0.3
+
+
+def test_draws_outside_the_support_weigh_nothing():
+    """A half-space support that most first draws miss: no invalid arithmetic, the Gaussian moves inside."""
+
+    def target(x):
+        return np.where(x[:, 0] > 1.5, -0.5 * np.sum((x - 2.0) ** 2, axis=1), -np.inf)
+
+    out = refit(target, np.zeros(5), np.eye(5), np.random.default_rng(6), 20_000, draws=500)
+    assert out.mean[0] > 1.5
+    assert np.all(np.isfinite(out.covariance))
+
+
+def test_a_target_that_vanishes_after_the_first_step_stops_the_law():
+    calls = [0]
+
+    def target(x):
+        calls[0] += 1
+        return -0.5 * np.sum((x - 5.0) ** 2, axis=1) if calls[0] == 1 else np.full(x.shape[0], -np.inf)
+
+    out = refit(target, np.zeros(4), np.eye(4), np.random.default_rng(7), 10_000)
+    assert not out.reached and out.steps == 2 and out.evaluations == 2 * step_draws(4)

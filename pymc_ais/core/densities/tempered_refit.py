@@ -38,8 +38,8 @@ class Refit(NamedTuple):
     """The moved Gaussian and what moving it took.
 
     ``reached`` says whether the last step weighed its draws by the target itself;
-    ``start_ess`` is the first step's effective share untempered, relative to what the
-    law's own Gaussian alone gives (near one when it already fits).
+    ``start_ess`` is the effective share of the law's own draws in its first step,
+    weighed by its target (near one when its Gaussian already fits).
     """
 
     mean: np.ndarray
@@ -70,15 +70,22 @@ def effective_share(log_w: np.ndarray) -> float:
     return float(w.sum() ** 2 / (w @ w) / log_w.size)
 
 
+def tempered(ratio: np.ndarray, power: float) -> np.ndarray:
+    """``power * ratio``, with ``-inf`` kept where ``ratio`` is not finite (also at power 0)."""
+    finite = np.isfinite(ratio)
+    return np.where(finite, power * np.where(finite, ratio, 0.0), -np.inf)
+
+
 def temperature(ratio: np.ndarray, base: np.ndarray, needed: float) -> float:
     """Largest power ``b`` in [0, 1] whose weights ``exp(b * ratio + base)`` keep ``needed`` effective draws.
 
     ``needed`` is an effective size (Kish); 0 when even the untempered draws hold fewer.
+    Draws with ``ratio = -inf`` (outside the target's support) weigh nothing at any power.
     """
     size = ratio.size
 
     def enough(power: float) -> bool:
-        return effective_share(power * ratio + base) * size >= needed
+        return effective_share(tempered(ratio, power) + base) * size >= needed
 
     if enough(1.0):
         return 1.0
@@ -111,27 +118,32 @@ def refit_laws(
     ``log_targets(x)`` takes points (n, d) and returns (n, L) unnormalised
     log-densities (``-inf`` outside the support). Each step spends ``draws``
     evaluations (default :func:`step_draws`), split evenly over the laws still moving,
-    and weighs all of them for each law. A law stops moving when a step weighs by its
-    target untempered (``reached``); when its first step shows that its Gaussian
-    already fits (effective share at least :data:`TEMPERED_ESS`; left as it is); when
-    after
-    :data:`MAX_STEPS`; or when the next step would pass ``max_evaluations``.
+    and weighs all of them for each law: laws whose posteriors overlap share their
+    draws, laws apart from the others have only their own share to move on. A law
+    stops moving when its first step shows that its own Gaussian already fits (the
+    effective share of its own draws, weighed by its target, is at least
+    :data:`TEMPERED_ESS`: left as it is), or that no draw of it has a finite target
+    (left as it is); when a step weighs by its target untempered (``reached``); after
+    :data:`MAX_STEPS` steps, or when its draws no longer give a finite spread; and all
+    stop when the next step would pass ``max_evaluations``. A law that stops before
+    reaching its target keeps the moves made so far.
     """
     means = np.atleast_2d(np.asarray(means, dtype=np.float64))
     n_laws, dim = means.shape
     m = draws if draws is not None else step_draws(dim)
-    laws = [_Law(means[l], np.linalg.cholesky(np.asarray(covariances[l], dtype=np.float64))) for l in range(n_laws)]
+    laws = [
+        _Law(means[l].copy(), np.linalg.cholesky(np.asarray(covariances[l], dtype=np.float64))) for l in range(n_laws)
+    ]
     spent = np.zeros(n_laws, dtype=int)
-    powers: list[list[float]] = [[] for _ in range(n_laws)]
-    outcome: list[Refit | None] = [None] * n_laws
+    steps = np.zeros(n_laws, dtype=int)
+    done = np.zeros(n_laws, dtype=bool)
+    reached = np.zeros(n_laws, dtype=bool)
     start_ess = np.full(n_laws, np.nan)
     total = 0
-    while total + m <= max_evaluations:
-        active = [l for l in range(n_laws) if outcome[l] is None]
-        if not active:
-            break
-        counts = np.full(len(active), m // len(active))
-        counts[: m % len(active)] += 1
+    while total + m <= max_evaluations and not done.all():
+        active = np.flatnonzero(~done)
+        counts = np.full(active.size, m // active.size)
+        counts[: m % active.size] += 1
         x = np.vstack([laws[l].mean + rng.standard_normal((c, dim)) @ laws[l].chol.T for l, c in zip(active, counts)])
         total += m
         spent[active] += m
@@ -139,36 +151,43 @@ def refit_laws(
             log_f = np.asarray(log_targets(x), dtype=np.float64).reshape(m, n_laws)
         own = [_log_normal(laws[l], x) for l in active]
         log_mixture = np.logaddexp.reduce(np.stack([q for _, q in own]) + np.log(counts / m)[:, None], axis=0)
-        for (u, log_q), l in zip(own, active):
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        for k, ((u, log_q), l) in enumerate(zip(own, active)):
             ratio = np.where(np.isfinite(log_f[:, l]), log_f[:, l] - log_q, -np.inf)
-            base = log_q - log_mixture
-            alone = effective_share(base) * m  # what N_l's own draws are worth for it
-            if not powers[l] and np.isnan(start_ess[l]):
-                start_ess[l] = effective_share(ratio + base) * m / alone
+            if np.isnan(start_ess[l]):
+                start_ess[l] = effective_share(ratio[offsets[k] : offsets[k + 1]])
                 if start_ess[l] >= TEMPERED_ESS or start_ess[l] == 0.0:
-                    outcome[l] = Refit(laws[l].mean, laws[l].chol @ laws[l].chol.T, int(spent[l]), 1,
-                                       start_ess[l] > 0.0, float(start_ess[l]))  # fmt: skip
+                    done[l], reached[l], steps[l] = True, start_ess[l] > 0.0, 1
                     continue
-            power = temperature(ratio, base, TEMPERED_ESS * alone)
-            powers[l].append(power)
-            tempered = power * ratio + base
-            w = np.exp(tempered - tempered[np.isfinite(tempered)].max())
-            w = np.where(np.isfinite(tempered), w, 0.0)
+            base = log_q - log_mixture
+            power = temperature(ratio, base, TEMPERED_ESS * effective_share(base) * m)
+            log_w = tempered(ratio, power) + base
+            finite = np.isfinite(log_w)
+            steps[l] += 1
+            if not finite.any():
+                done[l] = True
+                continue
+            w = np.where(finite, np.exp(log_w - log_w[finite].max()), 0.0)
             w /= w.sum()
             shift = w @ u
             centred = u - shift
             spread = float(w @ np.einsum("ij,ij->i", centred, centred)) / dim / max(1.0 - float(w @ w), 1e-12)
+            if not (np.isfinite(spread) and spread > 0.0):
+                done[l] = True
+                continue
             laws[l] = _Law(laws[l].mean + laws[l].chol @ shift, laws[l].chol * np.sqrt(spread))
-            if power == 1.0 or len(powers[l]) >= MAX_STEPS:
-                outcome[l] = Refit(laws[l].mean, laws[l].chol @ laws[l].chol.T, int(spent[l]), len(powers[l]),
-                                   power == 1.0, float(start_ess[l]))  # fmt: skip
+            reached[l] = power == 1.0
+            done[l] = reached[l] or steps[l] >= MAX_STEPS
     return [
-        done
-        if done is not None
-        else Refit(
-            laws[l].mean, laws[l].chol @ laws[l].chol.T, int(spent[l]), len(powers[l]), False, float(start_ess[l])
-        )  # fmt: skip
-        for l, done in enumerate(outcome)
+        Refit(
+            laws[l].mean,
+            laws[l].chol @ laws[l].chol.T,
+            int(spent[l]),
+            int(steps[l]),
+            bool(reached[l]),
+            float(start_ess[l]),
+        )
+        for l in range(n_laws)
     ]
 
 
