@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 import pymc as pm
+from logistic_priors import separate_runs
 from posterior_report import baselines_per_prior, parse_value
 from scipy import integrate, stats
 
@@ -169,11 +170,7 @@ def main() -> None:
     summarise(f"one sample, {len(names)} priors, {args.draws} evaluations (d = {args.groups + 2})", shared, refs, names)
     if not args.no_separate:
         share = args.draws // len(names)
-        separate = []
-        for seed in range(args.seeds):
-            parts = [run({n: models[n]}, share, seed, **options) for n in names]
-            merged = {n: p[0][n] for n, p in zip(names, parts)}
-            separate.append((merged, any(p[1] for p in parts), sum(p[2] for p in parts)))
+        separate = separate_runs(lambda n, seed: run({n: models[n]}, share, seed, **options), names, args.seeds)
         summarise(f"separate runs, {share} evaluations per prior", separate, refs, names)
     if args.nuts or args.smc:
         print(f"\nbaselines, {args.baseline_seeds} seeds")

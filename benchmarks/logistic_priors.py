@@ -142,6 +142,16 @@ def figures(runs: list, refs: dict, names: list[str]) -> dict:
     return {"worst equivalent i.i.d. size": worst, "worst log-evidence RMSE": rmse}
 
 
+def separate_runs(run_one, names: list[str], seeds: int) -> list:
+    """One run per prior on each seed (``run_one(name, seed)``: estimates, warned, seconds), merged per seed."""
+    out = []
+    for seed in range(seeds):
+        parts = [run_one(name, seed) for name in names]
+        merged = {name: part[0][name] for name, part in zip(names, parts)}
+        out.append((merged, any(part[1] for part in parts), sum(part[2] for part in parts)))
+    return out
+
+
 def summarise(label: str, runs: list, refs: dict, names: list[str]) -> dict:
     print(f"\n{label}")
     worst_all = np.inf
@@ -199,11 +209,9 @@ def main() -> None:
     summarise(f"one sample, {len(names)} priors, {args.draws} evaluations (d = {args.dim})", shared, refs, names)
     if not args.no_separate:
         share = args.draws // len(names)
-        separate = []
-        for seed in range(args.seeds):
-            parts = [run({"beta": models[n]["beta"]}, {n: models[n]}, share, seed, **options) for n in names]
-            merged = {n: p[0][n] for n, p in zip(names, parts)}
-            separate.append((merged, sum(p[1] for p in parts), sum(p[2] for p in parts)))
+        separate = separate_runs(
+            lambda n, seed: run({"beta": models[n]["beta"]}, {n: models[n]}, share, seed, **options), names, args.seeds
+        )
         summarise(f"separate runs, {share} evaluations per prior", separate, refs, names)
     if args.nuts or args.smc:
         print(f"\nbaselines, {args.baseline_seeds} seeds")

@@ -23,7 +23,7 @@ import logging
 
 import numpy as np
 import pymc as pm
-from logistic_priors import run, summarise
+from logistic_priors import run, separate_runs, summarise
 from posterior_report import baselines_per_prior, parse_value
 from scipy import stats
 
@@ -111,14 +111,11 @@ def main() -> None:
     summarise(label, shared, refs, names)
     if args.separate and len(names) > 1:
         share = args.draws // len(names)
-        separate = []
-        for seed in range(args.seeds):
-            parts = [
-                run({"beta": models[n]["beta"], "sigma": models[n]["sigma"]}, {n: models[n]}, share, seed, **options)
-                for n in names
-            ]
-            merged = {n: p[0][n] for n, p in zip(names, parts)}
-            separate.append((merged, sum(p[1] for p in parts), sum(p[2] for p in parts)))
+
+        def alone(n: str, seed: int):
+            return run({"beta": models[n]["beta"], "sigma": models[n]["sigma"]}, {n: models[n]}, share, seed, **options)
+
+        separate = separate_runs(alone, names, args.seeds)
         summarise(f"separate runs, {share} evaluations per prior", separate, refs, names)
     if args.nuts or args.smc:
         print(f"\nbaselines, {args.baseline_seeds} seeds")

@@ -79,7 +79,10 @@ def test_temperature_keeps_the_asked_share():
 def test_each_law_is_checked_against_its_own_draws():
     """A law whose target another law's Gaussian covers is still moved; the law that fits is left alone."""
     target = gaussian_target(np.full(10, 3.0), 2.0)
-    both = lambda x: np.column_stack([target(x), target(x)])  # noqa: E731
+
+    def both(x):  # the same target for the two laws
+        return np.column_stack([target(x), target(x)])
+
     means = np.stack([np.full(10, 3.0), np.zeros(10)])
     covariances = np.stack([4.0 * np.eye(10), 0.5 * np.eye(10)])
     fits, missed = refit_laws(both, means, covariances, np.random.default_rng(5), 40_000, draws=1000)

@@ -28,6 +28,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.linalg import solve_triangular
 
+from .gaussian_mixture import kish_ess, normalised_weights
+
 TEMPERED_ESS = 0.25  # share of a step's draws that must count after tempering
 MIN_STEP_DRAWS = 100
 DRAWS_PER_DIMENSION = 10  # draws of a step per dimension, at least MIN_STEP_DRAWS
@@ -62,12 +64,7 @@ def step_draws(dim: int) -> int:
 
 def effective_share(log_w: np.ndarray) -> float:
     """Kish effective sample size of ``exp(log_w)`` over the number of weights (0 when none is finite)."""
-    finite = np.isfinite(log_w)
-    if not finite.any():
-        return 0.0
-    w = np.exp(log_w - log_w[finite].max())
-    w = np.where(finite, w, 0.0)
-    return float(w.sum() ** 2 / (w @ w) / log_w.size)
+    return kish_ess(normalised_weights(log_w)) / log_w.size
 
 
 def tempered(ratio: np.ndarray, power: float) -> np.ndarray:
@@ -161,14 +158,11 @@ def refit_laws(
                     continue
             base = log_q - log_mixture
             power = temperature(ratio, base, TEMPERED_ESS * effective_share(base) * m)
-            log_w = tempered(ratio, power) + base
-            finite = np.isfinite(log_w)
+            w = normalised_weights(tempered(ratio, power) + base)
             steps[l] += 1
-            if not finite.any():
+            if not w.any():  # no draw has a finite target
                 done[l] = True
                 continue
-            w = np.where(finite, np.exp(log_w - log_w[finite].max()), 0.0)
-            w /= w.sum()
             shift = w @ u
             centred = u - shift
             spread = float(w @ np.einsum("ij,ij->i", centred, centred)) / dim / max(1.0 - float(w @ w), 1e-12)
