@@ -7,6 +7,9 @@ from scipy.stats import norm
 from scipy.stats import t as student_t
 
 from pymc_ais.core import Problem, Settings, run
+from pymc_ais.core.engine.climbing import LEVEL_STEP, climbing_levels
+from pymc_ais.core.engine.state import Proposal, State
+from pymc_ais.core.engine.targets import Targets
 
 D = 10
 
@@ -76,6 +79,49 @@ def test_thresholds_share_the_ladder():
     problem, truth = linear_events([2.0, 3.0, 4.0, 4.5, 5.0])
     result = run(problem, Settings(20_000), np.random.default_rng(11))
     within(result.estimates.mean, result.estimates.mcse, truth, k=4.0, df=result.estimates.df)
+
+
+def _pooled_after_a_climb(last_level: float, n: int = 4000) -> State:
+    """The event x > 5 (2.9e-7, score x - 5) for x ~ N(0, 1), after one climb to ``last_level``.
+
+    The pooled draws are n from the law and n from N(4, 1), which put a sixth of
+    theirs in the event: an elite share reached it whatever the last level was.
+    """
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.standard_normal(n), rng.normal(4.0, 1.0, n)])[:, None]
+    log_q = np.stack([norm.logpdf(x[:, 0]), norm.logpdf(x[:, 0], 4.0, 1.0)], axis=1)
+    one = np.ones(1)
+    initial = Proposal(np.array([1.0]), None, one, one[None], one, np.nan, np.array([True]))
+    climbed = Proposal(
+        np.array([0.5, 0.5]), None, one, np.ones((2, 1)), one, 0.0, np.array([True]), None, None, np.array([last_level])
+    )
+    return State(
+        Targets(np.array([0]), np.array([0]), np.array([0]), np.array([0]), np.zeros(1)),
+        x,
+        norm.logpdf(x),
+        (x > 5.0).astype(np.float64),
+        log_q,
+        np.array([n, n]),
+        (initial, climbed),
+        np.array([norm.sf(5.0)]),
+        one,
+        np.eye(1),
+        np.zeros(1),
+        None,
+        x - 5.0,
+    )
+
+
+def test_an_event_reached_by_a_jump_climbs_on():
+    # from the level x > 2 (2.3e-2) the event (2.9e-7) is 1e-5 of the level's probability:
+    # reached through whatever part of the level set the fit favoured, it climbs on to
+    # a level holding about LEVEL_STEP of the last one's; from x > 4.7 (1.3e-6) it is reached
+    state = _pooled_after_a_climb(-3.0)
+    assert state.phi.sum() > 100  # an elite share of the draws is in the event
+    level = climbing_levels(state)[0]
+    assert -3.0 < level < 0.0
+    assert 0.5 * LEVEL_STEP < norm.sf(5.0 + level) / norm.sf(2.0) < 2.0 * LEVEL_STEP
+    assert np.isnan(climbing_levels(_pooled_after_a_climb(-0.3))[0])
 
 
 @pytest.mark.slow

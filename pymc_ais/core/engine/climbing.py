@@ -34,6 +34,11 @@ def climbing_levels(state: State) -> np.ndarray:
     first block of 2,000 cannot tell the failure direction from noise, 100 can; and
     levels that climb by bounded steps keep failure regions that are rare at the
     intermediate levels but matter at the last one (the four-branch system).
+
+    An event reached by an elite share of draws but at less than ``LEVEL_STEP`` of its
+    last level's probability climbs on (:func:`_reached_by_a_jump`): such a jump goes
+    through whichever corner of the level set the climbing fit favoured, and the rest
+    of the level set would never be climbed (the damped oscillator's rarest law).
     """
     levels = np.full(state.targets.size, np.nan)
     if state.score is None:
@@ -41,8 +46,18 @@ def climbing_levels(state: State) -> np.ndarray:
     elite = max(int(np.ceil(ELITE_SHARE * state.counts[-1])), 2)
     finite = np.isfinite(state.score)
     unreached = finite.any(axis=0) & (np.count_nonzero(state.phi, axis=0) < elite)
-    if not unreached.any():
+    if unreached.any():
+        levels = _elite_levels(state, unreached, elite)
+    jumped = _reached_by_a_jump(state, levels)
+    if not np.isfinite(levels).any() and not jumped.any():
         return levels
+    return np.minimum(_bounded_levels(state, np.where(jumped, 0.0, levels)), 0.0)
+
+
+def _elite_levels(state: State, unreached: np.ndarray, elite: int) -> np.ndarray:
+    """Each target's score quantile above which ``elite`` pooled draws lie, for unreached outputs; else NaN."""
+    assert state.score is not None
+    finite = np.isfinite(state.score)
     if finite[:, unreached].all():
         by_output = np.quantile(state.score[:, unreached], 1.0 - elite / state.score.shape[0], axis=0)
     else:  # points whose run failed (dropped) have no score: the elite share is of the others
@@ -55,8 +70,32 @@ def climbing_levels(state: State) -> np.ndarray:
         )
     output_level = np.full(state.score.shape[1], np.nan)
     output_level[unreached] = by_output
-    levels = output_level[state.targets.output]
-    return np.minimum(_bounded_levels(state, levels), 0.0)
+    return output_level[state.targets.output]
+
+
+def _reached_by_a_jump(state: State, levels: np.ndarray) -> np.ndarray:
+    """Targets whose event an elite share of draws reached, but at far less than ``LEVEL_STEP`` of their last level.
+
+    Such an event was reached through whichever part of the last level set the
+    climbing fit happened to favour, not by a step of the whole level set: it climbs
+    on, to a level holding ``LEVEL_STEP`` of the last one's estimated probability
+    (:func:`_bounded_levels`). Both probabilities are importance-sampling estimates
+    over the pooled draws (weights ``f / h``). Targets never climbed (no last level)
+    or still climbing (a level in ``levels``) are not jumps.
+    """
+    jumped = np.zeros(levels.size, dtype=bool)
+    if state.score is None:
+        return jumped
+    previous = _previous_levels(state)
+    for t in np.flatnonzero(np.isfinite(previous) & ~np.isfinite(levels)):
+        score = state.score[:, state.targets.output[t]]
+        finite = np.isfinite(score)
+        log_w = state.log_f[finite, state.targets.law[t]] - state.log_h[finite]
+        if not np.isfinite(log_w).any():
+            continue
+        w = np.exp(log_w - log_w[np.isfinite(log_w)].max())
+        jumped[t] = w[score[finite] >= 0.0].sum() < LEVEL_STEP * w[score[finite] >= previous[t]].sum()
+    return jumped
 
 
 def _bounded_levels(state: State, levels: np.ndarray) -> np.ndarray:
