@@ -23,6 +23,7 @@ import pandas as pd
 import pymc as pm
 from scipy.special import ndtri
 from scipy.stats import multivariate_normal, norm, qmc
+from scipy.stats import t as student_t
 
 import pymc_ais as pa
 
@@ -99,8 +100,12 @@ def log_density(table, j, fx, fy, e, wtl):
     return out
 
 
-def variants(table, draws):
-    """Every method of the table: name -> fn(seed) giving the estimates of E[D] under every law."""
+def variants(table, draws, error_bars: list | None = None):
+    """Every method of the table: name -> fn(seed) giving the estimates of E[D] under every law.
+
+    ``error_bars``: a list that receives (mcse per law, degrees of freedom) of every
+    published-setting run.
+    """
     n_laws = len(table["loc_FX"])
     per_law = draws // n_laws
 
@@ -147,9 +152,12 @@ def variants(table, draws):
         return fn
 
     def published(seed):
-        return pa.estimate(
+        est = pa.estimate(
             {"D": "D"}, models=separate, weights="absolute", draws=draws, random_seed=seed, progressbar=False
-        )["estimates"]["mean"].values[:, 0]
+        )["estimates"]
+        if error_bars is not None:
+            error_bars.append((est["mcse"].values[:, 0], est.attrs["replicates"] - 1))
+        return est["mean"].values[:, 0]
 
     return {
         "Monte Carlo per law": mc_per_law,
@@ -180,16 +188,19 @@ def main():
     n_laws = len(cases)
     per_law = args.draws // n_laws
 
-    results = {}
-    for name, fn in variants(table, args.draws).items():
+    results, estimates, error_bars = {}, {}, []
+    for name, fn in variants(table, args.draws, error_bars).items():
         fn(10_000)
+        if name == PUBLISHED:
+            error_bars.clear()  # not the warm-up run's
         start = time.perf_counter()
-        est = np.array([fn(seed) for seed in range(args.reps)])
+        est = estimates[name] = np.array([fn(seed) for seed in range(args.reps)])
         seconds = (time.perf_counter() - start) / args.reps
         score = summed_variance(est)
         bias = float(np.sum((est.mean(axis=0) - reference) ** 2))
         results[name] = (score, seconds)
         print(f"{name:42s} sum Var = {score:.3e}  time/run = {seconds:.3f} s  sum bias^2 vs file = {bias:.2e}")
+    calibration(estimates[PUBLISHED], error_bars, reference)
     base, base_t = results["Monte Carlo per law"]
     print(
         f"\nN = {args.draws}, {n_laws} laws, {args.reps} repetitions; published: MC per law 1.31e-4, "
@@ -204,6 +215,28 @@ def main():
             f"{name:42s} variance ratio MC/this = {base / score:8.1f}   "
             f"wall-time ratio this/MC = {seconds / base_t:8.1f}"
         )
+
+
+def calibration(means: np.ndarray, error_bars: list, reference: np.ndarray) -> None:
+    """Print how the published setting's per-law error bars hold against the file's references.
+
+    With randomized QMC the mcse comes from the spread of R replicate means, so
+    ``(estimate - truth) / mcse`` follows a Student-t with R - 1 degrees of freedom, not
+    a normal: over 100 laws some run is often beyond 4 mcse although every interval is
+    right. The references' own errors (1e6 draws per law) are neglected.
+    """
+    mcse = np.array([m for m, _ in error_bars])
+    df = error_bars[0][1]
+    z = (means - reference) / mcse
+    q95 = student_t.ppf(0.975, df)
+    beyond_4 = int(np.sum(np.abs(z).max(axis=1) > 4))
+    expected_4 = len(z) * (1 - (1 - 2 * student_t.sf(4, df)) ** z.shape[1])
+    print(
+        f"{PUBLISHED}: per-law error bars over {z.size} estimates: 95 % t-interval coverage "
+        f"{np.mean(np.abs(z) <= q95):.3f}, rms z {np.sqrt(np.mean(z**2)):.2f} (t with {df} df: "
+        f"{np.sqrt(df / (df - 2)):.2f}), runs with a law beyond 4 mcse {beyond_4} of {len(z)} "
+        f"({expected_4:.1f} expected from t with {df} df)"
+    )
 
 
 def _mean_d(points):

@@ -371,10 +371,15 @@ def fit_kernel(
         picks = np.searchsorted(np.cumsum(w), (np.arange(MAX_KERNELS) + 0.5) / MAX_KERNELS)
         picks, counts = np.unique(np.minimum(picks, w.size - 1), return_counts=True)
         centres, w = centres[picks], counts / MAX_KERNELS
-    if cluster_floor > 0:
-        w = _balanced_clusters(centres, w, chol, cluster_floor)
     k = centres.shape[0]
-    return GaussianMixture(np.log(w), centres.copy(), np.repeat(chol[None], k, axis=0))
+    kernel = GaussianMixture(np.log(w), centres.copy(), np.repeat(chol[None], k, axis=0))
+    return balance_clusters(kernel, cluster_floor) if cluster_floor > 0 else kernel
+
+
+def balance_clusters(kernel: GaussianMixture, floor: float) -> GaussianMixture:
+    """``kernel`` (from :func:`fit_kernel`) with each of its C clusters of centres given ``floor / C`` or more."""
+    w = _balanced_clusters(kernel.means, np.exp(kernel.log_weights), kernel.chols[0], floor)
+    return kernel._replace(log_weights=np.log(w))
 
 
 CLUSTER_DISTANCE = 3.0

@@ -107,7 +107,13 @@ def _fit_components(state: State, settings: Settings, levels: np.ndarray | None 
     ``1{score >= level} f`` instead of ``|phi| f``, which no draw has reached yet, and
     that level set also gets a weighted kernel estimate
     (:func:`~pymc_ais.core.densities.gaussian_mixture.fit_kernel`): one Gaussian follows the
-    direction most draws above the level lie in, the kernels keep every direction.
+    direction most draws above the level lie in, the kernels keep every direction. The
+    kernels' share is the one under which the plain kernel estimate best predicts the
+    level set (:func:`~pymc_ais.core.densities.gaussian_mixture.kernel_share`); the
+    kernels then sample with their clusters balanced (``CLUSTER_FLOOR``), so a region
+    few elite draws reached still gets draws. Judged with the balanced weights, a raised
+    cluster predicts the elite draws poorly and the share falls to 0, which loses the
+    region it was raised for (a straight branch of the four-branch system).
     A target that has reached its event keeps its last kernel estimate as a share of
     its density (:func:`_last_climbing_fit`). Returns the fitted densities and the
     kernel estimates (``None`` for targets not climbing).
@@ -121,14 +127,13 @@ def _fit_components(state: State, settings: Settings, levels: np.ndarray | None 
             log_omega[:, climbing] = np.where(above, state.log_f[:, law] - state.log_h, -np.inf)
     previous = state.proposals[-1].components
     reference = _reference_mean(state)
-    kernels = tuple(
-        gm.fit_kernel(
-            state.x, log_omega[:, t], state.reference_cov, settings.covariance, state.floor, reference, CLUSTER_FLOOR
-        )
+    plain = tuple(
+        gm.fit_kernel(state.x, log_omega[:, t], state.reference_cov, settings.covariance, state.floor, reference)
         if levels is not None and np.isfinite(levels[t])
         else None
         for t in range(state.targets.size)
     )
+    kernels = tuple(None if k is None else gm.balance_clusters(k, CLUSTER_FLOOR) for k in plain)
     fitted = []
     for t in range(state.targets.size):
         if settings.family == "mixture":
@@ -153,9 +158,9 @@ def _fit_components(state: State, settings: Settings, levels: np.ndarray | None 
             bridge = _last_climbing_fit(state, t)
             if bridge is not None:
                 g = gm.blend(g, bridge, BRIDGE_SHARE)
-        elif (kernel := kernels[t]) is not None and state.rare:  # climbing: clusters above the level keep kernels
-            share = gm.kernel_share(state.x, log_omega[:, t], g, kernel)
-            g = gm.blend(g, kernel, share) if share > 0 else g
+        elif (estimate := plain[t]) is not None and state.rare:  # climbing: clusters above the level keep kernels
+            share = gm.kernel_share(state.x, log_omega[:, t], g, estimate)
+            g = gm.blend(g, gm.balance_clusters(estimate, CLUSTER_FLOOR), share) if share > 0 else g
         fitted.append(g)
     return tuple(fitted), kernels
 
