@@ -199,7 +199,7 @@ def rare_events_checks() -> list[Check]:
             several = case.truths.size > 1
 
             def run(case=case, options=options, several=several):
-                means, _, _, used = re_.ours(case, options, runs, seeds)
+                means, _, _, used, _ = re_.ours(case, options, runs, seeds)
                 rel, summed = re_.relative_errors(means, case.truths, used, runs)
                 figures = {f"rel. RMSE {label}": float(r) for label, r in zip(case.labels, rel)}
                 if several:

@@ -301,9 +301,9 @@ def oscillator_case() -> Case:
 
 
 def ours(case: Case, options: dict, runs: int, seeds: int):
-    """pa.estimate on all probabilities at once: estimates, coverage, warned flags, runs used."""
+    """pa.estimate on all probabilities at once: estimates, coverage, warned flags, runs used, error / mcse."""
     where, expectations = case.build()
-    means, covered, warned, used = [], [], [], []
+    means, covered, warned, used, z = [], [], [], [], []
     for seed in range(seeds):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pa.ReliabilityWarning)
@@ -315,8 +315,9 @@ def ours(case: Case, options: dict, runs: int, seeds: int):
         )
         warned.append(any(issubclass(w.category, pa.ReliabilityWarning) for w in caught))
         used.append(idata.attrs["evaluations"])
+        z.append((means[-1] - case.truths) / est["mcse"].values.ravel())
     size = case.truths.size
-    return np.array(means), np.array(covered), np.array(warned), np.full(size, np.mean(used) / size)
+    return np.array(means), np.array(covered), np.array(warned), np.full(size, np.mean(used) / size), np.array(z)
 
 
 def openturns_algorithm(event, kind: str, level: float, proposal_range: float):
@@ -367,7 +368,7 @@ def openturns_method(case: Case, kind: str, runs: int, seeds: int, level: float 
             means[seed, k] = p
             covered[seed, k] = abs(p - case.truths[k]) <= 1.96 * result.getStandardDeviation()
             used[k] += counter["calls"] / seeds
-    return means, covered, None, used
+    return means, covered, None, used, None
 
 
 def relative_errors(means, truth, used, runs: int):
@@ -424,13 +425,15 @@ def main():
     for name, fn in methods.items():
         start = time.perf_counter()
         try:
-            means, covered, warned, used = fn()
+            means, covered, warned, used, z = fn()
         except ImportError:
             print(f"{name:32s} skipped: pip install -e '.[bench]' for OpenTURNS")
             continue
         rel, summed[name] = relative_errors(means, truth, used, args.runs)
         print(f"{name:32s} rel. RMSE " + " ".join(f"{r:10.3f}" for r in rel))
         print(f"{'':32s} coverage  " + " ".join(f"{c:10.2f}" for c in covered.mean(axis=0)))
+        if z is not None:  # rms of error / reported mcse: 1 when the error bars are right
+            print(f"{'':32s} rms z     " + " ".join(f"{r:10.2f}" for r in np.sqrt(np.mean(z**2, axis=0))))
         off = np.abs(means / truth - 1) > 0.5
         if warned is not None:
             quiet = off & ~warned[:, None]
