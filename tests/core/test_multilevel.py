@@ -147,6 +147,23 @@ def test_calibration_at_four_and_a_half_sigma():
     assert spread / truth[0] < 0.05  # the target: relative RMSE at most 5 % at 2e4 runs
 
 
+def test_the_default_target_share_grows_with_dimension():
+    settings = Settings(2000)
+    assert [settings.rare_target_share(d) for d in (2, 10, 20, 30, 300)] == pytest.approx([0.1, 0.1, 0.2, 0.3, 0.3])
+    assert Settings(2000, target_share=0.05).rare_target_share(300) == 0.05
+    assert Settings(2000, defensive=0.9).rare_target_share(300) == pytest.approx(0.05)  # half of what is left
+
+
+def test_frequent_events_beside_rare_ones_keep_their_share_in_high_dimension():
+    # P(S > 2) beside P(S > 5) over 100 inputs: the optimiser starved the frequent
+    # event's component (final weight 0.02), which came out less precise than plain
+    # Monte Carlo; it now keeps its share of the default 0.3
+    problem, truth = linear_events([2.0, 5.0], dim=100)
+    result = run(problem, Settings(20_000), np.random.default_rng(0))
+    assert result.final.alpha[1] >= 0.3 / 2 - 1e-9
+    within(result.estimates.mean, result.estimates.mcse, truth, k=4.0, df=result.estimates.df)
+
+
 def test_target_share_is_validated():
     with pytest.raises(ValueError, match="target_share must be in"):
         Settings(2000, target_share=0.995)

@@ -201,7 +201,7 @@ def propose(problem: Problem, settings: Settings, state: State, rng: np.random.G
     a = np.square(y - beta * B[:, own]) @ state.weights
     lower = alpha_lower_bounds(settings, k - 1)
     if state.rare:  # no event's target starved by an optimiser that sees the rarest in few draws
-        lower[own] = np.maximum(lower[own], settings.target_share / targets.size)
+        lower[own] = np.maximum(lower[own], settings.rare_target_share(state.x.shape[1]) / targets.size)
     if climbing.any():  # the climbing components get enough of the block to reach a next level
         lower[own[climbing]] = np.maximum(lower[own[climbing]], CLIMB_SHARE / climbing.sum())
     if fresh:  # first fit: alpha_t ∝ sqrt(w_t) |I_t|

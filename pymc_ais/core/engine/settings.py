@@ -12,6 +12,8 @@ COVARIANCES = ("full", "diag")
 SAMPLERS = ("rqmc", "stratified", "mc")
 CONTROL_VARIATES = ("full", "single")
 CV_FITS = ("auto", "adaptive", "crossfit", "guarded")
+TARGET_SHARE_PER_DIMENSION = 0.01  # default target_share per input dimension (see Settings.rare_target_share)
+TARGET_SHARE_RANGE = (0.1, 0.3)
 FIT_FLOOR = 1e-6  # diagonal added to every fitted covariance, relative to the initial block's variances
 
 
@@ -93,7 +95,8 @@ class Settings:
         in rare-event runs (some event missed by the first block), the least weight all targets' own
         components hold together, split evenly among them: the weight optimiser sees
         the rarest events through a handful of draws and would otherwise starve them,
-        or starve a frequent event beside them, of draws.
+        or starve a frequent event beside them, of draws. ``None``: see
+        :meth:`rare_target_share`.
     """
 
     budget: int
@@ -114,7 +117,7 @@ class Settings:
     max_control_variates: int | None = None
     min_cv_points: float = 30.0
     max_components: int | None = 128
-    target_share: float = 0.1
+    target_share: float | None = None
 
     def __post_init__(self):
         _check_choice("family", self.family, FAMILIES)
@@ -132,7 +135,7 @@ class Settings:
                 raise ValueError("weights must be 'relative', 'absolute' or a 1-d array of positive finite numbers")
         if not (0 < self.block_fraction <= self.adaptive_fraction < 1):
             raise ValueError("need 0 < block_fraction <= adaptive_fraction < 1")
-        if not 0 <= self.target_share < 1 - self.defensive:
+        if self.target_share is not None and not 0 <= self.target_share < 1 - self.defensive:
             raise ValueError("target_share must be in [0, 1 - defensive)")
         if not 0 <= self.final_trim < 1:
             raise ValueError("final_trim must be in [0, 1)")
@@ -187,6 +190,22 @@ class Settings:
         if self.alpha_floor is not None:
             return float(self.alpha_floor)
         return min(1e-3, 0.1 / n_components)
+
+    def rare_target_share(self, dim: int) -> float:
+        """``target_share`` of a rare-event run in ``dim`` dimensions.
+
+        By default ``TARGET_SHARE_PER_DIMENSION * dim`` within ``TARGET_SHARE_RANGE``
+        (0.1 up to ten dimensions, 0.3 from thirty on), and at most half of what the
+        defensive component leaves. The optimiser weighs components by variances
+        estimated on the pooled draws; beyond ten dimensions the fits of frequent
+        events (a Gaussian in d dimensions from a few dozen draws) and those estimates
+        are noisy, and it starved those targets: P(S > 2) over 100 inputs came out
+        less precise than plain Monte Carlo.
+        """
+        if self.target_share is not None:
+            return float(self.target_share)
+        low, high = TARGET_SHARE_RANGE
+        return min(float(np.clip(TARGET_SHARE_PER_DIMENSION * dim, low, high)), 0.5 * (1.0 - self.defensive))
 
     @property
     def cv_cap(self) -> int:
