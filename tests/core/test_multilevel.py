@@ -147,6 +147,19 @@ def test_calibration_at_four_and_a_half_sigma():
     assert spread / truth[0] < 0.05  # the target: relative RMSE at most 5 % at 2e4 runs
 
 
+def test_a_reach_once_accepted_is_not_revisited():
+    # the same pooled draws, but the last block no longer climbed: the event was taken
+    # as reached then, and later blocks do not send it climbing again
+    state = _pooled_after_a_climb(-3.0)
+    reached = state.proposals[-1]._replace(levels=np.array([np.nan]))
+    later = state._replace(
+        proposals=state.proposals + (reached,),
+        counts=np.append(state.counts, 0),
+        log_q=np.column_stack([state.log_q, state.log_q[:, 1]]),
+    )
+    assert np.isnan(climbing_levels(later)[0])
+
+
 def test_the_default_target_share_grows_with_dimension():
     settings = Settings(2000)
     assert [settings.rare_target_share(d) for d in (2, 10, 20, 30, 300)] == pytest.approx([0.1, 0.1, 0.2, 0.3, 0.3])
@@ -156,8 +169,9 @@ def test_the_default_target_share_grows_with_dimension():
 
 def test_frequent_events_beside_rare_ones_keep_their_share_in_high_dimension():
     # P(S > 2) beside P(S > 5) over 100 inputs: the optimiser starved the frequent
-    # event's component (final weight 0.02), which came out less precise than plain
-    # Monte Carlo; it now keeps its share of the default 0.3
+    # event's component (final weight 0.05 here), which came out less precise than
+    # plain Monte Carlo; the default bound (0.3 at this dimension) must reach the final
+    # mixture. The gain in precision is measured in benchmarks/rare_events.py
     problem, truth = linear_events([2.0, 5.0], dim=100)
     result = run(problem, Settings(20_000), np.random.default_rng(0))
     assert result.final.alpha[1] >= 0.3 / 2 - 1e-9

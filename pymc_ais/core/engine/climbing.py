@@ -80,21 +80,24 @@ def _reached_by_a_jump(state: State, levels: np.ndarray) -> np.ndarray:
     climbing fit happened to favour, not by a step of the whole level set: it climbs
     on, to a level holding ``LEVEL_STEP`` of the last one's estimated probability
     (:func:`_bounded_levels`). Both probabilities are importance-sampling estimates
-    over the pooled draws (weights ``f / h``). Targets never climbed (no last level)
-    or still climbing (a level in ``levels``) are not jumps.
+    over the pooled draws (weights ``f / h``). Only targets that climbed in the last
+    block are checked: one whose reach was accepted stays reached, and one still
+    climbing (a level in ``levels``) is no jump.
     """
     jumped = np.zeros(levels.size, dtype=bool)
-    if state.score is None:
+    last = state.proposals[-1].levels
+    if state.score is None or last is None:
         return jumped
-    previous = _previous_levels(state)
-    for t in np.flatnonzero(np.isfinite(previous) & ~np.isfinite(levels)):
-        score = state.score[:, state.targets.output[t]]
+    for t in np.flatnonzero(np.isfinite(last) & ~np.isfinite(levels)):
+        output = state.targets.output[t]
+        score = state.score[:, output]
         finite = np.isfinite(score)
         log_w = state.log_f[finite, state.targets.law[t]] - state.log_h[finite]
         if not np.isfinite(log_w).any():
             continue
         w = np.exp(log_w - log_w[np.isfinite(log_w)].max())
-        jumped[t] = w[score[finite] >= 0.0].sum() < LEVEL_STEP * w[score[finite] >= previous[t]].sum()
+        inside = state.phi[finite, output] != 0
+        jumped[t] = w[inside].sum() < LEVEL_STEP * w[score[finite] >= last[t]].sum()
     return jumped
 
 

@@ -55,7 +55,7 @@ class Proposal(NamedTuple):
 
     @property
     def climbing(self) -> bool:
-        """Fitted while some event was still unreached: never the final proposal."""
+        """Fitted while some event was still unreached (or reached by a jump): never the final proposal."""
         return self.climbed is not None and bool(np.any(self.climbed))
 
     def owners(self, n_targets: int) -> np.ndarray:
