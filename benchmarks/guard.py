@@ -310,6 +310,48 @@ def logistic_checks() -> list[Check]:
     ]
 
 
+def posterior_scale_checks() -> list[Check]:
+    import hierarchical_priors as hp
+    import logistic_priors as lp
+    import regression_scale as rs
+
+    draws, seeds, groups, coefficients = 20_000, 4, 50, 100
+    rules = {"worst equivalent i.i.d. size": mse_noise(seeds, "lower"), "worst log-evidence RMSE": rmse_noise(seeds)}
+
+    def hierarchical():
+        y, sigma = hp.data(groups)
+        names = list(hp.PRIORS)
+        refs = {n: hp.reference(y, sigma, hp.PRIORS[n][1]) for n in names}
+        models = {n: hp.model(y, sigma, hp.PRIORS[n][0]) for n in names}
+        return lp.figures([hp.run(models, draws, seed) for seed in range(seeds)], refs, names)
+
+    def regression():
+        x, y = rs.data(coefficients)
+        names = list(rs.PRIORS)
+        refs = {n: rs.reference(x, y, rs.PRIORS[n]) for n in names}
+        models = {n: rs.model(x, y, rs.PRIORS[n]) for n in names}
+        first = models[names[0]]
+        exprs = {"beta": first["beta"], "sigma": first["sigma"]}
+        return lp.figures([lp.run(exprs, models, draws, seed) for seed in range(seeds)], refs, names)
+
+    return [
+        Check(
+            f"hierarchical_priors, {groups} groups: one sample, four priors",
+            f"python benchmarks/hierarchical_priors.py --groups {groups} --no-separate",
+            {"seeds": seeds, "draws": draws, "groups": groups},
+            hierarchical,
+            rules,
+        ),
+        Check(
+            f"regression_scale p = {coefficients}: one sample, four priors",
+            f"python benchmarks/regression_scale.py --coefficients {coefficients}",
+            {"seeds": seeds, "draws": draws, "coefficients": coefficients},
+            regression,
+            rules,
+        ),
+    ]
+
+
 def cantilever_sobol_checks() -> list[Check]:
     import cantilever_sobol as cs
 
@@ -473,6 +515,7 @@ def all_checks() -> list[Check]:
         *ishigami_checks(),
         *posterior_checks(),
         *logistic_checks(),
+        *posterior_scale_checks(),
         *cantilever_sobol_checks(),
         *scaling_checks(),
         *compile_throughput_checks(),

@@ -253,6 +253,7 @@ def run_estimate(arguments: dict, session: Session) -> xr.DataTree:
             settings,
             budget=draws - start.evaluations,
             weights=posterior_weights(settings.weights, mp.laws.n_laws),
+            defensive=max(settings.defensive, start.defensive),
         )
     control, problem, settings, pilot, note = choose(request, mp.laws, problem, settings, rng)
     result = run_sampler(problem, settings, rng, session.progressbar, control)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pymc.logprob.transforms import LogTransform
 
 from ..core.densities.mixture_sampling import sample_mixture
 from .checks import check_input_model, check_same_inputs, float64_clone, improper_variables, is_posterior
@@ -174,6 +175,22 @@ class LawSet:
         if "point" not in self._compiled:
             self._compiled["point"] = compile_point_logp(self.work, self.blocks, self.logp_graph())
         return self._compiled["point"]
+
+    def scale_coordinates(self) -> list[int]:
+        """Flat coordinates of the scalar free variables sampled as logarithms (scales) in every law.
+
+        A hierarchical model's group scale, a regression's noise scale: the posterior of
+        the other variables changes shape with them, which a starting law along them
+        can follow (:mod:`~pymc_ais.core.densities.conditional_grid`).
+        """
+        found = []
+        for block in self.blocks:
+            if block.stop - block.start != 1:
+                continue
+            transforms = [law.rvs_to_transforms[law[block.name]] for law in self.law_models]
+            if all(isinstance(t, LogTransform) for t in transforms):
+                found.append(block.start)
+        return found
 
     def to_unconstrained(self, values: dict) -> np.ndarray:
         """Natural values ``{name: (n, *shape)}`` of the free variables to flat points (n, d)."""

@@ -161,3 +161,19 @@ def test_swap_priors_errors():
         pa.swap_priors(model, {"mu": pm.Normal.dist(shape=3)})
     with pytest.raises(TypeError, match="made with .dist"):
         pa.swap_priors(model, {"mu": 3.0})
+
+
+def test_scale_coordinates_are_the_scalar_log_transformed_variables():
+    """A hierarchical model's group scale is a candidate; its mean, its group effects and a bounded scalar are not."""
+    from pymc_ais.laws.lawset import LawSet
+
+    with pm.Model() as model:
+        pm.Normal("mu", 0.0, 5.0)
+        pm.HalfCauchy("tau", 2.5)
+        pm.Normal("z", 0.0, 1.0, shape=4)
+        pm.Uniform("rho", 0.0, 1.0)
+        pm.Exponential("sigma", 1.0, shape=2)
+        pm.Normal("y", 0.0, 1.0, observed=[0.1, 0.2])
+    laws = LawSet.from_arguments(model, None)
+    (found,) = laws.scale_coordinates()
+    assert [b.name for b in laws.blocks if b.start == found] == ["tau"]

@@ -1,4 +1,4 @@
-"""Equal mixtures of multivariate Student-t densities: the starting law of a posterior run.
+"""Mixtures of multivariate Student-t densities: the starting law of a posterior run.
 
 A posterior with informative data sits where draws of its prior rarely go, so its run
 starts from Student-t densities centred on approximations of the posterior (its modes
@@ -19,11 +19,22 @@ from .gaussian_mixture import logsumexp
 
 
 class StudentTMixture(NamedTuple):
-    """Equal mixture of K multivariate Student-t densities with one shared ``df``."""
+    """Mixture of K multivariate Student-t densities; equal weights by default.
+
+    ``df`` is shared, or one per component (K,).
+    """
 
     means: np.ndarray  # (K, d)
     chols: np.ndarray  # (K, d, d) lower Cholesky factors of the scale matrices
-    df: float
+    df: float | np.ndarray
+    log_weights: np.ndarray | None = None  # (K,) normalised; None: equal
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The components' weights (K,)."""
+        if self.log_weights is None:
+            return np.full(self.size, 1.0 / self.size)
+        return np.exp(self.log_weights)
 
     @property
     def size(self) -> int:
@@ -31,8 +42,13 @@ class StudentTMixture(NamedTuple):
         return self.means.shape[0]
 
 
-def student_t_mixture(means: np.ndarray, scales: np.ndarray, df: float) -> StudentTMixture:
+def student_t_mixture(
+    means: np.ndarray, scales: np.ndarray, df: float | np.ndarray, weights: np.ndarray | None = None
+) -> StudentTMixture:
     """A mixture from locations (K, d) and scale matrices (K, d, d), made positive definite.
+
+    ``df``: one for all components, or one each (K,). ``weights`` (K,), positive, are
+    normalised; equal weights when None.
 
     Examples
     --------
@@ -44,10 +60,16 @@ def student_t_mixture(means: np.ndarray, scales: np.ndarray, df: float) -> Stude
     """
     means = np.atleast_2d(np.asarray(means, dtype=np.float64))
     scales = np.asarray(scales, dtype=np.float64).reshape(means.shape[0], means.shape[1], means.shape[1])
-    if not df > 0:
-        raise ValueError(f"df must be positive, got {df!r}")
+    if not np.all(np.asarray(df) > 0) or np.ndim(df) > 1 or np.size(df) not in (1, means.shape[0]):
+        raise ValueError(f"df must be positive, one number or one per component, got {df!r}")
+    df = float(df) if np.ndim(df) == 0 else np.asarray(df, dtype=np.float64)
     chols = np.stack([np.linalg.cholesky(positive_definite(s)) for s in scales])
-    return StudentTMixture(means, chols, float(df))
+    if weights is None:
+        return StudentTMixture(means, chols, df)
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != (means.shape[0],) or not np.all(weights > 0) or not np.all(np.isfinite(weights)):
+        raise ValueError(f"weights must be {means.shape[0]} positive finite numbers, got {weights!r}")
+    return StudentTMixture(means, chols, df, np.log(weights / weights.sum()))
 
 
 def positive_definite(matrix: np.ndarray, floor: float = 1e-10) -> np.ndarray:
@@ -62,10 +84,11 @@ def positive_definite(matrix: np.ndarray, floor: float = 1e-10) -> np.ndarray:
 def component_logpdf(mix: StudentTMixture, x: np.ndarray) -> np.ndarray:
     """Log density of every component at ``x`` (n, d): (n, K)."""
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    d, nu = x.shape[1], mix.df
+    d = x.shape[1]
     out = np.empty((x.shape[0], mix.size))
-    const = gammaln((nu + d) / 2.0) - gammaln(nu / 2.0) - 0.5 * d * np.log(nu * np.pi)
     for k in range(mix.size):
+        nu = mix.df if np.ndim(mix.df) == 0 else float(np.asarray(mix.df)[k])
+        const = gammaln((nu + d) / 2.0) - gammaln(nu / 2.0) - 0.5 * d * np.log(nu * np.pi)
         chol = mix.chols[k]
         white = np.linalg.solve(chol, (x - mix.means[k]).T)
         maha = np.sum(white * white, axis=0)
@@ -75,16 +98,19 @@ def component_logpdf(mix: StudentTMixture, x: np.ndarray) -> np.ndarray:
 
 
 def logpdf(mix: StudentTMixture, x: np.ndarray) -> np.ndarray:
-    """Log density of the equal mixture at ``x`` (n, d): (n,)."""
-    return logsumexp(component_logpdf(mix, x), axis=1) - np.log(mix.size)
+    """Log density of the mixture at ``x`` (n, d): (n,)."""
+    if mix.log_weights is None:
+        return logsumexp(component_logpdf(mix, x), axis=1) - np.log(mix.size)
+    return logsumexp(component_logpdf(mix, x) + mix.log_weights, axis=1)
 
 
 def sample(mix: StudentTMixture, rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` draws (n, d): a uniformly chosen component per draw."""
+    """``n`` draws (n, d): a component per draw, chosen by the weights."""
     d = mix.means.shape[1]
-    which = rng.integers(mix.size, size=n)
+    which = rng.integers(mix.size, size=n) if mix.log_weights is None else rng.choice(mix.size, size=n, p=mix.weights)
     normal = rng.standard_normal((n, d))
-    scale = np.sqrt(mix.df / rng.chisquare(mix.df, size=n))
+    df = mix.df if np.ndim(mix.df) == 0 else np.asarray(mix.df)[which]
+    scale = np.sqrt(df / rng.chisquare(df, size=n))
     out = np.empty((n, d))
     for k in range(mix.size):
         rows = which == k

@@ -149,13 +149,18 @@ def final_batch(problem: Problem, settings: Settings, state: State, rng: np.rand
     With a stratified sampler the remaining budget is split into replicates (up to one
     replicate's worth of evaluations is left unused), and the realised allocation
     replaces alpha in the estimator; the initial law alone is the one-component case.
+    The initial law alone with no quantile map (a posterior's start) has no stratified
+    or quasi-random form: its draws are i.i.d. and their error bars use every draw.
     """
     quasi_initial = settings.sampler == "rqmc" and problem.initial_quantile is not None
     index = best_proposal(state, settings, quasi_initial)
     proposal = state.proposals[index]
     n = settings.budget - state.evaluations
     replicate = None
-    if settings.sampler == "mc":
+    # the initial law alone without a quantile map draws i.i.d. points whatever the sampler:
+    # replicates would only spread its error estimate over R - 1 degrees of freedom
+    plain_initial = proposal.components is None and problem.initial_quantile is None
+    if settings.sampler == "mc" or plain_initial:
         x = sample_proposal(proposal, problem, rng, n)
     else:
         per, reps = replicate_layout(n, settings)
