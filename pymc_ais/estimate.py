@@ -253,7 +253,7 @@ def run_estimate(arguments: dict, session: Session) -> xr.DataTree:
             settings,
             budget=draws - start.evaluations,
             weights=posterior_weights(settings.weights, mp.laws.n_laws),
-            defensive=max(settings.defensive, start.defensive),
+            defensive=_start_defensive(settings, start, "defensive" in tuning_options(a, NAMED)),
         )
     control, problem, settings, pilot, note = choose(request, mp.laws, problem, settings, rng)
     result = run_sampler(problem, settings, rng, session.progressbar, control)
@@ -307,6 +307,17 @@ def _settings(mp, a: dict) -> Settings:
             f"expectations ({', '.join(mp.labels)})"
         )
     return Settings(budget=a["draws"], weights=weights, family=a["family"], **options)
+
+
+def _start_defensive(settings: Settings, start, user_set: bool) -> float:
+    """The starting law's least weight: the user's ``defensive=`` if given, else the start's own floor.
+
+    The floor stays below what an explicit ``target_share`` leaves.
+    """
+    if user_set:
+        return settings.defensive
+    room = 1.0 - settings.target_share - 1e-9 if settings.target_share is not None else 1.0
+    return float(min(max(settings.defensive, start.defensive), max(settings.defensive, room)))
 
 
 def _assemble(a: dict, mp, result, start, log_evidence, control, note) -> xr.DataTree:

@@ -24,7 +24,7 @@ import numpy as np
 import xarray as xr
 
 from ..core.densities import student_t
-from ..core.densities.conditional_grid import conditional_grid, grid_cost
+from ..core.densities.conditional_grid import GridFailure, conditional_grid, grid_cost
 from ..core.densities.gaussian_mixture import logsumexp, normalised_weights
 from ..core.densities.mixture_sampling import sample_mixture
 from ..core.densities.mode_search import START_WIDEN, SearchError, find_modes, search_budget, searched_laws, start_df
@@ -250,15 +250,19 @@ def along_scales(laws: LawSet, found: list, budget: int, rng: np.random.Generato
     grids: list = []
     for i, (law, laplace) in enumerate(zip(searched_laws(laws.n_laws), found)):
         best = None
-        for coordinate in coordinates:
-            allowed = left // ((len(found) - i) * len(coordinates))
+        for j, coordinate in enumerate(coordinates):
+            allowed = left // ((len(found) - i - 1) * len(coordinates) + len(coordinates) - j)
             if allowed < grid_cost(laws.dim):
                 break
-            grid = conditional_grid(
-                functools.partial(point, which=law), coordinate, laplace.mode, laplace.covariance, rng, allowed
-            )
-            left -= grid.evaluations if grid is not None else allowed
-            if grid is not None and (best is None or grid.gaussian_share < best.gaussian_share):
+            try:
+                grid = conditional_grid(
+                    functools.partial(point, which=law), coordinate, laplace.mode, laplace.covariance, rng, allowed
+                )
+            except GridFailure as failed:  # the law keeps its refit
+                left -= failed.evaluations
+                continue
+            left -= grid.evaluations
+            if best is None or grid.gaussian_share < best.gaussian_share:
                 best = grid
         grids.append(best)
     return grids, int(GRID_SHARE * budget) - left

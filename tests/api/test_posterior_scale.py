@@ -200,7 +200,7 @@ def truth_non_centred(y, se, log_prior):
     return mean, var, log_evidence
 
 
-@pytest.mark.parametrize("groups", [8, 30])
+@pytest.mark.parametrize("groups", [12, 30])
 def test_a_non_centred_hierarchical_model_under_two_scale_priors(groups):
     """mu and tau under two priors on the group scale, from one sample: right, and precise.
 
@@ -217,6 +217,7 @@ def test_a_non_centred_hierarchical_model_under_two_scale_priors(groups):
     for seed in range(2):
         idata = pa.estimate({"mu": first["mu"], "tau": first["tau"]}, models=models, draws=8_000,
                             random_seed=10 * groups + seed, progressbar=False)  # fmt: skip
+        assert idata.attrs["posterior_start"] == "mode search and conditional grids along 'tau'"
         for name, (_, log_prior) in TAU_PRIORS.items():
             mean, var, log_evidence = truth_non_centred(y, se, log_prior)
             cell = (idata["estimates"].sel(model=name), idata["evidence"].sel(model=name))
@@ -224,3 +225,21 @@ def test_a_non_centred_hierarchical_model_under_two_scale_priors(groups):
                 found.append(part)
     assert_calibrated(np.concatenate(z), np.array(z_evidence))
     assert np.min(equivalent) >= 300, equivalent
+
+
+def test_the_start_keeps_a_share_unless_the_user_sets_one():
+    """A grid start over 30 groups raises the defensive share; an explicit defensive= or target_share= bounds it."""
+    import json
+
+    rng = np.random.default_rng(330)
+    se = rng.uniform(2.0, 6.0, 30)
+    y = 2.0 + 3.0 * rng.standard_normal(30) + se * rng.standard_normal(30)
+    model = non_centred(y, se, TAU_PRIORS["half-normal(5)"][0])
+
+    def defensive(**options):
+        idata = pa.estimate({"mu": model["mu"]}, model=model, draws=4_000, random_seed=1, progressbar=False, **options)
+        return json.loads(idata.attrs["settings"])["defensive"]
+
+    assert 0.05 < defensive() <= 0.3
+    assert defensive(defensive=0.02) == 0.02
+    assert defensive(target_share=0.9) < 0.1

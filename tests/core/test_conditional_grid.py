@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from pymc_ais.core.densities.conditional_grid import conditional_grid, grid_cost
+from pymc_ais.core.densities.conditional_grid import GridFailure, conditional_grid, grid_cost
 
 V_MEAN, V_SD, DRIFT = 1.0, 0.5, 0.7
 
@@ -56,7 +56,6 @@ def test_the_grid_is_an_importance_proposal_that_recovers_known_moments(d):
     logp, log_z = curved(d)
     rng = np.random.default_rng(d)
     grid = conditional_grid(logp, 0, np.zeros(d), np.eye(d), rng)
-    assert grid is not None
     x, log_q = draws_of(grid, rng, 4000)
     log_w = np.array([logp(p)[0] for p in x]) - log_q
     w = np.exp(log_w - log_w.max())
@@ -99,7 +98,7 @@ def test_a_start_far_from_the_marginal_walks_to_it():
 
 
 def test_evaluations_are_counted_and_capped():
-    """Every call of the density counts; a cap below what the grid needs gives None, not a partial grid."""
+    """Every call of the density counts; a cap below what the grid needs fails, saying what it spent."""
     logp, _ = curved(10)
     calls = [0]
 
@@ -110,12 +109,24 @@ def test_evaluations_are_counted_and_capped():
     grid = conditional_grid(counted, 0, np.zeros(10), np.eye(10), np.random.default_rng(3))
     assert grid.evaluations == calls[0] <= grid_cost(10)
     calls[0] = 0
-    assert conditional_grid(counted, 0, np.zeros(10), np.eye(10), np.random.default_rng(3), max_evaluations=20) is None
-    assert calls[0] == 20
+    with pytest.raises(GridFailure, match="ran out") as failed:
+        conditional_grid(counted, 0, np.zeros(10), np.eye(10), np.random.default_rng(3), max_evaluations=20)
+    assert calls[0] == failed.value.evaluations == 20
 
 
-def test_a_density_not_finite_at_the_start_gives_none():
+def test_a_density_not_finite_at_the_start_or_along_the_grid_fails_cleanly():
+    """Not finite anywhere, or wherever the grid would lie: a GridFailure with the evaluations spent, no crash."""
+
     def nowhere(z):
         return -np.inf, np.zeros_like(z)
 
-    assert conditional_grid(nowhere, 0, np.zeros(5), np.eye(5), np.random.default_rng(4)) is None
+    with pytest.raises(GridFailure) as failed:
+        conditional_grid(nowhere, 0, np.zeros(5), np.eye(5), np.random.default_rng(4))
+    assert failed.value.evaluations >= 1
+    logp, _ = curved(12, V_SD)
+
+    def holed(z):  # no density near the start's own value of the scale
+        return (-np.inf, np.zeros_like(z)) if abs(z[0] - 0.5) < 0.3 else logp(z)
+
+    with pytest.raises(GridFailure):
+        conditional_grid(holed, 0, np.full(12, 0.5), np.eye(12) * 0.01, np.random.default_rng(5))

@@ -72,8 +72,8 @@ class ConditionalGrid(NamedTuple):
 
 
 def grid_cost(dim: int) -> int:
-    """Evaluations a grid in ``dim`` dimensions typically needs: six curvatures and the Newton steps."""
-    return 6 * dim + 4 * (SCOUT_POINTS + MAX_SIDE_POINTS)
+    """Evaluations a grid in ``dim`` dimensions typically needs: about ten curvatures and the Newton steps."""
+    return 10 * dim + 4 * (SCOUT_POINTS + MAX_SIDE_POINTS)
 
 
 class _Walker:
@@ -228,6 +228,14 @@ class _OutOfBudget(Exception):
     pass
 
 
+class GridFailure(ValueError):
+    """No grid could be laid; ``evaluations`` says what the attempt spent."""
+
+    def __init__(self, message: str, evaluations: int):
+        super().__init__(message)
+        self.evaluations = evaluations
+
+
 def conditional_grid(
     logp_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
     coordinate: int,
@@ -235,13 +243,14 @@ def conditional_grid(
     covariance: np.ndarray,
     rng: np.random.Generator,
     max_evaluations: int | None = None,
-) -> ConditionalGrid | None:
+) -> ConditionalGrid:
     """Conditional Laplace approximations along ``coordinate`` of the density ``exp(logp)``.
 
     ``mean`` and ``covariance`` (a Gaussian approximation of the whole posterior, e.g.
     at its mode) start the scouting walk and give the first guesses of the conditional
-    modes. Spends at most ``max_evaluations`` (default: no limit). Returns None when
-    the density is not finite where the grid needs it or the evaluations run out.
+    modes. Spends at most ``max_evaluations`` (default: no limit). Raises
+    :class:`GridFailure` (with the evaluations spent) when the density is not finite
+    where the grid needs it or the evaluations run out.
 
     Examples
     --------
@@ -270,9 +279,10 @@ def conditional_grid(
         scout_step = SCOUT_STEP * float(np.sqrt(covariance[coordinate, coordinate]))
         walker.scout(float(mean[coordinate]), scout_step)
         if len(walker.modes) < 2:
-            return None
+            raise GridFailure("the density is not finite where the scouting walk starts", walker.count)
         centre, sd = _marginal_moments(walker, sorted(walker.modes))
         sd = max(sd, 0.25 * scout_step)
+        laid = None  # the last grid with at least two values: (values, step)
         for _ in range(MAX_WALKS):
             step = min(2.0 * GRID_SPAN * sd / (GRID_POINTS - 1), _largest_step(walker.precisions))
             span = min(int(np.ceil(GRID_SPAN * sd / step)), MAX_SIDE_POINTS)
@@ -280,14 +290,21 @@ def conditional_grid(
             walker.walk(centre, step, span, extra, MEASURE_SPACING * sd)
             vs = np.array([centre + k * step for k in range(-span - extra, span + extra + 1)])
             vs = vs[np.isin(vs, list(walker.modes))]
+            if vs.size < 2:
+                break
+            laid = (vs, step)
             moved_centre, moved_sd = _marginal_moments(walker, list(vs))
+            if not moved_sd > 0:
+                break
             settled = abs(moved_centre - centre) < SETTLED * sd and abs(np.log(moved_sd / sd)) < np.log1p(SETTLED)
-            if settled or vs.size < 2:
+            if settled:
                 break
             centre, sd = moved_centre, max(moved_sd, step)
     except _OutOfBudget:
-        return None
-    return _components(walker, vs, step, rng)
+        raise GridFailure("the evaluations allowed ran out", walker.count) from None
+    if laid is None:
+        raise GridFailure("the density is not finite along the grid", walker.count)
+    return _components(walker, laid[0], laid[1], rng)
 
 
 def _largest_step(precisions: dict) -> float:
