@@ -72,8 +72,13 @@ class ConditionalGrid(NamedTuple):
 
 
 def grid_cost(dim: int) -> int:
-    """Evaluations a grid in ``dim`` dimensions typically needs: about ten curvatures and the Newton steps."""
-    return 10 * dim + 4 * (SCOUT_POINTS + MAX_SIDE_POINTS)
+    """Evaluations a grid in ``dim`` dimensions needs at least: six curvatures and the Newton steps.
+
+    Six to ten curvatures are usual (a regression with 100 coefficients: about 610
+    evaluations; a scale changing the curvature faster: about ten times ``dim``); a
+    grid whose allowance runs out fails with :class:`GridFailure`.
+    """
+    return 6 * dim + 4 * (SCOUT_POINTS + MAX_SIDE_POINTS)
 
 
 class _Walker:
