@@ -217,14 +217,11 @@ def _student_t_start(
         df if shared_df else np.array(dfs),
         None if len(grids) == len(means) else np.array(weights),
     )
-    used = sorted({laws.blocks[_block_of(laws, grid.coordinate)].name for grid in grids if grid is not None})
+    name = {b.start: b.name for b in laws.blocks}  # a scale coordinate is a scalar block's start
+    used = sorted({name[grid.coordinate] for grid in grids if grid is not None})
     origin = f"mode search and conditional grids along {', '.join(repr(n) for n in used)}" if used else "mode search"
     curved = any(grid is not None and grid.gaussian_share < GRID_USE_BELOW for grid in grids)
     return law, evaluations, origin, curved
-
-
-def _block_of(laws: LawSet, coordinate: int) -> int:
-    return next(i for i, b in enumerate(laws.blocks) if b.start <= coordinate < b.stop)
 
 
 def along_scales(laws: LawSet, found: list, budget: int, rng: np.random.Generator) -> tuple[list, int]:

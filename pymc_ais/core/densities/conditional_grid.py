@@ -27,8 +27,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import gaussian_mixture as gm
 from .gaussian_mixture import logsumexp
 from .student_t import positive_definite
+from .tempered_refit import effective_share
 
 SCOUT_STEP = 1.0  # the scouting walk's step, in the approximation's standard deviations of the coordinate
 SCOUT_POINTS = 16  # at most this many scouting steps on each side; the stride doubles while the marginal climbs
@@ -402,17 +404,9 @@ def _gaussian_share(
     means: np.ndarray, covariances: np.ndarray, weights: np.ndarray, mean: np.ndarray, cov: np.ndarray, rng
 ) -> float:
     """Effective share of draws of the moment-matched Gaussian ``(mean, cov)`` weighed by the mixture."""
-    chol = np.linalg.cholesky(positive_definite(cov))
-    x = mean + rng.standard_normal((CHECK_DRAWS, mean.size)) @ chol.T
-    log_mixture = logsumexp(
-        np.stack([_log_gaussian(x, m, c) for m, c in zip(means, covariances)], axis=1) + np.log(weights), axis=1
+    single = gm.gaussian(mean, cov)
+    mixture = gm.GaussianMixture(
+        np.log(weights), means, np.stack([gm.gaussian(m, c).chols[0] for m, c in zip(means, covariances)])
     )
-    log_w = log_mixture - _log_gaussian(x, mean, cov)
-    w = np.exp(log_w - log_w.max())
-    return float(w.sum() ** 2 / (w @ w) / w.size)
-
-
-def _log_gaussian(x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
-    chol = np.linalg.cholesky(positive_definite(cov))
-    u = np.linalg.solve(chol, (x - mean).T)
-    return -0.5 * np.sum(u * u, axis=0) - np.log(np.diag(chol)).sum()
+    x = mean + rng.standard_normal((CHECK_DRAWS, mean.size)) @ single.chols[0].T
+    return effective_share(gm.logpdf(mixture, x) - gm.logpdf(single, x))
