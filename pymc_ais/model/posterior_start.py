@@ -24,7 +24,7 @@ import numpy as np
 import xarray as xr
 
 from ..core.densities import student_t
-from ..core.densities.conditional_grid import GridFailure, conditional_grid, grid_cost
+from ..core.densities.conditional_grid import GridFailure, grid_cost, shared_conditional_grids
 from ..core.densities.gaussian_mixture import logsumexp, normalised_weights
 from ..core.densities.mixture_sampling import sample_mixture
 from ..core.densities.mode_search import START_WIDEN, SearchError, find_modes, search_budget, searched_laws, start_df
@@ -229,40 +229,103 @@ def along_scales(laws: LawSet, found: list, budget: int, rng: np.random.Generato
 
     For every scale coordinate (:meth:`LawSet.scale_coordinates`), a grid along it
     (:func:`~pymc_ais.core.densities.conditional_grid.conditional_grid`) from the law's
-    Laplace approximation ``found``; the one furthest from a Gaussian is kept. A grid
-    also places the posterior better than the mode does (its marginal along the scale),
-    so a law with a grid needs no refit: its starting components are the grid (or, when
-    one Gaussian matched to the grid keeps at least ``GRID_USE_BELOW`` of its draws,
-    that Gaussian) beside its Laplace approximation with ``GRID_KEEP_LAPLACE`` of its
-    weight, a guard against a grid that misses. The grids may spend ``GRID_SHARE`` of
-    the budget. In ``GRID_MIN_DIM`` dimensions or fewer no grid is laid: there the
-    refitted Laplace start and the adapted Gaussian components follow a scale's curve
-    already, and the grids cost eight schools (10 dimensions) 17 % and a regression with
-    five coefficients 30 % of their worst quantity's precision over 50 seeds. Returns the
-    grids and the evaluations spent.
+    Laplace approximation ``found``; the one furthest from a Gaussian is kept. Laws that
+    differ only in the scale's prior (:func:`alike_along`) share one grid's walk
+    (:func:`~pymc_ais.core.densities.conditional_grid.shared_conditional_grids`) and its
+    allowance. A grid also places the posterior better than the mode does (its marginal
+    along the scale), so a law with a grid needs no refit: its starting components are
+    the grid (or, when one Gaussian matched to the grid keeps at least
+    ``GRID_USE_BELOW`` of its draws, that Gaussian) beside its Laplace approximation
+    with ``GRID_KEEP_LAPLACE`` of its weight, a guard against a grid that misses. The
+    grids may spend ``GRID_SHARE`` of the budget. In ``GRID_MIN_DIM`` dimensions or
+    fewer no grid is laid: there the refitted Laplace start and the adapted Gaussian
+    components follow a scale's curve already, and the grids cost eight schools (10
+    dimensions) 17 % and a regression with five coefficients 30 % of their worst
+    quantity's precision over 50 seeds. Returns the grids and the evaluations spent.
     """
     coordinates = laws.scale_coordinates() if laws.dim > GRID_MIN_DIM else []
-    left = int(GRID_SHARE * budget)
+    total = int(GRID_SHARE * budget)
+    left = total
     point = laws.point_logp()
-    grids: list = []
-    for i, (law, laplace) in enumerate(zip(searched_laws(laws.n_laws), found)):
-        best = None
-        for j, coordinate in enumerate(coordinates):
-            allowed = left // ((len(found) - i - 1) * len(coordinates) + len(coordinates) - j)
+    searched = searched_laws(laws.n_laws)
+    alike = {c: [[i] for i in range(len(found))] for c in coordinates}
+    if coordinates and len(found) > 1 and left >= 2 * len(found):
+        alike, spent = alike_along(laws, found, coordinates)
+        left -= spent
+    pending = {(i, c) for i in range(len(found)) for c in coordinates}
+    candidates: list[list] = [[] for _ in found]
+    for i, laplace in enumerate(found):
+        for c in coordinates:
+            if (i, c) not in pending:  # laid with an earlier law's grid
+                continue
+            group = next(g for g in alike[c] if g[0] == i)
+            allowed = left * len(group) // len(pending)
+            pending -= {(k, c) for k in group}
             if allowed < grid_cost(laws.dim):
-                break
+                continue
+            lead, rest = searched[i], [searched[k] for k in group[1:]]
+            shifts = (lambda z, lead=lead, rest=rest: _law_differences(laws, z, lead, rest)) if rest else None
             try:
-                grid = conditional_grid(
-                    functools.partial(point, which=law), coordinate, laplace.mode, laplace.covariance, rng, allowed
+                grids = shared_conditional_grids(
+                    functools.partial(point, which=lead), c, laplace.mode, laplace.covariance, rng, allowed, shifts
                 )
-            except GridFailure as failed:  # the law keeps its refit
+            except GridFailure as failed:  # the laws keep their refits
                 left -= failed.evaluations
                 continue
-            left -= grid.evaluations
-            if best is None or grid.gaussian_share < best.gaussian_share:
-                best = grid
-        grids.append(best)
-    return grids, int(GRID_SHARE * budget) - left
+            left -= next(grid.evaluations for grid in grids if grid is not None)
+            for k, grid in zip(group, grids):
+                if grid is not None:
+                    candidates[k].append(grid)
+    grids = [min(found_here, key=lambda g: g.gaussian_share, default=None) for found_here in candidates]
+    return grids, total - left
+
+
+def _law_differences(laws: LawSet, z: np.ndarray, lead: int, others: list[int]) -> np.ndarray:
+    """The laws ``others``' log densities minus law ``lead``'s at one point (one joint evaluation)."""
+    joint = laws.joint_logp(z[None])[0]
+    return joint[others] - joint[lead]
+
+
+ALIKE_TOLERANCE = 1e-8  # relative gradient difference below which two laws' log densities differ by nothing
+
+
+def alike_along(laws: LawSet, found: list, coordinates: list[int]) -> tuple[dict, int]:
+    """Group the searched laws whose log densities differ by a function of one scale coordinate alone.
+
+    Two such laws (a hierarchical model under two priors on its scale) have the same
+    conditional law of the other variables given the scale, so one grid along it serves
+    both. Measured at two points, the first law's mode and a point moved off it by its
+    standard deviations: the gradients of every law there, whose differences must
+    vanish but along the coordinate. Returns, for each coordinate, the groups of
+    searched-law indices (each group's first index leads it), and the evaluations spent.
+    """
+    point = laws.point_logp()
+    searched = searched_laws(laws.n_laws)
+    mode, sd = found[0].mode, np.sqrt(np.diag(found[0].covariance))
+    pattern = np.where(np.arange(mode.size) % 2 == 0, 1.0, -1.0) * (0.5 + 0.25 * (np.arange(mode.size) % 3))
+    gradients = []
+    for z in (mode, mode + sd * pattern):
+        gradients.append(np.stack([np.asarray(point(z, which=law)[1], dtype=np.float64) for law in searched]))
+    spent = 2 * len(searched)
+    groups: dict[int, list[list[int]]] = {}
+    for c in coordinates:
+        others = np.delete(np.arange(mode.size), c)
+        groups[c] = []
+        for i in range(len(found)):
+            for group in groups[c]:
+                j = group[0]
+                same = all(
+                    np.all(np.isfinite(g[[i, j]]))
+                    and np.max(np.abs(g[i, others] - g[j, others]))
+                    <= ALIKE_TOLERANCE * (1.0 + np.max(np.abs(g[[i, j]][:, others])))
+                    for g in gradients
+                )
+                if same:
+                    group.append(i)
+                    break
+            else:
+                groups[c].append([i])
+    return groups, spent
 
 
 def shifted(evaluate, log_scale: np.ndarray):

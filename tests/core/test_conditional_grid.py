@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from pymc_ais.core.densities.conditional_grid import GridFailure, conditional_grid, grid_cost
+from pymc_ais.core.densities.conditional_grid import GridFailure, conditional_grid, grid_cost, shared_conditional_grids
 
 V_MEAN, V_SD, DRIFT = 1.0, 0.5, 0.7
 
@@ -130,3 +130,59 @@ def test_a_density_not_finite_at_the_start_or_along_the_grid_fails_cleanly():
 
     with pytest.raises(GridFailure):
         conditional_grid(holed, 0, np.full(12, 0.5), np.eye(12) * 0.01, np.random.default_rng(5))
+
+
+@pytest.mark.parametrize("d", [2, 10, 30, 100])
+def test_laws_differing_only_along_the_scale_share_one_walk(d):
+    """Three priors on ``v``, one walk: each law's grid recovers its own log Z, E[v] and E[x_d] within 4 SE.
+
+    The laws' marginals of ``v`` sit a standard deviation and more apart, with different
+    spreads; the shared walk covers them all for fewer evaluations than three grids.
+    """
+    logp, log_z = curved(d)
+    v_sd = min(V_SD, 5.0 / (d - 1))
+    priors = [(V_MEAN, v_sd), (V_MEAN + 1.5 * v_sd, 0.7 * v_sd), (V_MEAN - v_sd, 1.4 * v_sd)]
+
+    def law(k):
+        centre, sd = priors[k]
+
+        def shifted(z):  # the test density with v's prior N(V_MEAN, v_sd^2) swapped for N(centre, sd^2)
+            value, grad = logp(z)
+            v = z[0]
+            value = value + 0.5 * (v - V_MEAN) ** 2 / v_sd**2 - 0.5 * (v - centre) ** 2 / sd**2
+            grad = grad.copy()
+            grad[0] += (v - V_MEAN) / v_sd**2 - (v - centre) / sd**2
+            return value, grad
+
+        return shifted, log_z + np.log(sd / v_sd)
+
+    laws = [law(k) for k in range(3)]
+    calls = [0]
+
+    def shifts(z):
+        calls[0] += 1
+        return np.array([laws[k][0](z)[0] - laws[0][0](z)[0] for k in (1, 2)])
+
+    def lead(z):
+        calls[0] += 1
+        return laws[0][0](z)
+
+    rng = np.random.default_rng(40 + d)
+    grids = shared_conditional_grids(lead, 0, np.zeros(d), np.eye(d), rng, shifts=shifts)
+    assert len(grids) == 3 and all(g is not None for g in grids)
+    assert grids[0].evaluations == calls[0]
+    separate = sum(conditional_grid(f, 0, np.zeros(d), np.eye(d), rng).evaluations for f, _ in laws)
+    assert grids[0].evaluations < (0.6 if d >= 30 else 1.0) * separate, (grids[0].evaluations, separate)
+    for (f, log_z_k), grid, (centre, _) in zip(laws, grids, priors):
+        x, log_q = draws_of(grid, rng, 4000)
+        log_w = np.array([f(p)[0] for p in x]) - log_q
+        w = np.exp(log_w - log_w.max())
+        assert w.sum() ** 2 / (w @ w) / w.size > 0.85
+        z_hat = np.log(w.mean()) + log_w.max()
+        assert abs(z_hat - log_z_k) < 4 * w.std() / w.mean() / np.sqrt(w.size) + 1e-12
+        wn = w / w.sum()
+        # v's marginal: its own prior N(centre, sd) times the common factor, which is flat in v for this density
+        for values, truth in ((x[:, 0], centre), (x[:, -1], DRIFT * centre)):
+            mean = wn @ values
+            se = np.sqrt(np.sum(wn**2 * (values - mean) ** 2))
+            assert abs(mean - truth) < 4 * se, (mean, truth, se)

@@ -177,3 +177,33 @@ def test_scale_coordinates_are_the_scalar_log_transformed_variables():
     laws = LawSet.from_arguments(model, None)
     (found,) = laws.scale_coordinates()
     assert [b.name for b in laws.blocks if b.start == found] == ["tau"]
+
+
+def test_laws_that_differ_only_in_a_scale_prior_are_grouped_along_it():
+    """Two priors on tau share tau's grid; a third law that also changes mu's prior does not; identical laws do."""
+    from types import SimpleNamespace
+
+    from pymc_ais.laws.lawset import LawSet
+    from pymc_ais.model.posterior_start import alike_along
+
+    def hierarchical(tau_prior, mu_sd=5.0):
+        with pm.Model() as model:
+            mu = pm.Normal("mu", 0.0, mu_sd)
+            tau = model.register_rv(tau_prior, "tau")
+            z = pm.Normal("z", 0.0, 1.0, shape=12)
+            pm.Normal("y", mu + tau * z, 3.0, observed=np.linspace(-4.0, 6.0, 12))
+        return model
+
+    models = {
+        "half-normal": hierarchical(pm.HalfNormal.dist(5.0)),
+        "exponential": hierarchical(pm.Exponential.dist(0.5)),
+        "narrow mu": hierarchical(pm.HalfNormal.dist(5.0), mu_sd=1.0),
+        "half-normal again": hierarchical(pm.HalfNormal.dist(5.0)),
+    }
+    laws = LawSet.from_arguments(None, models)
+    (tau,) = laws.scale_coordinates()
+    rng = np.random.default_rng(0)
+    found = [SimpleNamespace(mode=rng.normal(size=laws.dim), covariance=np.eye(laws.dim)) for _ in models]
+    groups, spent = alike_along(laws, found, [tau])
+    assert groups == {tau: [[0, 1, 3], [2]]}
+    assert spent == 2 * len(models)

@@ -86,8 +86,10 @@ def grid_cost(dim: int) -> int:
 class _Walker:
     """Conditional modes and curvatures along one coordinate, and their evaluations."""
 
-    def __init__(self, logp_and_grad, coordinate: int, mean: np.ndarray, covariance: np.ndarray, budget: int):
-        self.logp_and_grad, self.coordinate, self.budget = logp_and_grad, coordinate, budget
+    def __init__(
+        self, logp_and_grad, coordinate: int, mean: np.ndarray, covariance: np.ndarray, budget: int, shifts=None
+    ):
+        self.logp_and_grad, self.coordinate, self.budget, self.shifts = logp_and_grad, coordinate, budget, shifts
         self.dim = mean.size
         self.rest = np.delete(np.arange(self.dim), coordinate)
         self.slope = covariance[self.rest, coordinate] / covariance[coordinate, coordinate]
@@ -96,6 +98,8 @@ class _Walker:
         self.modes: dict[float, tuple[np.ndarray, float]] = {}  # v -> (conditional mode, log density there)
         self.precisions: dict[float, np.ndarray] = {}  # v -> measured conditional precision
         self.gradients: dict[float, np.ndarray] = {}  # v -> conditional gradient at the conditional mode
+        self.offsets: dict[float, np.ndarray] = {}  # v -> every law's log density minus the first's, at the mode
+        self.log_dets: dict[tuple[float, int], float] = {}  # (v, curvatures measured) -> log det of the precision
         self.start_precision = positive_definite(np.linalg.inv(covariance)[np.ix_(self.rest, self.rest)], floor=1e-8)
 
     def evaluate(self, v: float, others: np.ndarray) -> tuple[float, np.ndarray]:
@@ -109,6 +113,19 @@ class _Walker:
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             return -np.inf, grad
         return float(value), grad
+
+    def shifted(self, v: float, others: np.ndarray) -> np.ndarray:
+        """Every law's log density minus the first's at ``(v, others)``: one evaluation, or none for one law."""
+        if self.shifts is None:
+            return np.zeros(1)
+        if self.count >= self.budget:
+            raise _OutOfBudget
+        z = np.empty(self.dim)
+        z[self.coordinate], z[self.rest] = v, others
+        self.count += 1
+        with np.errstate(invalid="ignore"):
+            out = np.concatenate([[0.0], np.asarray(self.shifts(z), dtype=np.float64)])
+        return np.where(np.isfinite(out), out, -np.inf)
 
     def precision(self, v: float) -> np.ndarray:
         """The conditional precision at ``v``: interpolated between measured ones, the start's before any."""
@@ -137,14 +154,29 @@ class _Walker:
             others, value, grad = found
             self.modes[v] = (others, value)
             self.gradients[v] = grad
+            self.offsets[v] = self.shifted(v, others)
             near = [u for u in self.precisions if abs(u - v) < spacing * (1 - 1e-9)]
             if not near or len(self.precisions) < 2:
                 self.precisions[v] = self._curvature(v, others, grad)
         return self.log_marginal(v)
 
-    def log_marginal(self, v: float) -> float:
-        """Laplace approximation of the coordinate's log marginal: log p at the conditional mode - log det(P) / 2."""
-        return self.modes[v][1] - 0.5 * float(np.linalg.slogdet(self.precision(v))[1])
+    def log_marginals(self, v: float) -> np.ndarray:
+        """Every law's Laplace approximation of the coordinate's log marginal.
+
+        That is log p at the conditional mode - log det(P) / 2, with ``P`` the conditional precision.
+        """
+        key = (v, len(self.precisions))
+        if key not in self.log_dets:
+            self.log_dets[key] = float(np.linalg.slogdet(self.precision(v))[1])
+        return self.modes[v][1] + self.offsets[v] - 0.5 * self.log_dets[key]
+
+    def log_marginal(self, v: float, law: int = 0) -> float:
+        return float(self.log_marginals(v)[law])
+
+    def dropped(self, v: float) -> bool:
+        """Whether every law's log marginal at ``v`` is more than ``END_DROP`` below the largest it has seen."""
+        tops = np.max([self.log_marginals(u) for u in self.modes], axis=0)
+        return bool(np.all(self.log_marginals(v) < tops - END_DROP))
 
     def _newton(self, v: float, guess: np.ndarray, precision: np.ndarray):
         others = guess
@@ -180,8 +212,8 @@ class _Walker:
                 minus_hessian[j] = -(moved_grad - grad) / h
         return positive_definite(np.where(np.isfinite(minus_hessian), minus_hessian, 0.0), floor=1e-8)
 
-    def walk(self, centre: float, step: float, span: int, extra: int, spacing: float) -> None:
-        """Visit ``centre + k step`` for ``|k| <= span``, and up to ``extra`` more on a side still carrying weight.
+    def walk(self, centre: float, step: float, spans: dict, extras: dict, spacing: float) -> None:
+        """Visit ``centre + k step`` for ``-spans[-1] <= k <= spans[1]``, and ``extras`` more on a side with weight.
 
         Curvatures are measured at least every ``spacing``.
         """
@@ -189,11 +221,10 @@ class _Walker:
             return
         for direction in (1, -1):
             side = [centre]
-            for k in range(1, span + extra + 1):
-                if k > span:
-                    top = max(self.log_marginal(u) for u in self.modes)
-                    if self.log_marginal(side[-1]) < top - END_DROP:
-                        break
+            span = spans[direction]
+            for k in range(1, span + extras[direction] + 1):
+                if k > span and self.dropped(side[-1]):
+                    break
                 v = centre + direction * k * step
                 if self.visit(v, side, spacing) is None:
                     break
@@ -220,14 +251,14 @@ class _Walker:
         for direction in (1, -1):
             side, stride = [centre], step
             for _ in range(SCOUT_POINTS):
-                last = self.log_marginal(side[-1])
-                if last < max(self.log_marginal(u) for u in self.modes) - END_DROP:
+                last = self.log_marginals(side[-1])
+                if self.dropped(side[-1]):
                     break
                 v = side[-1] + direction * stride
                 if self.visit(v, side, SCOUT_MEASURE_EVERY * step) is None:
                     break
                 side.append(v)
-                if self.log_marginal(v) > last:
+                if np.any(self.log_marginals(v) > last):
                     stride *= 2.0
 
 
@@ -278,40 +309,89 @@ def conditional_grid(
     >>> bool(spread[-1] > 5 * spread[0]), grid.gaussian_share < 0.9
     (True, True)
     """
+    grid = shared_conditional_grids(logp_and_grad, coordinate, mean, covariance, rng, max_evaluations)[0]
+    assert grid is not None  # the first law's grid is laid or the call raises
+    return grid
+
+
+def shared_conditional_grids(
+    logp_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    coordinate: int,
+    mean: np.ndarray,
+    covariance: np.ndarray,
+    rng: np.random.Generator,
+    max_evaluations: int | None = None,
+    shifts: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[ConditionalGrid | None]:
+    """:func:`conditional_grid` for several laws that differ only along ``coordinate``.
+
+    Laws whose log densities differ from the first's (``logp_and_grad``) by a function
+    of ``coordinate`` alone, as a hierarchical model under several priors on its scale,
+    have the same conditional law of the other variables given it: one walk finds the
+    conditional modes and curvatures for all of them, and only the marginals differ.
+    ``shifts(z)`` returns the other laws' log densities minus the first's at ``z``,
+    as one evaluation. The grid covers every law's marginal; each law gets its
+    components, weighted by its marginal (None for another law whose marginal is
+    nowhere finite on the grid). Every grid reports the evaluations of the shared walk.
+    """
     mean = np.asarray(mean, dtype=np.float64)
     covariance = np.asarray(covariance, dtype=np.float64)
     budget = max_evaluations if max_evaluations is not None else np.iinfo(np.int64).max
-    walker = _Walker(logp_and_grad, coordinate, mean, covariance, budget)
+    walker = _Walker(logp_and_grad, coordinate, mean, covariance, budget, shifts)
     try:
         scout_step = SCOUT_STEP * float(np.sqrt(covariance[coordinate, coordinate]))
         walker.scout(float(mean[coordinate]), scout_step)
         if len(walker.modes) < 2:
             raise GridFailure("the density is not finite where the scouting walk starts", walker.count)
-        centre, sd = _marginal_moments(walker, sorted(walker.modes))
-        sd = max(sd, 0.25 * scout_step)
+        n_laws = walker.offsets[next(iter(walker.modes))].size
+        moments = [_marginal_moments(walker, sorted(walker.modes), law) for law in range(n_laws)]
+        centres = [c for c, _ in moments]
+        sds = [max(sd, 0.25 * scout_step) for _, sd in moments]
         laid = None  # the last grid with at least two values: (values, step)
         for _ in range(MAX_WALKS):
-            step = min(2.0 * GRID_SPAN * sd / (GRID_POINTS - 1), _largest_step(walker.precisions))
-            span = min(int(np.ceil(GRID_SPAN * sd / step)), MAX_SIDE_POINTS)
-            extra = min(int(np.ceil(EXTRA_SPAN * sd / step)), MAX_SIDE_POINTS - span)
-            walker.walk(centre, step, span, extra, MEASURE_SPACING * sd)
-            vs = np.array([centre + k * step for k in range(-span - extra, span + extra + 1)])
+            if not all(np.isfinite(centres)):
+                break
+            step = min(2.0 * GRID_SPAN * min(sds) / (GRID_POINTS - 1), _largest_step(walker.precisions))
+            centre = _middle(centres, sds)
+            spans, extras = {}, {}
+            for direction in (1, -1):
+                reach = max(direction * (c - centre) / step + GRID_SPAN * sd / step for c, sd in zip(centres, sds))
+                spans[direction] = min(int(np.ceil(reach)), MAX_SIDE_POINTS)
+                extras[direction] = min(int(np.ceil(EXTRA_SPAN * max(sds) / step)), MAX_SIDE_POINTS - spans[direction])
+            walker.walk(centre, step, spans, extras, MEASURE_SPACING * min(sds))
+            vs = np.array([centre + k * step for k in range(-spans[-1] - extras[-1], spans[1] + extras[1] + 1)])
             vs = vs[np.isin(vs, list(walker.modes))]
             if vs.size < 2:
                 break
             laid = (vs, step)
-            moved_centre, moved_sd = _marginal_moments(walker, list(vs))
-            if not moved_sd > 0:
+            moved = [_marginal_moments(walker, list(vs), law) for law in range(n_laws)]
+            if not all(sd > 0 for _, sd in moved):
                 break
-            settled = abs(moved_centre - centre) < SETTLED * sd and abs(np.log(moved_sd / sd)) < np.log1p(SETTLED)
+            settled = all(
+                abs(c1 - c0) < SETTLED * s0 and abs(np.log(s1 / s0)) < np.log1p(SETTLED)
+                for (c1, s1), c0, s0 in zip(moved, centres, sds)
+            )
             if settled:
                 break
-            centre, sd = moved_centre, max(moved_sd, step)
+            centres = [c for c, _ in moved]
+            sds = [max(sd, step) for _, sd in moved]
     except _OutOfBudget:
         raise GridFailure("the evaluations allowed ran out", walker.count) from None
     if laid is None:
         raise GridFailure("the density is not finite along the grid", walker.count)
-    return _components(walker, laid[0], laid[1], rng)
+    grids = [_components(walker, laid[0], laid[1], rng, law) for law in range(n_laws)]
+    if grids[0] is None:
+        raise GridFailure("the density is not finite along the grid", walker.count)
+    return grids
+
+
+def _middle(centres: list[float], sds: list[float]) -> float:
+    """The centre, among the laws', nearest the middle of the span the laws' marginals need (one law: its own)."""
+    if len(centres) == 1:
+        return centres[0]
+    low = min(c - GRID_SPAN * sd for c, sd in zip(centres, sds))
+    high = max(c + GRID_SPAN * sd for c, sd in zip(centres, sds))
+    return min(centres, key=lambda c: abs(c - 0.5 * (low + high)))
 
 
 def _largest_step(precisions: dict) -> float:
@@ -331,10 +411,12 @@ def _largest_step(precisions: dict) -> float:
     return np.inf if rate == 0 else float(np.sqrt(2.0 * MISMATCH) / (BANDWIDTH * rate))
 
 
-def _marginal_moments(walker: _Walker, vs: list[float]) -> tuple[float, float]:
-    """Mean and standard deviation of the coordinate under its Laplace marginal on the visited values."""
+def _marginal_moments(walker: _Walker, vs: list[float], law: int = 0) -> tuple[float, float]:
+    """Mean and standard deviation of the coordinate under a law's Laplace marginal on the visited values."""
     v = np.array(vs)
-    log_m = np.array([walker.log_marginal(u) for u in vs])
+    log_m = np.array([walker.log_marginal(u, law) for u in vs])
+    if not np.isfinite(log_m.max()):
+        return np.nan, np.nan
     edges = np.concatenate([[v[0]], 0.5 * (v[1:] + v[:-1]), [v[-1]]])
     widths = np.maximum(np.diff(edges), 1e-12 * (np.ptp(v) + 1.0))  # each value's share of the line
     log_m = log_m + np.log(widths)
@@ -343,8 +425,12 @@ def _marginal_moments(walker: _Walker, vs: list[float]) -> tuple[float, float]:
     return centre, float(np.sqrt(max(w @ (v - centre) ** 2, 0.0)))
 
 
-def _components(walker: _Walker, vs: np.ndarray, step: float, rng: np.random.Generator) -> ConditionalGrid:
-    log_marginal = np.array([walker.log_marginal(v) for v in vs])
+def _components(
+    walker: _Walker, vs: np.ndarray, step: float, rng: np.random.Generator, law: int = 0
+) -> ConditionalGrid | None:
+    log_marginal = np.array([walker.log_marginal(v, law) for v in vs])
+    if not np.isfinite(log_marginal.max()):
+        return None
     keep = log_marginal >= log_marginal.max() - KEEP_DROP
     vs, log_marginal = vs[keep], log_marginal[keep]
     modes = np.stack([walker.modes[v][0] for v in vs])
