@@ -114,6 +114,21 @@ def test_evaluations_are_counted_and_capped():
     assert calls[0] == failed.value.evaluations == 20
 
 
+def test_curvatures_after_the_first_cost_what_their_sparsity_needs():
+    """The test density's conditional Hessian is diagonal: after one full measurement, one gradient per curvature.
+
+    In 100 dimensions the grid costs 176 evaluations, against 1,058 with every curvature
+    measured in full, and lays the same components.
+    """
+    logp, _ = curved(100)
+    grid = conditional_grid(logp, 0, np.zeros(100), np.eye(100), np.random.default_rng(100))
+    assert grid.evaluations < 2 * 100, grid.evaluations
+    x, log_q = draws_of(grid, np.random.default_rng(7), 2000)
+    log_w = np.array([logp(p)[0] for p in x]) - log_q
+    w = np.exp(log_w - log_w.max())
+    assert w.sum() ** 2 / (w @ w) / w.size > 0.9
+
+
 def test_a_density_not_finite_at_the_start_or_along_the_grid_fails_cleanly():
     """Not finite anywhere, or wherever the grid would lie: a GridFailure with the evaluations spent, no crash."""
 

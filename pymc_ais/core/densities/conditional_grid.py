@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import gaussian_mixture as gm
+from . import sparse_hessian
 from .gaussian_mixture import logsumexp
 from .student_t import positive_definite
 from .tempered_refit import effective_share
@@ -100,6 +101,7 @@ class _Walker:
         self.gradients: dict[float, np.ndarray] = {}  # v -> conditional gradient at the conditional mode
         self.offsets: dict[float, np.ndarray] = {}  # v -> every law's log density minus the first's, at the mode
         self.log_dets: dict[tuple[float, int], float] = {}  # (v, curvatures measured) -> log det of the precision
+        self.hessian_plan: sparse_hessian.HessianPlan | None = None  # set by the first curvature
         self.start_precision = positive_definite(np.linalg.inv(covariance)[np.ix_(self.rest, self.rest)], floor=1e-8)
 
     def evaluate(self, v: float, others: np.ndarray) -> tuple[float, np.ndarray]:
@@ -202,14 +204,16 @@ class _Walker:
         return others, value, grad
 
     def _curvature(self, v: float, others: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        minus_hessian = np.zeros((self.rest.size, self.rest.size))
-        for j in range(self.rest.size):
-            h = HESSIAN_STEP * max(1.0, abs(others[j]))
-            moved = others.copy()
-            moved[j] += h
+        """Minus the conditional Hessian by forward differences; after the first, only as many as its sparsity needs."""
+
+        def gradient_at(moved: np.ndarray) -> np.ndarray | None:
             value, moved_grad = self.evaluate(v, moved)
-            if np.isfinite(value):
-                minus_hessian[j] = -(moved_grad - grad) / h
+            return moved_grad if np.isfinite(value) else None
+
+        steps = HESSIAN_STEP * np.maximum(1.0, np.abs(others))
+        minus_hessian = sparse_hessian.measure(gradient_at, others, grad, steps, self.hessian_plan)
+        if not self.precisions:  # the first, full measurement shows which entries can be non-zero
+            self.hessian_plan = sparse_hessian.plan(minus_hessian)
         return positive_definite(np.where(np.isfinite(minus_hessian), minus_hessian, 0.0), floor=1e-8)
 
     def walk(self, centre: float, step: float, spans: dict, extras: dict, spacing: float) -> None:
