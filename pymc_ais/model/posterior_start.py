@@ -62,24 +62,23 @@ class PosteriorStart(NamedTuple):
     prior_share: float
     log_scale: np.ndarray
     kept_share: float = 0.0  # the least effective share of the Student-t part's pilot draws over the laws
-    curved: bool = False  # whether a law's start is a grid's mixture (one Gaussian would not follow it)
 
     @property
     def defensive(self) -> float:
         """The starting law's least weight in every proposal of the run: more, the better the start fits.
 
-        A start that already keeps a large effective share of its draws for every law (a
-        grid along a hierarchical scale) can be worse served by Gaussian components fitted
-        on a few thousand draws, while their in-sample criterion prefers them; keeping
-        ``DEFENSIVE_PER_KEPT`` of the kept share (at most ``MAX_DEFENSIVE``) in every
-        proposal bounds its weights by that multiple of the start's. Only for starts that
-        are a grid's mixture in more than ``DEFENSIVE_MIN_DIM`` dimensions: in a few
-        dimensions the fitted components follow the curve too, and the floor cost the
-        worst quantity of eight schools a quarter of its precision; without a grid it
-        made error bars of tail probabilities too small (rms z-score 1.29 against 0.93
-        over 100 seeds of a normal model).
+        In many dimensions Gaussian components fitted on a few thousand draws can serve a
+        posterior worse than a start that already keeps a large effective share of its
+        draws for every law (a grid along a hierarchical scale, a refitted Laplace
+        approximation of a logistic regression), while their in-sample criterion prefers
+        them; keeping ``DEFENSIVE_PER_KEPT`` of the kept share (at most ``MAX_DEFENSIVE``)
+        in every proposal bounds the weights by that multiple of the start's. Only in
+        more than ``DEFENSIVE_MIN_DIM`` dimensions: in a few the fitted components follow
+        the posterior, and the floor cost the worst quantity of eight schools a quarter of
+        its precision and made the error bars of a normal model's tail probabilities too
+        small (rms z-score 1.29 against 0.93 over 100 seeds).
         """
-        if not self.curved or self.law.means.shape[1] <= DEFENSIVE_MIN_DIM:
+        if self.law.means.shape[1] <= DEFENSIVE_MIN_DIM:
             return 0.0
         return float(min(DEFENSIVE_PER_KEPT * self.kept_share, MAX_DEFENSIVE))
 
@@ -147,14 +146,12 @@ def posterior_draws(init, names: list[str]) -> dict:
 
 def posterior_start(laws: LawSet, budget: int, rng: np.random.Generator, init=None) -> PosteriorStart:
     """The starting law of a run on posteriors (see the module docstring and :func:`pilot`)."""
-    law, evaluations, origin, curved = _student_t_start(laws, budget, init, rng)
+    law, evaluations, origin = _student_t_start(laws, budget, init, rng)
     share, log_scale, spent, kept = pilot(laws, law, budget, rng)
-    return PosteriorStart(law, evaluations + spent, origin, share, log_scale, kept, curved)
+    return PosteriorStart(law, evaluations + spent, origin, share, log_scale, kept)
 
 
-def _student_t_start(
-    laws: LawSet, budget: int, init, rng: np.random.Generator
-) -> tuple[StudentTMixture, int, str, bool]:
+def _student_t_start(laws: LawSet, budget: int, init, rng: np.random.Generator) -> tuple[StudentTMixture, int, str]:
     if init is not None:
         draws = posterior_draws(init, [b.name for b in laws.blocks])
         z = laws.to_unconstrained(draws)
@@ -164,7 +161,7 @@ def _student_t_start(
             raise ValueError("init's posterior draws have values outside the model's support (or NaN)")
         cov = np.atleast_2d(np.cov(z, rowvar=False))
         law = student_t_mixture(z.mean(axis=0)[None], START_WIDEN**2 * cov[None], start_df(laws.dim))
-        return law, 0, "init draws", False
+        return law, 0, "init draws"
     allowed = search_budget(budget, laws.dim, laws.n_laws)
     try:
         found = find_modes(laws.point_logp(), laws.n_laws, laws.initial_point(), allowed)
@@ -220,8 +217,7 @@ def _student_t_start(
     name = {b.start: b.name for b in laws.blocks}  # a scale coordinate is a scalar block's start
     used = sorted({name[grid.coordinate] for grid in grids if grid is not None})
     origin = f"mode search and conditional grids along {', '.join(repr(n) for n in used)}" if used else "mode search"
-    curved = any(grid is not None and grid.gaussian_share < GRID_USE_BELOW for grid in grids)
-    return law, evaluations, origin, curved
+    return law, evaluations, origin
 
 
 def along_scales(laws: LawSet, found: list, budget: int, rng: np.random.Generator) -> tuple[list, int]:
