@@ -22,6 +22,7 @@ fail the guard: the machine is shared and compile caches come and go.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -315,10 +316,10 @@ def posterior_scale_checks() -> list[Check]:
     import logistic_priors as lp
     import regression_scale as rs
 
-    draws, seeds, groups, coefficients = 20_000, 4, 50, 100
+    draws, seeds, coefficients = 20_000, 4, 100
     rules = {"worst equivalent i.i.d. size": mse_noise(seeds, "lower"), "worst log-evidence RMSE": rmse_noise(seeds)}
 
-    def hierarchical():
+    def hierarchical(groups: int):
         y, sigma = hp.data(groups)
         names = list(hp.PRIORS)
         refs = {n: hp.reference(y, sigma, hp.PRIORS[n][1]) for n in names}
@@ -334,14 +335,18 @@ def posterior_scale_checks() -> list[Check]:
         exprs = {"beta": first["beta"], "sigma": first["sigma"]}
         return lp.figures([lp.run(exprs, models, draws, seed) for seed in range(seeds)], refs, names)
 
-    return [
+    hierarchical_checks = [
         Check(
             f"hierarchical_priors, {groups} groups: one sample, four priors",
             f"python benchmarks/hierarchical_priors.py --groups {groups} --no-separate",
             {"seeds": seeds, "draws": draws, "groups": groups},
-            hierarchical,
+            functools.partial(hierarchical, groups),
             rules,
-        ),
+        )
+        for groups in (50, 100)
+    ]
+    return [
+        *hierarchical_checks,
         Check(
             f"regression_scale p = {coefficients}: one sample, four priors",
             f"python benchmarks/regression_scale.py --coefficients {coefficients}",
