@@ -227,11 +227,11 @@ def test_a_non_centred_hierarchical_model_under_two_scale_priors(groups):
     assert np.min(equivalent) >= 300, equivalent
 
 
-def test_laws_that_share_a_scale_grid_beside_a_law_that_does_not():
-    """Two priors on tau share one grid, a third law (a narrower prior on mu) walks its own: all three right.
+def test_three_laws_two_of_them_alike_along_the_scale():
+    """Two priors on tau and a third law with a narrower prior on mu, each with its grid: all three right.
 
-    16 groups, three laws, against quadrature; the shared walk's laws must each be
-    weighted by their own marginal of the scale.
+    16 groups, three laws, against quadrature. (Laws alike along the scale share a grid
+    only when the budget cannot pay one per law.)
     """
     rng = np.random.default_rng(316)
     se = rng.uniform(2.0, 6.0, 16)
