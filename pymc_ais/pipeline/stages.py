@@ -112,11 +112,12 @@ def ledger(
 
     Budget, evaluations (the model evaluator's count, plus the ``search`` of a
     posterior's modes) and their split by phase, with ``runs_per_point`` model runs per
-    sampled point.
+    sampled point; ``final_draws_reused`` counts the initial block's draws that joined
+    the final ones (paid for in ``evaluations_adaptive``).
     """
     per = runs_per_point
     adaptive = result.state.evaluations * per
-    final = result.final.x.shape[0] * per
+    final = (result.final.x.shape[0] - result.final.reused) * per  # the initial block's draws count once
     pilot = pilot_points * per
     if pilot + adaptive + final != evaluator.runs:
         raise RuntimeError(f"ledger mismatch: {pilot} + {adaptive} + {final} model runs counted, {evaluator.runs} made")
@@ -129,6 +130,8 @@ def ledger(
     }
     if search:
         out["evaluations_search"] = search
+    if result.final.reused:  # the final draws hold the initial block too
+        out["final_draws_reused"] = result.final.reused
     return out
 
 

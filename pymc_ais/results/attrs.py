@@ -42,7 +42,7 @@ def write_attrs(tree: xr.DataTree, *, method: str, ledger: dict, random_seed, st
 
     ``ledger`` holds ``budget``, ``evaluations`` and its parts ``evaluations_pilot``,
     ``evaluations_adaptive`` and ``evaluations_final`` (all in model runs), plus any
-    count a method adds (``runs_per_point``).
+    count a method adds (``runs_per_point``, ``final_draws_reused``).
     """
     tree.attrs.update(
         inference_library="pymc_ais",

@@ -159,3 +159,32 @@ def test_outputs_undefined_where_the_law_has_no_mass_do_not_stop_a_run():
     with pytest.raises(EvaluationError, match="NaN or infinite"):  # where the law has mass it is still an error
         run(Problem(dim=1, sample_initial=lambda rng, n: rng.standard_normal((n, 1)), evaluate=nan_at_mass),
             Settings(6_000), np.random.default_rng(1))  # fmt: skip
+
+
+@pytest.mark.parametrize("sampler", ["mc", "rqmc"])
+def test_an_iid_final_phase_from_the_initial_law_takes_the_initial_block_in(sampler):
+    """Both blocks are i.i.d. draws of h0: the final sample holds the initial block too, counted once."""
+    from pymc_ais.core.engine.kernel import build_kernel
+    from pymc_ais.core.execution.driver import evaluator_for
+
+    problem = Problem(
+        dim=2,
+        sample_initial=lambda rng, n: 1.5 * rng.standard_normal((n, 2)),
+        evaluate=lambda x: (norm.logpdf(x).sum(axis=1, keepdims=True), np.hstack([x, x**2])),
+        output_names=["x0", "x1", "x0^2", "x1^2"],
+        log_initial=lambda x, log_f: norm.logpdf(x, scale=1.5).sum(axis=1),
+    )
+    rng = np.random.default_rng(4)
+    kernel, evaluate = build_kernel(problem, Settings(4_000, sampler=sampler)), evaluator_for(problem)
+    batch = kernel.initial(rng)
+    state = kernel.init(batch, evaluate(batch.x))
+    final = kernel.final(state, rng)
+    assert final.proposal_index == 0 and final.replicate is None  # no quantile map: i.i.d. whatever the sampler
+    result = kernel.finalize(state, final, evaluate(final.x), "test")
+    n0 = int(state.counts[0])
+    assert result.final.reused == n0 and result.final.x.shape[0] == n0 + final.x.shape[0] == 4_000
+    np.testing.assert_array_equal(result.final.x[:n0], state.x[:n0])
+    within(result.estimates.mean, result.estimates.mcse, np.array([0.0, 0.0, 1.0, 1.0]))
+    # the error bars are those of all 4,000 draws: Var(x_0^2 f/h0) = 3 s^2 / (2 - 1/s^2)^3 - 1 per draw (s = 1.5)
+    per_draw = 3 * 1.5**2 / (2 - 1 / 1.5**2) ** 3 - 1
+    np.testing.assert_allclose(result.estimates.mcse[2:] ** 2 * 4_000, per_draw, rtol=0.25)

@@ -69,6 +69,7 @@ class FinalSample(NamedTuple):
     pair_summands: np.ndarray  # (n, n_pairs)
     replicate: np.ndarray | None  # (n,) replicate index, or None for i.i.d. draws
     alpha: np.ndarray  # (K,) realised mixture weights of the final draws
+    reused: int = 0  # leading draws taken from the initial block (see :func:`final_sample`), not drawn anew
 
 
 LAW_POINTS_PER_COEF = 10  # see crossfitted_summands
@@ -188,9 +189,20 @@ def final_batch(problem: Problem, settings: Settings, state: State, rng: np.rand
 def final_sample(
     problem: Problem, settings: Settings, state: State, batch: FinalBatch, evaluations: Evaluations
 ) -> FinalSample:
-    """The final draws' summands, with the final control variates chosen by ``settings.final_cv_fit``."""
+    """The final draws' summands, with the final control variates chosen by ``settings.final_cv_fit``.
+
+    When the final phase draws i.i.d. from the initial law, the initial block, drawn
+    i.i.d. from that same law before any adaptation, joins it: its evaluations are
+    paid for already (on a posterior whose start no adapted proposal beat, a quarter
+    more draws).
+    """
     x, proposal, replicate = batch.x, batch.proposal, batch.replicate
     log_f, phi = evaluations.log_f, evaluations.phi
+    reused = 0
+    if batch.proposal_index == 0 and proposal.components is None and replicate is None:
+        reused = int(state.counts[0])
+        pooled = (state.x, state.log_f, state.phi)
+        x, log_f, phi = (np.concatenate([old[:reused], new]) for old, new in zip(pooled, (x, log_f, phi)))
     log_c = component_matrix(problem, proposal.components, x, log_f)
     log_q = mixture_logpdf(log_c, proposal.alpha) if proposal.components is not None else log_c[:, 0]
     if settings.final_cv_fit == "crossfit" and proposal.components is not None:
@@ -203,7 +215,7 @@ def final_sample(
     else:
         terms = summands(proposal, state.targets, log_f, phi, log_c, log_q)
     pairs = pair_sums(terms, state.targets, problem.n_laws * phi.shape[1])
-    return FinalSample(batch.proposal_index, x, log_f, phi, log_q, terms, pairs, replicate, proposal.alpha)
+    return FinalSample(batch.proposal_index, x, log_f, phi, log_q, terms, pairs, replicate, proposal.alpha, reused)
 
 
 def pair_sums(terms: np.ndarray, targets: Targets, n_pairs: int) -> np.ndarray:
