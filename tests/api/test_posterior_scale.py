@@ -82,6 +82,35 @@ def test_one_sample_is_not_worse_than_one_run_per_prior():
         assert np.median(shared_mcse / alone_mcse) <= 1.0, (name, shared_mcse, alone_mcse)
 
 
+def test_a_posterior_apart_from_the_others_gets_as_many_draws():
+    """d = 30, two wide priors whose posteriors coincide and a narrow one off-centre whose posterior lies apart.
+
+    With an equal share of the starting law each, the law apart had half the others'
+    equivalent draws (770 against 1,530 at 8,000 evaluations); its part now gets the
+    share that evens them out, and every law stays within its own error bars.
+    """
+    d = 30
+    x, y = data(d)
+    priors = {"wide": (0.0, 3.0), "wider": (0.0, 5.0), "apart": (1.0, 0.15)}
+    models = {}
+    for name, (m, sd) in priors.items():
+        with pm.Model() as models[name]:
+            beta = pm.Normal("beta", m, sd, shape=d)
+            pm.Normal("y", pm.math.dot(x, beta), NOISE, observed=y)
+    idata = pa.estimate({"beta": models["wide"]["beta"]}, models=models, draws=8_000, random_seed=0,
+                        progressbar=False)  # fmt: skip
+    z, equivalent = [], {}
+    for name, (m, sd) in priors.items():
+        cov = np.linalg.inv(np.eye(d) / sd**2 + x.T @ x / NOISE**2)
+        mean = cov @ (x.T @ y / NOISE**2 + m / sd**2)
+        cell = idata["estimates"].sel(model=name)
+        z.append((cell["mean"].values - mean) / cell["mcse"].values)
+        equivalent[name] = np.median(np.diag(cov) / cell["mcse"].values ** 2)
+    z = np.concatenate(z)
+    assert np.sqrt(np.mean(z**2)) <= 1.5 and np.abs(z).max() <= 4.5, z
+    assert equivalent["apart"] >= 0.8 * min(equivalent["wide"], equivalent["wider"]), equivalent
+
+
 SIGMA_PRIOR_SCALE = 2.0
 
 
