@@ -109,6 +109,11 @@ def test_a_posterior_apart_from_the_others_gets_as_many_draws():
     z = np.concatenate(z)
     assert np.sqrt(np.mean(z**2)) <= 1.5 and np.abs(z).max() <= 4.5, z
     assert equivalent["apart"] >= 0.8 * min(equivalent["wide"], equivalent["wider"]), equivalent
+    # the final draws may hold the initial block (drawn from the same start): its runs count once
+    attrs = idata.attrs
+    reused = attrs.get("final_draws_reused", 0)
+    assert idata["samples"].sizes["draw"] == attrs["evaluations_final"] + reused
+    assert reused <= attrs["evaluations_adaptive"]
 
 
 SIGMA_PRIOR_SCALE = 2.0
