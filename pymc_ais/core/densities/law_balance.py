@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from .gaussian_mixture import logsumexp
 from .student_t import StudentTMixture, component_logpdf, sample
@@ -67,10 +69,7 @@ def overlap_clusters(log_parts: list[np.ndarray], threshold: float = CLUSTER_OVE
     share = np.array([[np.mean(np.minimum(1.0, np.exp(log_parts[l][:, k] - log_parts[l][:, l]))) for k in range(n)]
                       for l in range(n)])  # fmt: skip
     linked = np.minimum(share, share.T) >= threshold
-    cluster = np.arange(n)
-    for _ in range(n):  # spread the smallest label along the links
-        cluster = np.array([cluster[linked[l]].min() for l in range(n)])
-    return np.unique(cluster, return_inverse=True)[1]
+    return connected_components(csr_matrix(linked), directed=False)[1]
 
 
 def balanced_weights(
