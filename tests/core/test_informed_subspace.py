@@ -101,3 +101,37 @@ def test_denoised_reference_with_fewer_points_than_inputs_is_diagonal():
     x = np.random.default_rng(7).standard_normal((50, 100))
     ref = denoised_reference(x)
     np.testing.assert_allclose(ref, np.diag(np.diag(ref)), atol=1e-10)
+
+
+@pytest.mark.parametrize("d", [10, 30, 100, 300])
+def test_a_score_slope_removes_the_mean_noise_off_its_direction(d):
+    # the elite draws of the half-space a.x > 1 in d dimensions, 60 of them: their mean is
+    # off the direction a by about sqrt(d / 60); with the slope a the fit keeps only the
+    # part along a, and its draws weigh evenly against the exact conditional law
+    rng = np.random.default_rng(d)
+    a = np.ones(d) / np.sqrt(d)
+    z = rng.standard_normal((40 * max(d, 60), d))
+    x = z[z @ a > 1.0][:60]
+    w = np.full(60, 1.0 / 60)
+    plain_mean, _ = informed_fit(x, w, 60.0, np.zeros(d), np.eye(d))
+    mean, cov = informed_fit(x, w, 60.0, np.zeros(d), np.eye(d), slope=3.0 * a)
+    off = mean - (mean @ a) * a
+    assert np.linalg.norm(off) < 1e-10
+    assert mean @ a == pytest.approx(w @ x @ a, rel=1e-10)  # the shift along a is the weighted mean's
+    if d >= 30:  # without the slope the fit keeps the noise, or, when nothing leaves the bulk, no shift at all
+        kept_noise = np.linalg.norm(plain_mean - (plain_mean @ a) * a) > 0.5
+        assert kept_noise or plain_mean @ a < 0.5 * (mean @ a)
+    assert a @ cov @ a < 0.7  # narrower across the event's boundary, as before
+
+
+def test_a_mean_that_stands_off_the_slope_is_kept_whole():
+    # elite draws shifted by 3 along the second axis while the slope says the first:
+    # the part off the slope is far above its noise, so the whole weighted mean is kept
+    rng = np.random.default_rng(5)
+    d, n = 30, 200
+    x = rng.standard_normal((n, d))
+    x[:, 1] += 3.0
+    x[:, 0] += 1.0
+    w = np.full(n, 1.0 / n)
+    mean, _ = informed_fit(x, w, float(n), np.zeros(d), np.eye(d), slope=np.eye(d)[0])
+    np.testing.assert_allclose(mean, x.mean(axis=0), atol=1e-10)

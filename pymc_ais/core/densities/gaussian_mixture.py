@@ -302,6 +302,7 @@ def fit_gaussian(
     prior_strength: float | None = None,
     floor: np.ndarray | None = None,
     reference_mean: np.ndarray | None = None,
+    slope: np.ndarray | None = None,
 ) -> GaussianMixture | None:
     """Weighted Gaussian fit (cross-entropy update); ``None`` if all weights vanish.
 
@@ -311,7 +312,8 @@ def fit_gaussian(
     With a ``reference_mean`` (and a full covariance) the moments are those of
     :func:`~pymc_ais.core.densities.informed_subspace.informed_fit`: the reference law
     ``N(reference_mean, reference_cov)`` is kept along every direction the weighted
-    points do not resolve, which high dimensions need.
+    points do not resolve, which high dimensions need; ``slope``, a direction towards
+    the event the points were weighted by, is passed on to it.
     """
     w = normalised_weights(log_weights)
     if not w.any():
@@ -321,7 +323,7 @@ def fit_gaussian(
     ess = kish_ess(w)
     if reference_mean is not None and covariance == "full":
         support = np.flatnonzero(w)
-        mean, cov = informed_fit(x[support], w[support], ess, reference_mean, _cholesky(reference_cov))
+        mean, cov = informed_fit(x[support], w[support], ess, reference_mean, _cholesky(reference_cov), slope)
     else:
         mean, cov = _weighted_moments(x, w, covariance)
     lam = nu / (ess + nu)

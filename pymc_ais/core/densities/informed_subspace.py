@@ -94,7 +94,12 @@ def denoised_reference(x: np.ndarray) -> np.ndarray:
 
 
 def informed_fit(
-    x: np.ndarray, w: np.ndarray, ess: float, reference_mean: np.ndarray, reference_chol: np.ndarray
+    x: np.ndarray,
+    w: np.ndarray,
+    ess: float,
+    reference_mean: np.ndarray,
+    reference_chol: np.ndarray,
+    slope: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Weighted mean and covariance of ``x`` that keep the reference law off the informative subspace.
 
@@ -106,15 +111,29 @@ def informed_fit(
     mean's projection on the informative directions, or the whole weighted mean when
     the part left out stands out of its noise (:data:`SHIFT_DETECTION`). Many points
     make the bulk narrow, and the fit tends to the plain weighted one.
+
+    With a ``slope`` (a direction in the input space along which the event lies, from
+    :func:`~pymc_ais.core.engine.score_trend.score_slopes`) the mean is kept only along
+    it, unless the rest stands out of its noise, and the informative directions are
+    those of the weighted covariance alone plus the slope. The mean's own spike in the
+    second moment points along the noisy weighted mean: projecting on it kept the
+    noise (a shift of length about one off the event's direction in d = 300).
     """
     d = x.shape[1]
     z = solve_triangular(reference_chol, (x - reference_mean).T, lower=True, check_finite=False).T
     mean = w @ z
     centred = z - mean
     cov = (centred * w[:, None]).T @ centred
-    values, vectors = np.linalg.eigh(cov + np.outer(mean, mean))
-    basis = vectors[:, outside_bulk(values, d, ess)]
-    projected = basis @ (basis.T @ mean)
+    if slope is None:
+        values, vectors = np.linalg.eigh(cov + np.outer(mean, mean))
+        basis = vectors[:, outside_bulk(values, d, ess)]
+        projected = basis @ (basis.T @ mean)
+    else:
+        direction = reference_chol.T @ slope  # the slope in whitened coordinates
+        direction = direction / np.linalg.norm(direction)
+        values, vectors = np.linalg.eigh(cov)
+        basis = _with_direction(vectors[:, outside_bulk(values, d, ess)], direction)
+        projected = direction * (direction @ mean)
     residual = mean - projected
     noise = (np.trace(cov) - np.trace(basis.T @ cov @ basis)) / max(ess, 1.0)
     if residual @ residual <= SHIFT_DETECTION * noise:  # what the basis leaves out is noise
@@ -122,3 +141,12 @@ def informed_fit(
     inside = basis @ (basis.T @ cov @ basis) @ basis.T
     cov = inside + np.eye(d) - basis @ basis.T
     return reference_mean + reference_chol @ mean, reference_chol @ cov @ reference_chol.T
+
+
+def _with_direction(basis: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the span of ``basis``'s columns and the unit vector ``direction``."""
+    extra = direction - basis @ (basis.T @ direction)
+    rest = float(np.linalg.norm(extra))
+    if rest < 1e-8:  # already in the span
+        return basis
+    return np.column_stack([basis, extra / rest])
