@@ -46,24 +46,39 @@ class Output:
 
 
 def as_mapping(expectations) -> dict:
-    """A mapping name -> phi; a single phi is named after itself."""
+    """A mapping name -> phi; a single phi is named after itself.
+
+    Names become variables of the result's DataTree, where a ``/`` would read as a path:
+    such a name is refused here, before any model run, not after the run has finished.
+    """
     if isinstance(expectations, Mapping):
         if not expectations:
             raise ValueError("no expectation given: pass a mapping name -> phi with at least one entry")
         for key in expectations:
             if not isinstance(key, str):
                 raise TypeError(f"expectation names must be strings, got {key!r}")
-        return dict(expectations)
+        return _checked_names(dict(expectations))
     if isinstance(expectations, str):
-        return {expectations: expectations}
+        return _checked_names({expectations: expectations})
     if isinstance(expectations, Variable):
-        return {expectations.name or "phi": expectations}
+        return _checked_names({expectations.name or "phi": expectations})
     if callable(expectations):
-        return {getattr(expectations, "__name__", "phi"): expectations}
+        return _checked_names({getattr(expectations, "__name__", "phi"): expectations})
     raise TypeError(
         "expectations must be a mapping name -> phi or a single phi (a PyTensor expression, "
         f"a model variable name or a callable), got {type(expectations).__name__}"
     )
+
+
+def _checked_names(mapping: dict) -> dict:
+    """``mapping``, after refusing names that an xarray DataTree cannot hold."""
+    for name in mapping:
+        if "/" in name:
+            raise ValueError(
+                f"expectation name {name!r} contains '/', which the result's DataTree reads as a "
+                f"path; name it differently, e.g. {name.replace('/', '_over_')!r}"
+            )
+    return mapping
 
 
 def _translate(name: str, expr: Variable, user_model: pm.Model, work_model: pm.Model) -> Variable:

@@ -168,3 +168,17 @@ def test_sobol_budget_and_index_errors_speak_of_runs_and_indices():
         pa.sobol(x.sum(), model=model, indices="second", progressbar=False)
     with pytest.raises(ValueError, match="ci_prob must be in"):
         pa.sobol(x.sum(), model=model, ci_prob=95, progressbar=False)
+
+
+def test_a_name_with_a_slash_is_refused_before_any_run():
+    # the result's DataTree reads '/' as a path: xarray refused it once the run had finished
+    model = _normal_model()
+    calls = []
+
+    def phi(values):
+        calls.append(len(values["x"]))
+        return values["x"]
+
+    with pytest.raises(ValueError, match="'exp\\(x/2\\)' contains '/'.*'exp\\(x_over_2\\)'"):
+        pa.estimate({"exp(x/2)": phi}, model=model, draws=1_000, progressbar=False)
+    assert calls == []
