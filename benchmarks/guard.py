@@ -512,11 +512,37 @@ def warnings_panel_checks() -> list[Check]:
     return [Check("warnings_panel: both panels", "python benchmarks/warnings_panel.py", {"seeds": seeds}, run, rules)]
 
 
+def high_dimension_checks() -> list[Check]:
+    import high_dimension as hd
+
+    seeds, dim = 4, 100
+    truth = np.concatenate([hd.smooth_truths()[0], hd.event_truths()[0]])
+    plain = np.concatenate([hd.smooth_truths()[1], hd.event_truths()[1]]) / hd.RUNS
+    exact = {"x1^2+x2"}  # a chaos control makes it exact: its MSE is rounding
+
+    def run():
+        names, means, _, _ = hd.ours(dim, seeds)
+        ratio = np.mean((means - truth) ** 2, axis=0) / plain
+        return {f"MSE / plain MC, {n}": float(r) for n, r in zip(names, ratio) if n not in exact}
+
+    names = ["S^2", "exp(0.5S)", "exp(2S)", *(f"P(S>{t:g})" for t in hd.THRESHOLDS)]
+    return [
+        Check(
+            f"high_dimension d = {dim}: smooth outputs and frequent events",
+            f"python benchmarks/high_dimension.py --dims {dim}",
+            {"seeds": seeds, "runs": hd.RUNS, "dim": dim},
+            run,
+            {f"MSE / plain MC, {n}": mse_noise(seeds) for n in names},
+        )
+    ]
+
+
 def all_checks() -> list[Check]:
     return [
         *gaussian_moments_checks(),
         *cantilever_laws_checks(),
         *rare_events_checks(),
+        *high_dimension_checks(),
         *ishigami_checks(),
         *posterior_checks(),
         *logistic_checks(),

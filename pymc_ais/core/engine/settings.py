@@ -92,8 +92,9 @@ class Settings:
         which keeps the cost of a run near-linear in the number of expectations.
         ``None``: one component per target, whatever their number.
     target_share
-        in rare-event runs (some event missed by the first block), the least weight all targets' own
-        components hold together, split evenly among them: the weight optimiser sees
+        in rare-event runs (some event missed by the first block) and in runs of input
+        laws over more than ten inputs, the least weight all targets' own components hold
+        together, split evenly among them: the weight optimiser sees
         the rarest events through a handful of draws and would otherwise starve them,
         or starve a frequent event beside them, of draws. ``None``: see
         :meth:`rare_target_share`.
@@ -192,7 +193,7 @@ class Settings:
         return min(1e-3, 0.1 / n_components)
 
     def rare_target_share(self, dim: int) -> float:
-        """``target_share`` of a rare-event run in ``dim`` dimensions.
+        """``target_share`` of a rare-event or high-dimensional run in ``dim`` dimensions.
 
         By default ``TARGET_SHARE_PER_DIMENSION * dim`` within ``TARGET_SHARE_RANGE``
         (0.1 up to ten dimensions, 0.3 from thirty on), and at most half of what the

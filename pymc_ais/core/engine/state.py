@@ -85,6 +85,11 @@ class State(NamedTuple):
     floor: np.ndarray  # (d,) diagonal regulariser of every fit
     weight_scale: np.ndarray | None  # (pairs,) known scale of each expectation, or None
     score: np.ndarray | None = None  # (N, M) event scores of indicator outputs (NaN: none), or None
+    # Fits rest on few points per dimension: a rare-event run, or a run of normalised
+    # laws over more than ten inputs (adaptation.INFORMED_MIN_DIM). Its fits are informed
+    # ones, steered by its event scores' slopes beyond an elite set's draws in inputs,
+    # and every target's component keeps a share of the mixture (Settings.target_share).
+    informed: bool = False
 
     @property
     def evaluations(self) -> int:
@@ -95,9 +100,8 @@ class State(NamedTuple):
     def rare(self) -> bool:
         """Whether the first block missed some event, so the run climbs towards it.
 
-        Such a run fits its densities on a few elite draws: it uses the fits, weight
-        bounds and final components made for that (informed fits, ``target_share``,
-        components alone at their centre kept), and other runs keep the plain ones.
+        Such a run fits its densities on a few elite draws: it is :attr:`informed`, and
+        its final phase keeps components alone at their centre.
         """
         return self.proposals[0].climbing
 
