@@ -388,6 +388,19 @@ CLUSTER_DISTANCE = 3.0
 """Kernel centres further apart than this many bandwidths (single linkage) are in different clusters."""
 
 
+def cluster_labels(centres: np.ndarray, chol: np.ndarray) -> np.ndarray:
+    """Single-linkage cluster of every kernel centre (0, 1, ...) at :data:`CLUSTER_DISTANCE` bandwidths.
+
+    ``chol`` is the kernels' common Cholesky factor: distances are measured in bandwidths.
+    """
+    if centres.shape[0] < 2:
+        return np.zeros(centres.shape[0], dtype=np.intp)
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    scaled = solve_triangular(chol, centres.T, lower=True, check_finite=False).T
+    return (fcluster(linkage(scaled, method="single"), t=CLUSTER_DISTANCE, criterion="distance") - 1).astype(np.intp)
+
+
 def _balanced_clusters(centres: np.ndarray, w: np.ndarray, chol: np.ndarray, floor: float) -> np.ndarray:
     """Kernel weights with every cluster of centres given at least ``floor / clusters`` of the mass.
 
@@ -398,10 +411,7 @@ def _balanced_clusters(centres: np.ndarray, w: np.ndarray, chol: np.ndarray, flo
     """
     if centres.shape[0] < 3:
         return w
-    from scipy.cluster.hierarchy import fcluster, linkage
-
-    scaled = solve_triangular(chol, centres.T, lower=True, check_finite=False).T
-    labels = fcluster(linkage(scaled, method="single"), t=CLUSTER_DISTANCE, criterion="distance") - 1
+    labels = cluster_labels(centres, chol)
     clusters = int(labels.max()) + 1
     if clusters == 1:
         return w
@@ -437,7 +447,6 @@ def fit_mixture(
     x, w = x[keep], w[keep]
     if x.shape[0] < 2 * n_components:
         return single
-    d = x.shape[1]
     cov0 = single.chols[0] @ single.chols[0].T
     eigval, eigvec = np.linalg.eigh(cov0)
     axis = eigvec[:, -1] * np.sqrt(eigval[-1])
@@ -445,6 +454,28 @@ def fit_mixture(
     means = single.means[0] + offsets[:, None] * axis
     covs = np.repeat(cov0[None], n_components, axis=0)
     log_pi = np.full(n_components, -np.log(n_components))
+    return expectation_maximisation(x, w, log_pi, means, covs, reference_cov, covariance, floor, max_iter, tol)
+
+
+def expectation_maximisation(
+    x: np.ndarray,
+    w: np.ndarray,
+    log_pi: np.ndarray,
+    means: np.ndarray,
+    covs: np.ndarray,
+    reference_cov: np.ndarray,
+    covariance: str = "full",
+    floor: np.ndarray | None = None,
+    max_iter: int = 100,
+    tol: float = 1e-8,
+) -> GaussianMixture:
+    """Weighted EM from a given mixture (weights ``w`` summing to one, all positive).
+
+    Each component's covariance is shrunk toward ``reference_cov`` in proportion to
+    ``d / (ess + d)`` of its own effective sample size, and ``floor`` is added to its
+    diagonal; components whose mass falls below 1e-6 are dropped.
+    """
+    d = x.shape[1]
     previous = -np.inf
     for _ in range(max_iter):
         mix = GaussianMixture(log_pi, means, np.stack([_cholesky(c) for c in covs]))
