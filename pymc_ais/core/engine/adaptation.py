@@ -140,8 +140,9 @@ def _fit_components(
     A target that has reached its event keeps its last kernel estimate as a share of
     its density (:func:`_last_climbing_fit`). ``slopes`` (outputs, d), each output's
     score slope (:func:`~pymc_ais.core.engine.score_trend.score_slopes`, NaN rows for
-    none), steer the event targets' informed fits. Returns the fitted densities and
-    the kernel estimates (``None`` for targets not climbing).
+    none), steer the event targets' informed fits. Returns the fitted densities, the
+    kernel estimates (``None`` for targets not climbing) and each target's number of
+    failure regions (:func:`_per_region`; 0 for none).
     """
     log_abs, _ = integrand_log_abs(state.targets, state.log_f, state.phi)
     log_omega = log_abs - state.log_h[:, None]
@@ -160,6 +161,7 @@ def _fit_components(
     )
     kernels = tuple(None if k is None else gm.balance_clusters(k, CLUSTER_FLOOR) for k in plain)
     fitted = []
+    regions = np.zeros(state.targets.size, dtype=np.intp)
     for t in range(state.targets.size):
         if settings.family == "mixture":
             g = gm.fit_mixture(
@@ -190,16 +192,19 @@ def _fit_components(
         elif levels is None or not np.isfinite(levels[t]):
             bridge = _last_climbing_fit(state, t)
             if bridge is not None:
-                g = gm.blend(_per_region(state, settings, log_omega[:, t], g), bridge, BRIDGE_SHARE)
+                g, regions[t] = _per_region(state, settings, log_omega[:, t], g)
+                g = gm.blend(g, bridge, BRIDGE_SHARE)
         elif (estimate := plain[t]) is not None and state.rare:  # climbing: clusters above the level keep kernels
             share = gm.kernel_share(state.x, log_omega[:, t], g, estimate)
             g = gm.blend(g, gm.balance_clusters(estimate, CLUSTER_FLOOR), share) if share > 0 else g
         fitted.append(g)
-    return tuple(fitted), kernels
+    return tuple(fitted), kernels, regions
 
 
-def _per_region(state: State, settings: Settings, log_omega: np.ndarray, single: gm.GaussianMixture):
-    """A reached event's fit with a Gaussian per failure region, or ``single`` when one region does.
+def _per_region(
+    state: State, settings: Settings, log_omega: np.ndarray, single: gm.GaussianMixture
+) -> tuple[gm.GaussianMixture, int]:
+    """A reached event's fit with a Gaussian per failure region, and their number (0 for ``single`` alone).
 
     Up to ``INFORMED_MIN_DIM`` inputs and for the Gaussian family
     (:func:`~pymc_ais.core.densities.failure_regions.fit_regions`); the single Gaussian
@@ -208,9 +213,11 @@ def _per_region(state: State, settings: Settings, log_omega: np.ndarray, single:
     0.057 with one Gaussian.
     """
     if settings.family != "gaussian" or state.x.shape[1] > INFORMED_MIN_DIM:
-        return single
+        return single, 0
     regions = fit_regions(state.x, log_omega, state.reference_cov, settings.covariance, state.floor)
-    return single if regions is None else gm.blend(regions, single, SPANNING_SHARE)
+    if regions is None:
+        return single, 0
+    return gm.blend(regions, single, SPANNING_SHARE), regions.n_components
 
 
 def _event_slopes(state: State) -> np.ndarray | None:
@@ -254,7 +261,7 @@ def propose(problem: Problem, settings: Settings, state: State, rng: np.random.G
     slopes = _event_slopes(state)
     levels = climbing_levels(state, slopes)
     climbing = np.isfinite(levels)
-    components, bridges = _fit_components(state, settings, levels, slopes)
+    components, bridges, regions = _fit_components(state, settings, levels, slopes)
     components, owner = share_components(components, state.weights, climbing, settings.max_components)
     own = owner if owner is not None else np.arange(1, targets.size + 1)
     k = len(components) + 1
@@ -290,6 +297,7 @@ def propose(problem: Problem, settings: Settings, state: State, rng: np.random.G
         bridges,
         owner,
         levels,
+        regions,
     )
     x = sample_proposal(draft, problem, rng, settings.block)
     return Batch(x, draft, mixture_logpdf(log_c_pool, alpha))
@@ -366,9 +374,29 @@ def stop_reason(state: State, settings: Settings) -> str | None:
         remaining = budget - used
         if predicted_variance(state, -2) / (remaining + n) <= predicted_variance(state, -1) / remaining:
             return "rule"
-    if used + n > settings.adaptive_cap:
+    if used + n > settings.adaptive_cap and not (used <= settings.adaptive_cap and _first_block_at_events(state)):
         return "budget"
     return None
+
+
+def _first_block_at_events(state: State) -> bool:
+    """Whether the last block is the first drawn from fits at events the blocks before it climbed to, per region.
+
+    Its draws are the first that reach those events in numbers, and the fits at the
+    events rest on the few earlier draws inside them; where such a fit has a Gaussian
+    per failure region (beside one spanning them), the block gets one refit even past
+    the adaptive cap. Without regions a refit can settle on the one region the block
+    reached: "two of three sums above 3 sigma" at 6,000 runs then came out 63 % low
+    with a 1 % error bar in 2 runs of 20 (at 2·10^4 runs it went from 0.43 to 0.12).
+    """
+    last = state.proposals[-1]
+    return (
+        len(state.proposals) >= 3
+        and state.proposals[-2].climbing
+        and not last.climbing
+        and last.regions is not None
+        and bool(np.any(last.regions >= 2))
+    )
 
 
 def _project(alpha: np.ndarray, lower: np.ndarray) -> np.ndarray:

@@ -9,7 +9,8 @@ Demange-Chryst, Bachoc and Morio (arXiv 2212.00568). To estimate
 unbiased for every ``beta_j`` since ``g_j / g_alpha`` has mean one (a control variate).
 With ``g_j ∝ phi_j f_j`` and ``beta_j = I_j`` every estimator has zero variance at once.
 
-The adaptive phase (at most half the budget, blocks of a tenth) alternates:
+The adaptive phase (at most half the budget, blocks of a tenth; one block more when the
+block at the cap is the first drawn at failure regions climbed to) alternates:
 cross-entropy fits of every ``g_j`` on all points so far (weighted by the balance
 heuristic ``H``), the choice of ``alpha`` minimising the estimated weighted variance, a
 new block from ``g_alpha``, and the regression update of ``beta``. It stops when one more

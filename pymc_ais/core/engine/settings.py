@@ -37,7 +37,9 @@ class Settings:
     block_fraction
         size of each adaptive block, as a fraction of the budget.
     adaptive_fraction
-        cap of the adaptive phase, as a fraction of the budget.
+        cap of the adaptive phase, as a fraction of the budget; a block at the cap
+        that is the first drawn at failure regions the run climbed to gets one more
+        refit and block beyond it.
     sampler
         how the final phase samples the mixture: "rqmc" (replicates of a scrambled
         Sobol' net whose first coordinate picks the component), "stratified"

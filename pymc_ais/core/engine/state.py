@@ -52,6 +52,7 @@ class Proposal(NamedTuple):
     bridges: tuple | None = None  # (T,) kernel estimate of each climbing target's level set, else None
     owner: np.ndarray | None = None  # (T,) each target's component (1..K-1); None: target t owns t + 1
     levels: np.ndarray | None = None  # (T,) intermediate level each climbing target was fitted to, else NaN
+    regions: np.ndarray | None = None  # (T,) failure regions a reached event's fit has a Gaussian for, else 0
 
     @property
     def climbing(self) -> bool:
