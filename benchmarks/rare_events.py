@@ -21,6 +21,10 @@ Cases (``--case``):
   c = 0.01, t = 3.5; ``--curvature`` and ``--threshold``), a failure surface curved in
   every direction but the first; truth by 1-D quadrature over the chi-square law of the
   sum (4.3e-6 at d = 100).
+- ``ring``, ``four_sides``, ``unequal_sides``: cases built after the per-region fits
+  and not tuned on: P(|x| > 5.3) for two inputs (one region all around, exp(-r^2/2));
+  P(max(|x_1|, |x_2|) > 5) among five (four regions of equal mass); P(x_1 > 4.5 or
+  x_1 < -5) among three (two regions, one five times the other). Exact normal tails.
 - ``oscillator``: the damped two-degree-of-freedom oscillator (Der Kiureghian & De Stefano
   1991; Dubourg, Sudret & Deheeger 2013), eight lognormal inputs, under three input laws
   (mean force capacity 15, 21.5, 27.5): one pa.estimate run with ``models=`` for the
@@ -235,6 +239,73 @@ def abs_case(dim: int) -> Case:
     )
 
 
+def ring_case() -> Case:
+    """P(|x| > r) in two dimensions: one connected region all around the origin (chi-square)."""
+    r = 5.3
+
+    def build():
+        with pm.Model() as model:
+            x = pm.Normal("x", 0.0, 1.0, shape=2)
+        return {"model": model}, {"|x| > r": pm.math.sqrt((x**2).sum()) > r}
+
+    def events(counter):
+        return [_standard_normal_event(2, counter, lambda v: np.sqrt((v**2).sum(axis=1)), "Greater", r)]
+
+    return Case(
+        f"a ring, P(|x| > {r}) for two standard normals",
+        ["ring"],
+        np.array([np.exp(-(r**2) / 2)]),
+        build,
+        events,
+        {"pa.estimate (default)": {}},
+    )
+
+
+def four_sides_case() -> Case:
+    """P(max(|x_1|, |x_2|) > t) among five standard normals: four regions of equal mass."""
+    t = 5.0
+
+    def build():
+        with pm.Model() as model:
+            x = pm.Normal("x", 0.0, 1.0, shape=5)
+        return {"model": model}, {"four sides": pm.math.maximum(abs(x[0]), abs(x[1])) > t}
+
+    def events(counter):
+        return [_standard_normal_event(5, counter, lambda v: np.abs(v[:, :2]).max(axis=1), "Greater", t)]
+
+    side = 2 * stats.norm.sf(t)
+    return Case(
+        f"four regions, P(max(|x1|, |x2|) > {t}) among five standard normals",
+        ["four sides"],
+        np.array([1 - (1 - side) ** 2]),
+        build,
+        events,
+        {"pa.estimate (default)": {}},
+    )
+
+
+def unequal_sides_case() -> Case:
+    """P(x_1 > 4.5 or x_1 < -5) among three standard normals: two regions, one five times the other."""
+
+    def build():
+        with pm.Model() as model:
+            x = pm.Normal("x", 0.0, 1.0, shape=3)
+        return {"model": model}, {"either side": (x[0] > 4.5) | (x[0] < -5.0)}
+
+    def events(counter):
+        distance = lambda v: np.maximum(v[:, 0] - 4.5, -5.0 - v[:, 0])  # > 0 inside either region
+        return [_standard_normal_event(3, counter, distance, "Greater", 0.0)]
+
+    return Case(
+        "two regions of unequal mass, P(x1 > 4.5 or x1 < -5) among three standard normals",
+        ["either side"],
+        np.array([stats.norm.sf(4.5) + stats.norm.sf(5.0)]),
+        build,
+        events,
+        {"pa.estimate (default)": {}},
+    )
+
+
 def four_branch_probability(c: float, k: float) -> float:
     """Exact p_f of the four-branch system with constants c and k/sqrt(2), by 1-D quadrature."""
     inner, _ = integrate.quad(
@@ -422,6 +493,9 @@ CASES = {
     "four_branch_rare": lambda args: four_branch_case(5.0, 10.0),
     "oscillator": lambda args: oscillator_case(),
     "parabolic": lambda args: parabolic_case(args.dim, args.curvature, args.threshold),
+    "ring": lambda args: ring_case(),
+    "four_sides": lambda args: four_sides_case(),
+    "unequal_sides": lambda args: unequal_sides_case(),
 }
 
 
@@ -430,7 +504,9 @@ def main():
     parser.add_argument("--case", choices=sorted(CASES), default="linear")
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--runs", type=int, default=20_000)
-    parser.add_argument("--dim", type=int, default=10, help="inputs (not of four_branch, oscillator)")
+    parser.add_argument(
+        "--dim", type=int, default=10, help="inputs (not of four_branch, oscillator, ring, four_sides, unequal_sides)"
+    )
     parser.add_argument("--curvature", type=float, default=0.01, help="c of the parabolic case")
     parser.add_argument("--threshold", type=float, default=3.5, help="t of the parabolic case")
     parser.add_argument("--no-baselines", action="store_true", help="run pa.estimate only")
