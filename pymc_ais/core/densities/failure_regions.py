@@ -37,8 +37,8 @@ MAX_REGIONS = 6
 
 EM_STEPS = 30
 """Expectation-maximisation steps per mixture: enough to settle the components on their
-regions, which is all a proposal needs (100 steps cost four times as much and changed
-no benchmark figure)."""
+regions, which is all a proposal needs; each step is a pass over the points per
+component, and up to five mixtures are fitted per event and block."""
 
 SPREAD = 2.0
 """Least variance, relative to the input law's, of a direction the event's points spread
