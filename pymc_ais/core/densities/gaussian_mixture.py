@@ -388,19 +388,6 @@ CLUSTER_DISTANCE = 3.0
 """Kernel centres further apart than this many bandwidths (single linkage) are in different clusters."""
 
 
-def cluster_labels(centres: np.ndarray, chol: np.ndarray) -> np.ndarray:
-    """Single-linkage cluster of every kernel centre (0, 1, ...) at :data:`CLUSTER_DISTANCE` bandwidths.
-
-    ``chol`` is the kernels' common Cholesky factor: distances are measured in bandwidths.
-    """
-    if centres.shape[0] < 2:
-        return np.zeros(centres.shape[0], dtype=np.intp)
-    from scipy.cluster.hierarchy import fcluster, linkage
-
-    scaled = solve_triangular(chol, centres.T, lower=True, check_finite=False).T
-    return (fcluster(linkage(scaled, method="single"), t=CLUSTER_DISTANCE, criterion="distance") - 1).astype(np.intp)
-
-
 def _balanced_clusters(centres: np.ndarray, w: np.ndarray, chol: np.ndarray, floor: float) -> np.ndarray:
     """Kernel weights with every cluster of centres given at least ``floor / clusters`` of the mass.
 
@@ -411,7 +398,10 @@ def _balanced_clusters(centres: np.ndarray, w: np.ndarray, chol: np.ndarray, flo
     """
     if centres.shape[0] < 3:
         return w
-    labels = cluster_labels(centres, chol)
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    scaled = solve_triangular(chol, centres.T, lower=True, check_finite=False).T
+    labels = fcluster(linkage(scaled, method="single"), t=CLUSTER_DISTANCE, criterion="distance") - 1
     clusters = int(labels.max()) + 1
     if clusters == 1:
         return w
