@@ -130,6 +130,25 @@ def test_crossfit_on_replicates_keeps_a_control_variate_that_helps():
     assert means.std() < 0.01
 
 
+def test_crossfit_on_replicates_refits_the_light_columns_beside_a_heavy_one():
+    # column 0 explains y; column 1 is a heavy-tailed ratio (k-hat about 0.8) unrelated to it.
+    # With replicates the light column is refitted alone; with i.i.d. points the set is
+    # skipped (its error bars came out too small) and the default coefficients stay.
+    rng = np.random.default_rng(10)
+    reps, per = 16, 64
+    groups = np.repeat(np.arange(reps), per)
+    light = rng.uniform(-1.0, 1.0, reps * per)
+    heavy = 0.2 * rng.pareto(1.25, reps * per) - 0.8  # ratio 1 + c: Lomax tail, index 1.25
+    c = np.column_stack([light, heavy])
+    y = (1.0 + 2.0 * light + 0.01 * rng.standard_normal(reps * per))[:, None]
+    candidates = [np.arange(0), np.arange(2)]
+    default = np.zeros((2, 1))
+    out = crossfit(y, c, candidates, groups % 2, np.ones(1), default, groups)
+    means = np.array([out[groups == g].mean() for g in range(reps)])
+    assert means.std() < 0.01  # the plain summands' replicate means spread about 0.14
+    np.testing.assert_array_equal(crossfit(y, c, candidates, groups % 2, np.ones(1), default), y)
+
+
 def test_guarded_keeps_helpful_coefficients_and_drops_harmful_ones_per_target():
     # two targets share one control variate c (mean 0): target 0 is y0 = 1 + c (coefficient
     # 1 is right), target 1 is y1 = 1 + noise (coefficient 3 adds 9 Var c). Each target must
