@@ -5,7 +5,7 @@ from scipy.stats import norm
 
 from pymc_ais.core import Problem
 from pymc_ais.core.engine.diagnostics import diagnostics, pareto_khat
-from pymc_ais.core.engine.final import SUMMAND_PRECISION, estimates_from_summands
+from pymc_ais.core.engine.final import RARE_EVENT_QMC_CREDIT, SUMMAND_PRECISION, estimates_from_summands
 from pymc_ais.core.engine.tails import InputTail, tail_khat, weight_bound
 
 
@@ -34,6 +34,47 @@ def test_the_floor_is_invisible_next_to_a_statistical_error():
     summands = rng.standard_normal((4000, 1))
     est = estimates_from_summands(summands)
     np.testing.assert_allclose(est.mcse, summands.std(ddof=1) / np.sqrt(4000), rtol=1e-9)
+
+
+def test_a_rare_event_error_bar_takes_limited_credit_for_quasi_random_replicates():
+    # replicate means nearly equal (the spread claims a 1,000-fold gain) while the points
+    # vary: a marked estimate's error bar is floored at the i.i.d. formula's over the
+    # credit; an unmarked one keeps its spread; the correlation between the two is kept.
+    rng = np.random.default_rng(1)
+    reps, per = 10, 200
+    replicate = np.repeat(np.arange(reps), per)
+    balanced = np.tile(rng.permutation(np.linspace(-1.0, 1.0, per)), reps)
+    noise = 1e-3 * rng.standard_normal(reps * per)
+    summands = np.column_stack([1.0 + balanced + noise, 2.0 + balanced + noise + 1e-3 * rng.standard_normal(reps * per)])
+    plain = estimates_from_summands(summands, replicate)
+    marked = estimates_from_summands(summands, replicate, np.array([True, False]))
+    iid = summands[:, 0].std(ddof=1) / np.sqrt(reps * per)
+    np.testing.assert_allclose(marked.mcse[0], iid / np.sqrt(RARE_EVENT_QMC_CREDIT), rtol=1e-12)
+    assert plain.mcse[0] < marked.mcse[0] / 100
+    assert marked.mcse[1] == plain.mcse[1]
+    np.testing.assert_array_equal(marked.mean, plain.mean)
+    correlation = lambda cov: cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
+    np.testing.assert_allclose(correlation(marked.cov), correlation(plain.cov), rtol=1e-12)
+    assert marked.df == plain.df == reps - 1
+
+
+def test_a_rare_event_run_limits_the_credit_of_its_events_alone():
+    from pymc_ais.core import Settings, run
+    from pymc_ais.core.engine.kernel import rare_event_pairs
+
+    def evaluate(x):  # the event's score is x0 - 4.5; x has none
+        score = np.column_stack([x[:, 0] - 4.5, np.full(x.shape[0], np.nan)])
+        return norm.logpdf(x).sum(axis=1), np.column_stack([(x[:, 0] > 4.5) * 1.0, x[:, 0]]), score
+
+    problem = Problem(2, lambda rng, n: rng.standard_normal((n, 2)), evaluate, ["event", "x"], initial_quantile=norm.ppf)
+    rare = run(problem, Settings(6_000), np.random.default_rng(3))
+    assert rare.state.rare
+    marked = rare_event_pairs(rare.state, rare.final)
+    np.testing.assert_array_equal(marked, [True, False])
+    again = estimates_from_summands(rare.final.pair_summands, rare.final.replicate, marked)
+    np.testing.assert_array_equal(rare.estimates.mcse, again.mcse)
+    frequent = Problem(2, problem.sample_initial, lambda x: (norm.logpdf(x).sum(axis=1), (x > 0.5) * 1.0), ["a", "b"])
+    assert rare_event_pairs(run(frequent, Settings(2_000), np.random.default_rng(3)).state, rare.final) is None
 
 
 def test_weight_bound_from_the_defensive_component():

@@ -248,7 +248,14 @@ class Estimates(NamedTuple):
 SUMMAND_PRECISION = 2.0**-30
 
 
-def estimates_from_summands(pair_summands: np.ndarray, replicate: np.ndarray | None = None) -> Estimates:
+# The largest variance gain over i.i.d. draws that randomized QMC is credited with on a
+# rare event's probability (see estimates_from_summands).
+RARE_EVENT_QMC_CREDIT = 2.0
+
+
+def estimates_from_summands(
+    pair_summands: np.ndarray, replicate: np.ndarray | None = None, limited_credit: np.ndarray | None = None
+) -> Estimates:
     """Means, standard errors and covariance of the estimates.
 
     I.i.d. summands: the usual formula. Replicates: the spread of the R replicate means
@@ -257,6 +264,13 @@ def estimates_from_summands(pair_summands: np.ndarray, replicate: np.ndarray | N
     integrand that a quasi-random net integrates exactly gives identical replicates, yet
     its estimate is not exact. The same floor applies to i.i.d. draws, where it is far
     below any statistical error.
+
+    ``limited_credit`` (pairs,) marks estimates whose replicate variance may not fall
+    below the i.i.d. formula's over ``RARE_EVENT_QMC_CREDIT``: rare events' probabilities,
+    whose importance weights are heavy-tailed, so that the spread of 9 to 15 replicate
+    means often falls far short of the truth (runs 4 error bars off), while the
+    i.i.d. formula rests on every draw. Randomized QMC gained a median 1.0 to 2.0 over
+    that formula on such events. The covariance keeps its correlations.
     """
     n = pair_summands.shape[0]
     if replicate is None:
@@ -271,4 +285,11 @@ def estimates_from_summands(pair_summands: np.ndarray, replicate: np.ndarray | N
         df = float(r - 1)
     floor = SUMMAND_PRECISION * np.sqrt(np.einsum("ij,ij->j", pair_summands, pair_summands) / n)
     cov = cov + np.diag(np.square(floor))
+    if replicate is not None and limited_credit is not None and np.any(limited_credit):
+        iid = pair_summands.var(axis=0, ddof=1) / n / RARE_EVENT_QMC_CREDIT
+        variance = np.diag(cov)
+        raised = limited_credit & (iid > variance)  # an event never reached has no spread: kept
+        scale = np.ones_like(variance)
+        scale[raised] = np.sqrt(iid[raised] / variance[raised])
+        cov = cov * scale[:, None] * scale[None, :]
     return Estimates(mean, np.sqrt(np.diag(cov)), cov, n, df)

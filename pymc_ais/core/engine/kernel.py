@@ -112,12 +112,25 @@ def _one_blas_thread(function: Callable) -> Callable:
     return limited
 
 
+def rare_event_pairs(state: State, sample: FinalSample) -> np.ndarray | None:
+    """Which estimates are probabilities of events a rare-event run climbed to: indicator outputs.
+
+    None outside rare-event runs. Pairs are law-major (law * outputs + output).
+    """
+    if not state.rare:
+        return None
+    phi = sample.phi
+    indicator = np.all((phi == 0.0) | (phi == 1.0), axis=0)  # (outputs,)
+    n_laws = sample.pair_summands.shape[1] // phi.shape[1]
+    return np.tile(indicator, n_laws)
+
+
 def finalize(
     problem: Problem, settings: Settings, state: State, batch: FinalBatch, evaluations: Evaluations, reason: str
 ) -> RunResult:
     """The final sample's estimates and per-expectation diagnostics."""
     sample = final.final_sample(problem, settings, state, batch, evaluations)
-    estimates = estimates_from_summands(sample.pair_summands, sample.replicate)
+    estimates = estimates_from_summands(sample.pair_summands, sample.replicate, rare_event_pairs(state, sample))
     log_h0 = problem.initial_log_density(sample.x, sample.log_f)
     # The draws the defensive component carries get their own k-hat when it is an input
     # law, whose tails may be the heaviest anywhere. An unnormalised problem's starting
