@@ -45,7 +45,8 @@ def test_a_rare_event_error_bar_takes_limited_credit_for_quasi_random_replicates
     replicate = np.repeat(np.arange(reps), per)
     balanced = np.tile(rng.permutation(np.linspace(-1.0, 1.0, per)), reps)
     noise = 1e-3 * rng.standard_normal(reps * per)
-    summands = np.column_stack([1.0 + balanced + noise, 2.0 + balanced + noise + 1e-3 * rng.standard_normal(reps * per)])
+    second = 2.0 + balanced + noise + 1e-3 * rng.standard_normal(reps * per)
+    summands = np.column_stack([1.0 + balanced + noise, second])
     plain = estimates_from_summands(summands, replicate)
     marked = estimates_from_summands(summands, replicate, np.array([True, False]))
     iid = summands[:, 0].std(ddof=1) / np.sqrt(reps * per)
@@ -66,13 +67,16 @@ def test_a_rare_event_run_limits_the_credit_of_its_events_alone():
         score = np.column_stack([x[:, 0] - 4.5, np.full(x.shape[0], np.nan)])
         return norm.logpdf(x).sum(axis=1), np.column_stack([(x[:, 0] > 4.5) * 1.0, x[:, 0]]), score
 
-    problem = Problem(2, lambda rng, n: rng.standard_normal((n, 2)), evaluate, ["event", "x"], initial_quantile=norm.ppf)
+    sample = lambda rng, n: rng.standard_normal((n, 2))
+    problem = Problem(2, sample, evaluate, ["event", "x"], initial_quantile=norm.ppf)
     rare = run(problem, Settings(6_000), np.random.default_rng(3))
     assert rare.state.rare
     marked = rare_event_pairs(rare.state, rare.final)
     np.testing.assert_array_equal(marked, [True, False])
     again = estimates_from_summands(rare.final.pair_summands, rare.final.replicate, marked)
     np.testing.assert_array_equal(rare.estimates.mcse, again.mcse)
+    spread_alone = estimates_from_summands(rare.final.pair_summands, rare.final.replicate)
+    assert rare.estimates.mcse[0] > 1.5 * spread_alone.mcse[0]  # the floor binds on this seed
     frequent = Problem(2, problem.sample_initial, lambda x: (norm.logpdf(x).sum(axis=1), (x > 0.5) * 1.0), ["a", "b"])
     assert rare_event_pairs(run(frequent, Settings(2_000), np.random.default_rng(3)).state, rare.final) is None
 
