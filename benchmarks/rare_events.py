@@ -25,6 +25,8 @@ Cases (``--case``):
   and not tuned on: P(|x| > 5.3) for two inputs (one region all around, exp(-r^2/2));
   P(max(|x_1|, |x_2|) > 5) among five (four regions of equal mass); P(x_1 > 4.5 or
   x_1 < -5) among three (two regions, one five times the other). Exact normal tails.
+- ``half_plane``: P(x_1 > 4.5) among ``--dim`` standard normals, one input deciding:
+  where randomized QMC gains most, a test of the error bars (``--runs 6000``).
 - ``oscillator``: the damped two-degree-of-freedom oscillator (Der Kiureghian & De Stefano
   1991; Dubourg, Sudret & Deheeger 2013), eight lognormal inputs, under three input laws
   (mean force capacity 15, 21.5, 27.5): one pa.estimate run with ``models=`` for the
@@ -255,6 +257,28 @@ def ring_case() -> Case:
         f"a ring, P(|x| > {r}) for two standard normals",
         ["ring"],
         np.array([np.exp(-(r**2) / 2)]),
+        build,
+        events,
+        {"pa.estimate (default)": {}},
+    )
+
+
+def half_plane_case(dim: int) -> Case:
+    """P(x_1 > 4.5) among ``dim`` standard normals: one input decides (a test of the error bars)."""
+    t = 4.5
+
+    def build():
+        with pm.Model() as model:
+            x = pm.Normal("x", 0.0, 1.0, shape=dim)
+        return {"model": model}, {"x1 > t": x[0] > t}
+
+    def events(counter):
+        return [_standard_normal_event(dim, counter, lambda v: v[:, 0], "Greater", t)]
+
+    return Case(
+        f"a half-plane, P(x1 > {t}) among {dim} standard normals",
+        ["x1 > t"],
+        np.array([stats.norm.sf(t)]),
         build,
         events,
         {"pa.estimate (default)": {}},
@@ -495,6 +519,7 @@ CASES = {
     "parabolic": lambda args: parabolic_case(args.dim, args.curvature, args.threshold),
     "ring": lambda args: ring_case(),
     "four_sides": lambda args: four_sides_case(),
+    "half_plane": lambda args: half_plane_case(args.dim),
     "unequal_sides": lambda args: unequal_sides_case(),
 }
 
