@@ -38,7 +38,7 @@ from .diagnostics import diagnostics
 from .final import Estimates, FinalBatch, FinalSample, estimates_from_summands
 from .settings import Settings
 from .state import Batch, Evaluations, State, StepInfo
-from .tails import input_tail, tail_khat, weight_bound
+from .tails import indicator_outputs, input_tail, tail_khat, weight_bound
 
 
 class RunResult(NamedTuple):
@@ -119,10 +119,7 @@ def rare_event_pairs(state: State, sample: FinalSample) -> np.ndarray | None:
     """
     if not state.rare:
         return None
-    phi = sample.phi
-    indicator = np.all((phi == 0.0) | (phi == 1.0), axis=0)  # (outputs,)
-    n_laws = sample.pair_summands.shape[1] // phi.shape[1]
-    return np.tile(indicator, n_laws)
+    return np.tile(indicator_outputs(sample.phi), sample.log_f.shape[1])
 
 
 def finalize(

@@ -63,7 +63,7 @@ def input_tail(problem: Problem, state: State, final: FinalSample) -> InputTail:
     # k-hat, from every draw, replaces the indicator's own, which rests on the few draws
     # in A (on a posterior tail probability of 3 %, about 50 draws: k-hat 0.7-0.95 in a
     # fifth of the runs, whose intervals covered at the nominal rate).
-    indicator = np.all((phi == 0.0) | (phi == 1.0), axis=0)
+    indicator = indicator_outputs(phi)
     khat, dominated = [], []
     for law in range(log_f.shape[1]):
         weight_khat = pareto_khat(log_f[:, law] - log_h0)
@@ -110,3 +110,8 @@ def tail_khat(k_final: np.ndarray, tail: InputTail, bound: float, n: int) -> np.
         light = np.nan_to_num(tail.khat_upper, nan=np.inf) < LIGHT_TAIL_KHAT
         reported = np.where(light, tail.khat, reported)
     return reported
+
+
+def indicator_outputs(phi: np.ndarray) -> np.ndarray:
+    """Which outputs (columns of ``phi``) are indicators: 0 or 1 at every draw."""
+    return np.all((phi == 0.0) | (phi == 1.0), axis=0)
