@@ -330,6 +330,40 @@ def unequal_sides_case() -> Case:
     )
 
 
+def two_of_three_case(dim: int) -> Case:
+    """At least two of three sums above 3 sigma (three regions), beside "both of the first two" (one of them).
+
+    The inputs are three groups of ``max(dim // 3, 1)`` standard normals, each summed and
+    scaled to a standard normal ``s_i``.
+    """
+    group = max(dim // 3, 1)
+    t, p = 3.0, stats.norm.sf(3.0)
+
+    def sums(v):
+        return v.reshape(v.shape[0], 3, group).sum(axis=2) / np.sqrt(group)
+
+    def build():
+        with pm.Model() as model:
+            x = pm.Normal("x", 0.0, 1.0, shape=(3, group))
+        s = x.sum(axis=1) / np.sqrt(group)
+        return {"model": model}, {"both": (s[0] > t) & (s[1] > t), "two of three": (s > t).sum() >= 2}
+
+    def events(counter):
+        return [
+            _standard_normal_event(3 * group, counter, lambda v: sums(v)[:, :2].min(axis=1), "Greater", t),
+            _standard_normal_event(3 * group, counter, lambda v: np.sort(sums(v), axis=1)[:, 1], "Greater", t),
+        ]
+
+    return Case(
+        f"at least two of three sums above {t:g} sigma, among {3 * group} standard normals",
+        ["both", "two of three"],
+        np.array([p**2, 3 * p**2 * (1 - p) + p**3]),
+        build,
+        events,
+        {"pa.estimate (default)": {}},
+    )
+
+
 def four_branch_probability(c: float, k: float) -> float:
     """Exact p_f of the four-branch system with constants c and k/sqrt(2), by 1-D quadrature."""
     inner, _ = integrate.quad(
@@ -521,6 +555,7 @@ CASES = {
     "four_sides": lambda args: four_sides_case(),
     "half_plane": lambda args: half_plane_case(args.dim),
     "unequal_sides": lambda args: unequal_sides_case(),
+    "two_of_three": lambda args: two_of_three_case(args.dim),
 }
 
 

@@ -5,6 +5,7 @@ import pytest
 from scipy import stats
 
 from pymc_ais.core.densities.failure_regions import MAX_REGIONS, fit_regions
+from pymc_ais.core.densities.gaussian_mixture import expectation_maximisation
 
 
 def _event_weights(inside: np.ndarray) -> np.ndarray:
@@ -75,3 +76,41 @@ def test_the_fit_is_deterministic_and_bounded():
     assert first is not None and first.n_components <= MAX_REGIONS
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
+
+
+def test_regions_are_found_from_the_draws_positions_when_few_draws_carry_the_weight():
+    # three regions 5 sd apart in ten dimensions, 600 draws, log-weights spread by 2.5:
+    # an effective size near 10, too few for even two fitted means, where one Gaussian
+    # used to span the three; the draws' positions still show the regions, and each
+    # region's share is half its weighted mass plus half an even share
+    rng = np.random.default_rng(6)
+    dim, per_region = 10, 200
+    centres = 5.0 * np.eye(dim)[:3]
+    x = np.concatenate([c + rng.standard_normal((per_region, dim)) for c in centres])
+    log_w = 2.5 * rng.standard_normal(x.shape[0])
+    w = np.exp(log_w - log_w.max())
+    assert np.sum(w) ** 2 / np.sum(w * w) < 4 * (1 + dim)
+    fit = fit_regions(x, log_w, np.eye(dim))
+    assert fit is not None and fit.n_components == 3
+    distance = np.linalg.norm(fit.means[:, None, :] - centres[None, :, :], axis=2)
+    assert np.all(distance.min(axis=1) < 2.5)  # every component sits on a region (7 apart), every region has one
+    assert sorted(distance.argmin(axis=1)) == [0, 1, 2]
+    mass = np.bincount(np.repeat(np.arange(3), per_region), weights=w) / w.sum()
+    expected = 0.5 * mass + 0.5 / 3
+    np.testing.assert_allclose(_mass_near(fit, centres), expected, atol=0.02)
+
+
+def test_tied_components_share_one_covariance():
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.standard_normal((300, 4)) + 4.0, rng.standard_normal((300, 4)) * 0.5 - 4.0])
+    w = np.full(x.shape[0], 1.0 / x.shape[0])
+    start = np.array([[3.0] * 4, [-3.0] * 4])
+    covs = np.stack([np.eye(4), np.eye(4)])
+    tied = expectation_maximisation(x, w, np.log([0.5, 0.5]), start, covs, np.eye(4), tied=True)
+    free = expectation_maximisation(x, w, np.log([0.5, 0.5]), start, covs, np.eye(4))
+    np.testing.assert_array_equal(tied.chols[0], tied.chols[1])
+    assert not np.allclose(free.chols[0], free.chols[1], atol=0.1)  # the two clouds differ in spread
+    np.testing.assert_allclose(tied.means, [[4.0] * 4, [-4.0] * 4], atol=0.2)
+    # the shared covariance pools the two clouds' spreads (1 and 0.25), shrunk a little to the identity
+    pooled = tied.chols[0] @ tied.chols[0].T
+    np.testing.assert_allclose(np.diag(pooled), 0.625, atol=0.1)

@@ -19,10 +19,12 @@ from scipy.linalg import solve_triangular
 
 from .gaussian_mixture import (
     GaussianMixture,
+    component_logpdf,
     expectation_maximisation,
     fit_gaussian,
     kish_ess,
     logpdf,
+    logsumexp,
     normalised_weights,
 )
 
@@ -57,6 +59,10 @@ REGION_GAIN = 0.2
 """Least gain, in nats per weighted point, of the chosen mixture's penalised
 log-likelihood over one Gaussian's."""
 
+REGION_FLOOR = 0.5
+"""Share of a mixture spread evenly over regions found from the draws' positions (too
+few effective draws to weigh them well)."""
+
 
 def fit_regions(
     x: np.ndarray,
@@ -88,28 +94,68 @@ def fit_regions(
     spread = _spread_coordinates(points, w, reference_cov)
     if spread is None:
         return None
+    d, ess, mass = x.shape[1], kish_ess(w), w
+    by_position = ess < 4 * (1 + d) <= points.shape[0]
+    if by_position:  # too few effective points even for two means: the regions are where the draws are
+        w = np.full(points.shape[0], 1.0 / points.shape[0])
+        ess = float(points.shape[0])
     with np.errstate(divide="ignore"):
         single = fit_gaussian(points, np.log(w), reference_cov, covariance, floor=floor)
     assert single is not None
-    d, ess = x.shape[1], kish_ess(w)
     per_component = 1 + d + (d * (d + 1) // 2 if covariance == "full" else d)
     baseline = float(w @ logpdf(single, points))
     best, best_score, scores = None, baseline + REGION_GAIN, [baseline]
     for k in range(2, MAX_REGIONS + 1):
-        if ess < 2 * k * per_component:  # too few points for k components
+        tied = by_position or ess < 2 * k * per_component  # too few points for k covariances: one shared
+        if tied and ess < 2 * k * (1 + d):  # too few points even for k means
             break
         region = _nearest_seed(spread, w, k)
         if np.bincount(region, minlength=k).min() < 2:
             break
-        mixture = _refined(points, w, region, k, reference_cov, covariance, floor)
-        penalty = (mixture.n_components - 1) * per_component * np.log(ess) / (2.0 * ess)
+        mixture = _refined(points, w, region, k, reference_cov, covariance, floor, tied)
+        extra = 1 + d if tied else per_component  # parameters each component beyond the first adds
+        penalty = (mixture.n_components - 1) * extra * np.log(ess) / (2.0 * ess)
         score = float(w @ logpdf(mixture, points)) - penalty
         if score > best_score:
             best, best_score = mixture, score
         scores.append(score)
         if len(scores) > 2 and scores[-1] <= scores[-2] <= scores[-3]:  # two more components did not pay
             break
+    if best is not None and by_position:
+        best = _refitted_by_weight(best, points, mass, reference_cov, covariance, floor)
     return best
+
+
+def _refitted_by_weight(
+    mixture: GaussianMixture,
+    points: np.ndarray,
+    w: np.ndarray,
+    reference_cov: np.ndarray,
+    covariance: str,
+    floor: np.ndarray | None,
+) -> GaussianMixture:
+    """Regions found from the draws' positions, each refitted to the weighted draws it is responsible for.
+
+    The positions of the draws tell where the regions are but follow the earlier
+    proposals, not the law inside each region; each region's Gaussian is the weighted
+    fit of its own draws (shrunk toward ``reference_cov`` by its effective size), and
+    its share the mass of its draws, half spread evenly over the regions since those
+    masses rest on few effective draws.
+    """
+    log_joint = component_logpdf(mixture, points) + mixture.log_weights
+    resp = np.exp(log_joint - logsumexp(log_joint, axis=1)[:, None]) * w[:, None]
+    means, chols, shares = [], [], []
+    for k in range(mixture.n_components):
+        with np.errstate(divide="ignore"):
+            g = fit_gaussian(points, np.log(resp[:, k]), reference_cov, covariance, floor=floor)
+        if g is None:
+            continue
+        means.append(g.means[0])
+        chols.append(g.chols[0])
+        shares.append(resp[:, k].sum())
+    shares_array = np.asarray(shares) / np.sum(shares)
+    shares_array = (1.0 - REGION_FLOOR) * shares_array + REGION_FLOOR / shares_array.size
+    return GaussianMixture(np.log(shares_array), np.stack(means), np.stack(chols))
 
 
 def _spread_coordinates(points: np.ndarray, w: np.ndarray, reference_cov: np.ndarray) -> np.ndarray | None:
@@ -156,8 +202,9 @@ def _refined(
     reference_cov: np.ndarray,
     covariance: str,
     floor: np.ndarray | None,
+    tied: bool = False,
 ) -> GaussianMixture:
-    """EM from one component per region of the hard assignment ``region``."""
+    """EM from one component per region of the hard assignment ``region`` (one shared covariance if ``tied``)."""
     means, covs, shares = [], [], []
     for r in range(k):
         inside = region == r
@@ -168,6 +215,9 @@ def _refined(
         covs.append(g.chols[0] @ g.chols[0].T)
         shares.append(w[inside].sum())
     log_pi = np.log(np.asarray(shares) / np.sum(shares))
+    covs_array = np.stack(covs)
+    if tied:
+        covs_array[:] = np.tensordot(np.exp(log_pi), covs_array, axes=1)
     return expectation_maximisation(
-        points, w, log_pi, np.stack(means), np.stack(covs), reference_cov, covariance, floor, max_iter=EM_STEPS
+        points, w, log_pi, np.stack(means), covs_array, reference_cov, covariance, floor, EM_STEPS, tied=tied
     )

@@ -458,12 +458,16 @@ def expectation_maximisation(
     floor: np.ndarray | None = None,
     max_iter: int = 100,
     tol: float = 1e-8,
+    tied: bool = False,
 ) -> GaussianMixture:
     """Weighted EM from a given mixture (weights ``w`` summing to one, all positive).
 
     Each component's covariance is shrunk toward ``reference_cov`` in proportion to
     ``d / (ess + d)`` of its own effective sample size, and ``floor`` is added to its
-    diagonal; components whose mass falls below 1e-6 are dropped.
+    diagonal; components whose mass falls below 1e-6 are dropped. ``tied`` components
+    share one covariance, the pooled within-component one (shrunk by the effective
+    size of all points): ``d + 1`` parameters per extra component instead of
+    ``1 + d + d (d + 1) / 2``, which a few hundred points in ten dimensions can afford.
     """
     d = x.shape[1]
     previous = -np.inf
@@ -489,11 +493,47 @@ def expectation_maximisation(
                 cov_k = cov_k + np.diag(floor)
             cov_list.append(cov_k)
         covs = np.stack(cov_list)
+        if tied:
+            covs[:] = _pooled_covariance(x, w, resp, mass, means, reference_cov, covariance, floor)
         log_pi = np.log(mass / mass.sum())
         if abs(objective - previous) <= tol * (1.0 + abs(objective)):
             break
         previous = objective
     return GaussianMixture(log_pi, means, np.stack([_cholesky(c) for c in covs]))
+
+
+def _pooled_covariance(
+    x: np.ndarray,
+    w: np.ndarray,
+    resp: np.ndarray,
+    mass: np.ndarray,
+    means: np.ndarray,
+    reference_cov: np.ndarray,
+    covariance: str,
+    floor: np.ndarray | None,
+) -> np.ndarray:
+    """The within-component covariance of weighted points, pooled over components and shrunk.
+
+    ``resp`` (n, K) are the points' weights times their responsibilities and ``mass``
+    their column sums; the pooled covariance is shrunk toward ``reference_cov`` by
+    ``d / (ess + d)`` of the points' effective size, and ``floor`` is added.
+    """
+    d = x.shape[1]
+    pooled = np.zeros((d, d))
+    for k in range(means.shape[0]):
+        centred = x - means[k]
+        if covariance == "diag":
+            pooled += np.diag(resp[:, k] @ (centred * centred))
+        else:
+            pooled += (centred * resp[:, k][:, None]).T @ centred
+    pooled /= mass.sum()
+    lam = d / (kish_ess(w) + d)
+    pooled = (1.0 - lam) * pooled + lam * reference_cov
+    if covariance == "diag":
+        pooled = np.diag(np.diag(pooled))
+    if floor is not None:
+        pooled = pooled + np.diag(floor)
+    return pooled
 
 
 KERNEL_SHARE_GRID = np.linspace(0.0, 0.5, 11)
