@@ -192,7 +192,17 @@ def rare_events_checks() -> list[Check]:
 
     runs, seeds = 20_000, 4
     out = []
-    keys = ("linear", "four_branch", "four_branch_rare", "oscillator", "blackbox", "series", "abs")
+    keys = (
+        "linear",
+        "four_branch",
+        "four_branch_rare",
+        "oscillator",
+        "blackbox",
+        "series",
+        "abs",
+        "four_sides",
+        "two_of_three",
+    )
     for key, dim in [(key, 10) for key in keys] + [("linear", 100), ("linear", 300)]:
         case = re_.CASES[key](argparse.Namespace(dim=dim))
         label = key if dim == 10 else f"{key} --dim {dim}"

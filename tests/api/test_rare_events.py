@@ -238,6 +238,26 @@ def test_an_intersection_and_at_least_two_of_three_in_pytensor():
         assert 1 / 3 < est["mean"].values[1] / truth[1] < 3  # the event is reached, not missed
 
 
+def test_at_least_two_of_three_keeps_its_three_regions_on_the_way_up():
+    """Over three inputs the level sets of "two of three" are three arms that touch.
+
+    The levels used to follow one Gaussian, which drifted onto the arms the sibling
+    event "both" also samples and lost the third on the way up: seed 16 came out 32 %
+    low with an error bar of 1.2 %. The level sets now get a Gaussian per region. Over
+    30 seeds one run (seed 8, not among these) still loses most of a region: the
+    Benchmarks page lists it among the known failures.
+    """
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0, shape=3)
+    p = norm.sf(3.0)
+    events = {"both": (x[0] > 3.0) & (x[1] > 3.0), "two of three": (x > 3.0).sum() >= 2}
+    truth = np.array([p**2, 3 * p**2 * (1 - p) + p**3])
+    for seed in range(10, 20):
+        idata = pa.estimate(events, model=model, draws=20_000, random_seed=seed, progressbar=False)
+        est = idata["estimates"]
+        within(est["mean"].values, est["mcse"].values, truth, k=4.0, df=est.attrs["replicates"] - 1)
+
+
 def test_two_sided_event_written_with_abs():
     # P(|S| > t) = 2e-5 in two regions: abs(S) - t is the score; the branches keep both regions
     model, s = _sum_of_ten()

@@ -9,7 +9,10 @@ event's points spread along and refined by weighted expectation-maximisation, co
 with one Gaussian by a Bayesian information criterion on the effective sample size (up
 to ``MAX_REGIONS`` components, or until two more in a row do not pay); a mixture is
 kept only when it beats one Gaussian by ``REGION_GAIN`` nats per weighted point beyond
-that.
+that. Components share one covariance when the points cannot pay for one each; when
+they cannot pay for two means either (a few draws carrying most of the weight), the
+regions are found from where the draws lie and each is then refitted to its own
+weighted draws.
 """
 
 from __future__ import annotations

@@ -136,7 +136,11 @@ def _fit_components(
     kernels then sample with their clusters balanced (``CLUSTER_FLOOR``), so a region
     few elite draws reached still gets draws. Judged with the balanced weights, a raised
     cluster predicts the elite draws poorly and the share falls to 0, which loses the
-    region it was raised for (a straight branch of the four-branch system).
+    region it was raised for (a straight branch of the four-branch system). The level
+    set's single Gaussian also becomes a Gaussian per region when its draws form
+    regions (:func:`_per_region`): single linkage sees one cluster where regions touch
+    (the arms of "at least two of three" sums above a level), and one Gaussian then
+    drifts onto the arms it favours and loses the others on the way up.
     A target that has reached its event keeps its last kernel estimate as a share of
     its density (:func:`_last_climbing_fit`). ``slopes`` (outputs, d), each output's
     score slope (:func:`~pymc_ais.core.engine.score_trend.score_slopes`, NaN rows for
@@ -196,6 +200,7 @@ def _fit_components(
                 g = gm.blend(g, bridge, BRIDGE_SHARE)
         elif (estimate := plain[t]) is not None and state.rare:  # climbing: clusters above the level keep kernels
             share = gm.kernel_share(state.x, log_omega[:, t], g, estimate)
+            g, _ = _per_region(state, settings, log_omega[:, t], g)
             g = gm.blend(g, gm.balance_clusters(estimate, CLUSTER_FLOOR), share) if share > 0 else g
         fitted.append(g)
     return tuple(fitted), kernels, regions
@@ -204,7 +209,7 @@ def _fit_components(
 def _per_region(
     state: State, settings: Settings, log_omega: np.ndarray, single: gm.GaussianMixture
 ) -> tuple[gm.GaussianMixture, int]:
-    """A reached event's fit with a Gaussian per failure region, and their number (0 for ``single`` alone).
+    """A reached event's or a level set's fit with a Gaussian per region, and their number (0 for ``single`` alone).
 
     Up to ``INFORMED_MIN_DIM`` inputs and for the Gaussian family
     (:func:`~pymc_ais.core.densities.failure_regions.fit_regions`); the single Gaussian
