@@ -27,6 +27,9 @@ Cases (``--case``):
   x_1 < -5) among three (two regions, one five times the other). Exact normal tails.
 - ``half_plane``: P(x_1 > 4.5) among ``--dim`` standard normals, one input deciding:
   where randomized QMC gains most, a test of the error bars (``--runs 6000``).
+- ``two_of_three``: at least two of three sums above 3 sigma (three regions whose level
+  sets touch, 5.5e-6) beside "both of the first two" (1.8e-6); the inputs are three
+  groups of ``--dim // 3`` standard normals. Exact normal tails.
 - ``oscillator``: the damped two-degree-of-freedom oscillator (Der Kiureghian & De Stefano
   1991; Dubourg, Sudret & Deheeger 2013), eight lognormal inputs, under three input laws
   (mean force capacity 15, 21.5, 27.5): one pa.estimate run with ``models=`` for the

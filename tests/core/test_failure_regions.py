@@ -114,3 +114,33 @@ def test_tied_components_share_one_covariance():
     # the shared covariance pools the two clouds' spreads (1 and 0.25), shrunk a little to the identity
     pooled = tied.chols[0] @ tied.chols[0].T
     np.testing.assert_allclose(np.diag(pooled), 0.625, atol=0.1)
+
+
+def test_regions_are_found_when_the_few_heavy_draws_sit_in_one_of_them():
+    # the same three regions, the weight carried by a handful of draws of the first: the
+    # weighted draws do not spread, the draws' positions do
+    rng = np.random.default_rng(8)
+    dim, per_region = 10, 200
+    centres = 5.0 * np.eye(dim)[:3]
+    x = np.concatenate([c + rng.standard_normal((per_region, dim)) for c in centres])
+    log_w = np.full(x.shape[0], -12.0)
+    log_w[:5] = 0.0  # five heavy draws, all in the first region
+    fit = fit_regions(x, log_w, np.eye(dim))
+    assert fit is not None and fit.n_components == 3
+    shares = _mass_near(fit, centres)
+    assert shares[0] > 0.6 and np.all(shares[1:] >= 0.5 / 3 - 0.01)  # half spread evenly
+
+
+def test_tied_diagonal_components_share_one_diagonal_covariance():
+    rng = np.random.default_rng(9)
+    x = np.concatenate([rng.standard_normal((300, 3)) * [1.0, 2.0, 0.5] + 4.0, rng.standard_normal((300, 3)) - 4.0])
+    w = np.full(x.shape[0], 1.0 / x.shape[0])
+    start = np.array([[3.0] * 3, [-3.0] * 3])
+    covs = np.stack([np.eye(3), np.eye(3)])
+    tied = expectation_maximisation(x, w, np.log([0.5, 0.5]), start, covs, np.eye(3), "diag", tied=True)
+    np.testing.assert_array_equal(tied.chols[0], tied.chols[1])
+    pooled = tied.chols[0] @ tied.chols[0].T
+    np.testing.assert_allclose(pooled - np.diag(np.diag(pooled)), 0.0, atol=1e-8)
+    # the two clouds' own variances (about their own means), pooled and shrunk by 3 / (600 + 3)
+    within = 0.5 * (x[:300].var(axis=0) + x[300:].var(axis=0))
+    np.testing.assert_allclose(np.diag(pooled), (1 - 3 / 603) * within + 3 / 603, rtol=1e-3)

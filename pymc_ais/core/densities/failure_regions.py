@@ -1,4 +1,4 @@
-"""One Gaussian per failure region: the fit of a reached event whose draws form clusters.
+"""One Gaussian per failure region: the fit of a reached event, or of a level set, whose draws form clusters.
 
 A single Gaussian fitted to an event made of several regions (a series system's
 branches) spans the gaps between them, and most of its draws fall where neither the
@@ -91,17 +91,17 @@ def fit_regions(
     w = normalised_weights(log_weights)
     if not w.any():
         return None
-    support = np.flatnonzero(w)
-    support = support[:: -(-support.size // MAX_POINTS)]
+    full = np.flatnonzero(w)
+    support = full[:: -(-full.size // MAX_POINTS)]
     points, w = x[support], w[support] / w[support].sum()
-    spread = _spread_coordinates(points, w, reference_cov)
-    if spread is None:
-        return None
-    d, ess, mass = x.shape[1], kish_ess(w), w
+    d, ess = x.shape[1], kish_ess(w)
     by_position = ess < 4 * (1 + d) <= points.shape[0]
     if by_position:  # too few effective points even for two means: the regions are where the draws are
         w = np.full(points.shape[0], 1.0 / points.shape[0])
         ess = float(points.shape[0])
+    spread = _spread_coordinates(points, w, reference_cov)
+    if spread is None:
+        return None
     with np.errstate(divide="ignore"):
         single = fit_gaussian(points, np.log(w), reference_cov, covariance, floor=floor)
     assert single is not None
@@ -124,8 +124,9 @@ def fit_regions(
         scores.append(score)
         if len(scores) > 2 and scores[-1] <= scores[-2] <= scores[-3]:  # two more components did not pay
             break
-    if best is not None and by_position:
-        best = _refitted_by_weight(best, points, mass, reference_cov, covariance, floor)
+    if best is not None and by_position:  # every draw of the event, the heavy ones the thinning skipped included
+        weights = normalised_weights(log_weights[full])
+        best = _refitted_by_weight(best, x[full], weights, reference_cov, covariance, floor)
     return best
 
 
@@ -156,6 +157,8 @@ def _refitted_by_weight(
         means.append(g.means[0])
         chols.append(g.chols[0])
         shares.append(resp[:, k].sum())
+    if not means:
+        return mixture
     shares_array = np.asarray(shares) / np.sum(shares)
     shares_array = (1.0 - REGION_FLOOR) * shares_array + REGION_FLOOR / shares_array.size
     return GaussianMixture(np.log(shares_array), np.stack(means), np.stack(chols))

@@ -466,10 +466,10 @@ def expectation_maximisation(
     ``d / (ess + d)`` of its own effective sample size, and ``floor`` is added to its
     diagonal; components whose mass falls below 1e-6 are dropped. ``tied`` components
     share one covariance, the pooled within-component one (shrunk by the effective
-    size of all points): ``d + 1`` parameters per extra component instead of
-    ``1 + d + d (d + 1) / 2``, which a few hundred points in ten dimensions can afford.
+    size of all points): with full covariances, ``d + 1`` parameters per extra
+    component instead of ``1 + d + d (d + 1) / 2``, which a few hundred points in ten
+    dimensions can afford.
     """
-    d = x.shape[1]
     previous = -np.inf
     for _ in range(max_iter):
         mix = GaussianMixture(log_pi, means, np.stack([_cholesky(c) for c in covs]))
@@ -482,19 +482,16 @@ def expectation_maximisation(
         if not alive.all():
             resp, mass = resp[:, alive], mass[alive]
         means = (resp.T @ x) / mass[:, None]
-        cov_list = []
+        raw = []
         for k in range(means.shape[0]):
             rk = resp[:, k] / mass[k]
             _, cov_k = _weighted_moments(x, rk, covariance)
-            cov_k = cov_k + np.outer(rk @ x - means[k], rk @ x - means[k])
-            lam = d / (kish_ess(resp[:, k]) + d)
-            cov_k = (1.0 - lam) * cov_k + lam * reference_cov
-            if floor is not None:
-                cov_k = cov_k + np.diag(floor)
-            cov_list.append(cov_k)
-        covs = np.stack(cov_list)
-        if tied:
-            covs[:] = _pooled_covariance(x, w, resp, mass, means, reference_cov, covariance, floor)
+            raw.append(cov_k + np.outer(rk @ x - means[k], rk @ x - means[k]))
+        if tied:  # the within-component covariance pooled over components, shrunk by every point's weight
+            pooled = np.tensordot(mass / mass.sum(), np.stack(raw), axes=1)
+            covs = np.stack([_shrunk(pooled, kish_ess(w), reference_cov, floor)] * means.shape[0])
+        else:
+            covs = np.stack([_shrunk(c, kish_ess(resp[:, k]), reference_cov, floor) for k, c in enumerate(raw)])
         log_pi = np.log(mass / mass.sum())
         if abs(objective - previous) <= tol * (1.0 + abs(objective)):
             break
@@ -502,38 +499,12 @@ def expectation_maximisation(
     return GaussianMixture(log_pi, means, np.stack([_cholesky(c) for c in covs]))
 
 
-def _pooled_covariance(
-    x: np.ndarray,
-    w: np.ndarray,
-    resp: np.ndarray,
-    mass: np.ndarray,
-    means: np.ndarray,
-    reference_cov: np.ndarray,
-    covariance: str,
-    floor: np.ndarray | None,
-) -> np.ndarray:
-    """The within-component covariance of weighted points, pooled over components and shrunk.
-
-    ``resp`` (n, K) are the points' weights times their responsibilities and ``mass``
-    their column sums; the pooled covariance is shrunk toward ``reference_cov`` by
-    ``d / (ess + d)`` of the points' effective size, and ``floor`` is added.
-    """
-    d = x.shape[1]
-    pooled = np.zeros((d, d))
-    for k in range(means.shape[0]):
-        centred = x - means[k]
-        if covariance == "diag":
-            pooled += np.diag(resp[:, k] @ (centred * centred))
-        else:
-            pooled += (centred * resp[:, k][:, None]).T @ centred
-    pooled /= mass.sum()
-    lam = d / (kish_ess(w) + d)
-    pooled = (1.0 - lam) * pooled + lam * reference_cov
-    if covariance == "diag":
-        pooled = np.diag(np.diag(pooled))
-    if floor is not None:
-        pooled = pooled + np.diag(floor)
-    return pooled
+def _shrunk(cov: np.ndarray, ess: float, reference_cov: np.ndarray, floor: np.ndarray | None) -> np.ndarray:
+    """``cov`` shrunk toward ``reference_cov`` by ``d / (ess + d)``, with ``floor`` added to its diagonal."""
+    d = cov.shape[0]
+    lam = d / (ess + d)
+    cov = (1.0 - lam) * cov + lam * reference_cov
+    return cov + np.diag(floor) if floor is not None else cov
 
 
 KERNEL_SHARE_GRID = np.linspace(0.0, 0.5, 11)
