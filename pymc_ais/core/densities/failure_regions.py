@@ -22,12 +22,10 @@ from scipy.linalg import solve_triangular
 
 from .gaussian_mixture import (
     GaussianMixture,
-    component_logpdf,
     expectation_maximisation,
     fit_gaussian,
     kish_ess,
     logpdf,
-    logsumexp,
     normalised_weights,
 )
 
@@ -141,27 +139,18 @@ def _refitted_by_weight(
     """Regions found from the draws' positions, each refitted to the weighted draws it is responsible for.
 
     The positions of the draws tell where the regions are but follow the earlier
-    proposals, not the law inside each region; each region's Gaussian is the weighted
-    fit of its own draws (shrunk toward ``reference_cov`` by its effective size), and
-    its share the mass of its draws, half spread evenly over the regions since those
-    masses rest on few effective draws.
+    proposals, not the law inside each region: one EM step with the draws' weights
+    refits each region's Gaussian to its own weighted draws (shrunk toward
+    ``reference_cov`` by its effective size) and gives it the mass of its draws, of
+    which half is spread evenly over the regions since those masses rest on few
+    effective draws.
     """
-    log_joint = component_logpdf(mixture, points) + mixture.log_weights
-    resp = np.exp(log_joint - logsumexp(log_joint, axis=1)[:, None]) * w[:, None]
-    means, chols, shares = [], [], []
-    for k in range(mixture.n_components):
-        with np.errstate(divide="ignore"):
-            g = fit_gaussian(points, np.log(resp[:, k]), reference_cov, covariance, floor=floor)
-        if g is None:
-            continue
-        means.append(g.means[0])
-        chols.append(g.chols[0])
-        shares.append(resp[:, k].sum())
-    if not means:
-        return mixture
-    shares_array = np.asarray(shares) / np.sum(shares)
-    shares_array = (1.0 - REGION_FLOOR) * shares_array + REGION_FLOOR / shares_array.size
-    return GaussianMixture(np.log(shares_array), np.stack(means), np.stack(chols))
+    covs = np.einsum("kij,klj->kil", mixture.chols, mixture.chols)
+    refit = expectation_maximisation(
+        points, w, mixture.log_weights, mixture.means, covs, reference_cov, covariance, floor, max_iter=1
+    )
+    shares = (1.0 - REGION_FLOOR) * np.exp(refit.log_weights) + REGION_FLOOR / refit.n_components
+    return refit._replace(log_weights=np.log(shares))
 
 
 def _spread_coordinates(points: np.ndarray, w: np.ndarray, reference_cov: np.ndarray) -> np.ndarray | None:
