@@ -31,6 +31,7 @@ from .pipeline.stages import (
     tuning_options,
 )
 from .results.datatree import estimate_tree
+from .results.event_regions import warn_missed_regions, without_regions
 from .results.log_densities import final_draw_groups
 from .results.posterior import evidence_dataset, posterior_result
 
@@ -227,11 +228,15 @@ def check_arguments(arguments: dict) -> dict:
     return a
 
 
-def run_estimate(arguments: dict, session: Session) -> xr.DataTree:
-    """The steps of an estimate: build, start, surrogate, sample, assemble."""
+def run_estimate(arguments: dict, session: Session, regions: bool = True) -> xr.DataTree:
+    """The steps of an estimate: build, start, surrogate, sample, assemble.
+
+    ``regions``: whether events with several regions get a hidden target per region
+    (False when the caller states the regions as expectations of their own).
+    """
     a = arguments
     draws, surrogate = a["draws"], a["surrogate"]
-    mp = build(a["expectations"], a["model"], a["models"], a["compile_kwargs"])
+    mp = build(a["expectations"], a["model"], a["models"], a["compile_kwargs"], regions=regions)
     settings = _settings(mp, a)
     rng = np.random.default_rng(session.random_seed)
     raw = functools.partial(mp.evaluate, dispatcher=session.dispatcher)
@@ -257,6 +262,9 @@ def run_estimate(arguments: dict, session: Session) -> xr.DataTree:
         )
     control, problem, settings, pilot, note = choose(request, mp.laws, problem, settings, rng)
     result = run_sampler(problem, settings, rng, session.progressbar, control)
+    if mp.n_region_columns:
+        warn_missed_regions(result, mp.layout, list(mp.laws.names))
+        result = without_regions(result, mp.laws.n_laws, len(mp.labels or ()), mp.n_region_columns)
     log_evidence = None
     if start is not None:
         n_outputs = len(mp.labels or ())  # known once the model has run, callables' shapes included

@@ -273,7 +273,7 @@ def run_failure_probability(arguments: dict, session: Session) -> xr.DataTree:
     a = dict(arguments)
     system = a.pop("system")
     a.pop("limit_state")
-    idata = run_estimate(a, session)
+    idata = run_estimate(a, session, regions=False)  # a system's cut sets are expectations of their own
     est = idata["estimates"].to_dataset()
     labels = est["expectation"].values
     p, lower, upper = (est[v].values for v in ("mean", "ci_lower", "ci_upper"))

@@ -54,6 +54,12 @@ class Problem:
         their self-normalised mean over the initial block (see
         :mod:`~pymc_ais.core.engine.targets`); the estimates are then of ``int (phi - c) f_l``
         and the centres are ``RunResult.state.targets.centre``.
+    weighted_as : optional (M,) output indices, or a function of M giving them: each
+        output's weight in the adaptive criterion is that of the output it names (its
+        running mass as the scale of "relative" weights; its entry of given weights,
+        which then name only the outputs that are their own). Outputs that serve only
+        to guide the proposal (the regions of a union) are weighed as their event, so
+        that each region's error counts as a share of the event's, not of its own mass.
 
     Examples
     --------
@@ -80,6 +86,7 @@ class Problem:
     log_initial: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     normalised: bool = True
     centred: Sequence[bool] | Callable[[int], Sequence[bool]] | None = None
+    weighted_as: Sequence[int] | np.ndarray | Callable[[int], Sequence[int] | np.ndarray] | None = None
 
     def __post_init__(self):
         if not self.normalised and self.log_initial is None:

@@ -163,10 +163,28 @@ def _reduction_score(op: CAReduce, inner: Variable) -> TensorVariable | None:
 
 
 def _count_scores(count: Variable) -> TensorVariable | None:
-    """The scores of the events a count adds up, stacked on a last axis; None if it is no count.
+    """The scores of the events a count adds up, stacked on a last axis; None if it is no count."""
+    form = count_form(count)
+    if form is None:
+        return None
+    terms, reduced = form
+    if reduced is None:
+        scores = _all_scores(terms)
+        return None if scores is None else pt.stack(pt.broadcast_arrays(*scores), axis=-1)
+    score = _score(terms[0])
+    if score is None:
+        return None
+    axes = tuple(range(score.ndim)) if reduced == () else reduced
+    kept = [i for i in range(score.ndim) if i not in axes]
+    moved = score.transpose(*kept, *axes)
+    return moved.reshape((*[moved.shape[i] for i in range(len(kept))], -1), ndim=len(kept) + 1)
 
-    A count is a sum of (cast) indicators, ``a + b + c``, or ``pt.sum`` of a
-    vector event over some axes.
+
+def count_form(count: Variable) -> tuple[list, tuple | None] | None:
+    """What a count adds up: ``(terms, None)`` for ``a + b + c``, ``([events], axes)`` for ``pt.sum``.
+
+    A count is a sum of (cast) indicators, ``a + b + c``, or ``pt.sum`` of a vector
+    event over some axes (``()``: all of them). None if ``count`` is neither.
     """
     var = _strip_casts(count)
     node = var.owner
@@ -174,18 +192,9 @@ def _count_scores(count: Variable) -> TensorVariable | None:
         return None
     if isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, ps.Add):
         terms = _add_terms(var)
-        scores = _all_scores(terms) if len(terms) >= 2 else None
-        if scores is None:
-            return None
-        return pt.stack(pt.broadcast_arrays(*scores), axis=-1)
+        return (terms, None) if len(terms) >= 2 else None
     if isinstance(node.op, CAReduce) and isinstance(node.op.scalar_op, ps.Add):
-        score = _score(node.inputs[0])
-        if score is None:
-            return None
-        axes = tuple(range(score.ndim)) if node.op.axis is None else tuple(node.op.axis)
-        kept = [i for i in range(score.ndim) if i not in axes]
-        moved = score.transpose(*kept, *axes)
-        return moved.reshape((*[moved.shape[i] for i in range(len(kept))], -1), ndim=len(kept) + 1)
+        return [node.inputs[0]], (() if node.op.axis is None else tuple(node.op.axis))
     return None
 
 

@@ -21,6 +21,7 @@ from ..core.execution.dispatch import Dispatcher
 from ..core.problem import Problem
 from ..laws.lawset import LawSet
 from .evaluation import compile_evaluator, compile_natural
+from .event_regions import region_outputs
 from .outputs import OutputLayout, as_mapping, parse
 
 EVIDENCE = "evidence"  # label of the constant output whose integral is a posterior's evidence
@@ -47,11 +48,17 @@ class ModelProblem:
 
     @property
     def core_labels(self) -> list[str] | None:
-        """Labels of the columns the core sees: with posteriors, the outputs then the evidence."""
-        labels = self.layout.labels
+        """Labels of the columns the core sees: the outputs, the hidden regions of events, a posterior's evidence."""
+        labels = self.layout.all_labels
         if labels is None or not self.laws.posterior:
             return labels
         return [*labels, EVIDENCE]
+
+    @property
+    def n_region_columns(self) -> int:
+        """Number of hidden region columns the core sees after the user's outputs (0 without them)."""
+        core, labels = self.layout.all_labels, self.layout.labels
+        return 0 if core is None or labels is None else len(core) - len(labels)
 
     def _run(self, z: np.ndarray):
         logp, *rest = self._evaluator(np.ascontiguousarray(z, dtype=np.float64))
@@ -106,15 +113,21 @@ def _cache_key(model, models, spec, compile_kwargs):
     return (id(model), ids, repr(sorted((compile_kwargs or {}).items())), law_ids)
 
 
-def build(expectations, model: pm.Model | None, models=None, compile_kwargs: dict | None = None) -> ModelProblem:
+def build(
+    expectations, model: pm.Model | None, models=None, compile_kwargs: dict | None = None, regions: bool = True
+) -> ModelProblem:
     """Check the laws and outputs, compile their function (cached) and return the problem.
 
     ``model`` is the model the expressions are written in (default: the first law, or
-    the context model); ``models`` alternative input laws (a mapping or a grid).
+    the context model); ``models`` alternative input laws (a mapping or a grid). With
+    ``regions``, an event with several regions (a union, "at least k of n") gets a
+    hidden output of their indicators, one target each, so that the draws reach every
+    region (see :mod:`pymc_ais.model.event_regions`); not on posteriors, whose outputs
+    are seldom rare events.
     """
     spec = as_mapping(expectations)
     model = LawSet.user_model(model, models)
-    key = _cache_key(model, models, spec, compile_kwargs)
+    key = (*_cache_key(model, models, spec, compile_kwargs), regions)
     cached = _CACHE.get(key)
     if (
         cached is not None
@@ -127,6 +140,8 @@ def build(expectations, model: pm.Model | None, models=None, compile_kwargs: dic
         return cached[3]
     laws = LawSet.from_arguments(model, models)
     outputs = parse(spec, laws.model, laws.work)
+    if regions and not laws.posterior:
+        outputs += region_outputs(outputs)
     layout = OutputLayout(outputs, laws.work)
     graphs = [o.graph for o in outputs if o.graph is not None] + [o.score for o in outputs if o.score is not None]
     shapes = [layout.shapes[o.name] for o in outputs if o.graph is not None]
@@ -140,6 +155,7 @@ def build(expectations, model: pm.Model | None, models=None, compile_kwargs: dic
         output_names=result.core_labels,
         law_names=laws.names,
         initial_quantile=laws.initial_quantile(),
+        weighted_as=layout.weighted_as if layout.hidden else None,
     )
     _CACHE[key] = (model, models, spec, result)
     if len(_CACHE) > _CACHE_SIZE:

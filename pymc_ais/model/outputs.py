@@ -36,6 +36,7 @@ class Output:
     function: Callable | None = None
     score: Variable | None = None  # event score of an indicator graph (see events.py)
     event: CallableEvent | None = None  # an event stated on callables' responses, with its score
+    region_of: str | None = None  # hidden: the regions of this visible event, a target each (event_regions.py)
 
     @property
     def functions(self) -> tuple:
@@ -198,10 +199,43 @@ class OutputLayout:
 
     @property
     def labels(self) -> list[str] | None:
-        """One label per flat column, or None until every shape is known."""
+        """One label per flat column of the user's outputs, or None until every shape is known."""
+        if not self.known:
+            return None
+        return [lab for o in self.outputs if o.region_of is None for lab in labels(o.name, self.shapes[o.name])]
+
+    @property
+    def all_labels(self) -> list[str] | None:
+        """One label per flat column the sampler sees: the user's outputs, then the hidden regions."""
         if not self.known:
             return None
         return [lab for o in self.outputs for lab in labels(o.name, self.shapes[o.name])]
+
+    def weighted_as(self, n_columns: int) -> np.ndarray:
+        """Per column the sampler sees, the column whose criterion weight it takes: a region its event's.
+
+        A region column of an event with shape ``s`` and ``R`` regions is laid out as
+        ``(*s, R)``: its event's column is its own flat index divided by ``R``.
+        """
+        start, starts = 0, {}
+        index: list[int] = []
+        for o in self.outputs:
+            size = int(np.prod(self.shapes[o.name], dtype=int))
+            starts[o.name] = start
+            if o.region_of is None:
+                index.extend(range(start, start + size))
+            else:
+                regions = self.shapes[o.name][-1]
+                index.extend(starts[o.region_of] + np.arange(size) // regions)
+            start += size
+        if start != n_columns:
+            raise ValueError(f"the outputs have {start} columns, the sampler saw {n_columns}")
+        return np.asarray(index, dtype=np.int64)
+
+    @property
+    def hidden(self) -> bool:
+        """Whether some output is the hidden regions of an event."""
+        return any(o.region_of is not None for o in self.outputs)
 
     def columns(self, named: dict, graph_values, n: int, dispatcher: Dispatcher) -> tuple[np.ndarray, np.ndarray]:
         """The (n, M) outputs at a batch and its failed points (n,).
@@ -278,9 +312,11 @@ class OutputLayout:
         return np.concatenate(columns, axis=1)
 
     def split(self, phi: np.ndarray) -> dict:
-        """Flat columns (n, M) back to one array (n, *shape) per output."""
+        """Flat columns (n, M) of the user's outputs back to one array (n, *shape) per output."""
         out, start = {}, 0
         for o in self.outputs:
+            if o.region_of is not None:
+                continue
             shape = self.shapes[o.name]
             size = int(np.prod(shape, dtype=int))
             out[o.name] = phi[:, start : start + size].reshape((phi.shape[0], *shape))

@@ -93,6 +93,27 @@ def test_four_failure_regions_at_one_in_a_million():
         assert est["mcse"].values[0] < 0.025 * truth
 
 
+def test_four_failure_regions_lost_at_a_small_budget_are_warned():
+    """At 6,000 runs for 9.0e-7 a branch is sometimes reached by no final draw.
+
+    Each branch is a hidden target: when some rest on a handful of effective draws beside
+    well-sampled ones, the run warns. Seeds 5, 6, 7 and 9 lose one or two branches
+    (13-113 error bars off; before the branch targets, such runs were silent); the
+    others are within their error bars and do not warn.
+    """
+    model, g, truth = _four_branch(5.0, 10.0)
+    warned_runs = 0
+    for seed in range(10):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pa.ReliabilityWarning)
+            idata = pa.estimate({"p_f": g <= 0}, model=model, draws=6000, random_seed=seed, progressbar=False)
+        warned = any("regions" in str(w.message) and "'p_f'" in str(w.message) for w in caught)
+        warned_runs += warned
+        if not warned:
+            within_run(idata, [truth])
+    assert 1 <= warned_runs <= 5
+
+
 def test_four_failure_regions_with_a_mixture_family():
     # four mixture components find the four regions
     model, g, truth = _four_branch()
@@ -217,12 +238,58 @@ def test_a_union_written_in_pytensor():
         within_run(idata, truth)
 
 
-def test_an_intersection_and_at_least_two_of_three_in_pytensor():
-    """Both events are climbed to through their scores; one region is estimated within its error.
+def test_a_union_alone_gets_a_hidden_target_per_region():
+    """Written alone, a union's parts are hidden targets: in the adaptation, not in the results."""
+    model, s1, s2 = _halves()
+    truth = 1 - (1 - 1e-5) ** 2
+    for seed in range(3):
+        idata = pa.estimate(
+            {"union": pt.maximum(s1, s2) > T5}, model=model, draws=6000, random_seed=seed, progressbar=False
+        )
+        within_run(idata, [truth])
+    assert idata["estimates"]["expectation"].values.tolist() == ["union"]
+    assert list(idata["outputs"].data_vars) == ["union"]
+    targets = idata["adaptation"]["target"].values.tolist()
+    assert targets == ["union", "union: region[0]", "union: region[1]"]
+    # given criterion weights name the user's expectations only
+    weighted = pa.estimate(
+        {"union": pt.maximum(s1, s2) > T5, "s1": s1},
+        model=model,
+        draws=6000,
+        random_seed=0,
+        progressbar=False,
+        weights=np.array([1.0, 1e-12]),
+        surrogate=None,
+    )
+    within(weighted["estimates"]["mean"].values[:1], weighted["estimates"]["mcse"].values[:1], [truth], df=9)
 
-    "Two of three" has three failure regions (the pairs). At 6,000 runs the climb may
-    lose one of them and its error bars do not say so (the benchmarks page lists it
-    among the known failures), so only reaching the event is checked for it here.
+
+def test_a_union_of_black_box_events():
+    """``pa.event(...) | pa.event(...)`` on two simulators: each part a hidden target, one run each per point."""
+    model, _, _ = _halves()
+    calls = {"n": 0}
+
+    def left(v):
+        calls["n"] += v["x"].shape[0]
+        return v["x"][:, :5].sum(axis=1) / np.sqrt(5)
+
+    right = lambda v: v["x"][:, 5:].sum(axis=1) / np.sqrt(5)  # noqa: E731
+    union = pa.event(left, ">", T5) | pa.event(right, ">", T5)
+    evaluations = 0
+    for seed in range(2):
+        idata = pa.estimate({"union": union}, model=model, draws=6000, random_seed=seed, progressbar=False)
+        within_run(idata, [1 - (1 - 1e-5) ** 2])
+        assert idata["adaptation"]["target"].values.tolist() == ["union", "union: region[0]", "union: region[1]"]
+        evaluations += idata.attrs["evaluations"]
+    assert calls["n"] == evaluations
+
+
+def test_an_intersection_and_at_least_two_of_three_in_pytensor():
+    """Both events are climbed to through their scores and estimated within their errors.
+
+    "Two of three" has three failure regions (the pairs), each a hidden target climbed
+    to on its own. Before them, at 6,000 runs, the climb lost one region in some runs
+    and the error bars did not say so.
     """
     with pm.Model() as model:
         x = pm.Normal("x", 0.0, 1.0, shape=(3, 3))
@@ -232,9 +299,7 @@ def test_an_intersection_and_at_least_two_of_three_in_pytensor():
     truth = np.array([p**2, 3 * p**2 * (1 - p) + p**3])
     for seed in range(2):
         idata = pa.estimate(events, model=model, draws=6000, random_seed=seed, progressbar=False)
-        est = idata["estimates"]
-        within(est["mean"].values[:1], est["mcse"].values[:1], truth[:1], k=4.0, df=est.attrs["replicates"] - 1)
-        assert 1 / 3 < est["mean"].values[1] / truth[1] < 3  # the event is reached, not missed
+        within_run(idata, truth)
 
 
 def test_at_least_two_of_three_keeps_its_three_regions_on_the_way_up():
@@ -242,16 +307,16 @@ def test_at_least_two_of_three_keeps_its_three_regions_on_the_way_up():
 
     The levels used to follow one Gaussian, which drifted onto the arms the sibling
     event "both" also samples and lost the third on the way up: seed 16 came out 32 %
-    low with an error bar of 1.2 %. The level sets now get a Gaussian per region. Over
-    30 seeds one run (seed 8, not among these) still loses most of a region: the
-    Benchmarks page lists it among the known failures.
+    low with an error bar of 1.2 %. With a Gaussian per region in the level sets,
+    seed 8 still lost most of a region (21 % low, a 2.4 % error bar, no warning); each
+    pair is now a hidden target climbed to on its own.
     """
     with pm.Model() as model:
         x = pm.Normal("x", 0.0, 1.0, shape=3)
     p = norm.sf(3.0)
     events = {"both": (x[0] > 3.0) & (x[1] > 3.0), "two of three": (x > 3.0).sum() >= 2}
     truth = np.array([p**2, 3 * p**2 * (1 - p) + p**3])
-    for seed in range(10, 20):
+    for seed in (8, *range(10, 20)):
         idata = pa.estimate(events, model=model, draws=20_000, random_seed=seed, progressbar=False)
         est = idata["estimates"]
         within(est["mean"].values, est["mcse"].values, truth, k=4.0, df=est.attrs["replicates"] - 1)

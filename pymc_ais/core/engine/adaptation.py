@@ -47,7 +47,7 @@ def init(problem: Problem, settings: Settings, batch: Batch, evaluations: Evalua
     log_f, phi = evaluations.log_f, evaluations.phi
     score = batch_scores(evaluations)
     log_h0 = problem.initial_log_density(x, log_f)
-    targets = make_targets(phi, problem.n_laws, initial_centres(problem, log_f, phi, log_h0))
+    targets = make_targets(phi, problem.n_laws, initial_centres(problem, log_f, phi, log_h0), weighted_as(problem, phi))
     y = weighted_terms(targets, log_f, phi, log_h0)
     estimates = y.mean(axis=0)
     sigma2 = y.var(axis=0, ddof=1)
@@ -101,6 +101,17 @@ def batch_scores(evaluations: Evaluations) -> np.ndarray | None:
     if score is None or not np.isfinite(score).any():
         return None
     return np.asarray(score, dtype=np.float64).reshape(evaluations.phi.shape)
+
+
+def weighted_as(problem: Problem, phi: np.ndarray) -> np.ndarray | None:
+    """The output whose criterion weight each output takes (None: each its own)."""
+    if problem.weighted_as is None:
+        return None
+    given = problem.weighted_as(phi.shape[1]) if callable(problem.weighted_as) else problem.weighted_as
+    index = np.asarray(given, dtype=np.int64)
+    if index.shape != (phi.shape[1],) or np.any((index < 0) | (index >= phi.shape[1])):
+        raise ValueError(f"weighted_as must name one of the {phi.shape[1]} outputs for each of them")
+    return index
 
 
 def initial_centres(problem: Problem, log_f: np.ndarray, phi: np.ndarray, log_h0: np.ndarray) -> np.ndarray | None:

@@ -147,23 +147,31 @@ def criterion_weights(
     outputs are residuals of a surrogate their means are near zero, and their own
     relative weight would swamp every other output.
     """
+    own = targets.pair if targets.reference is None else targets.reference
     if isinstance(settings.weights, str):
         if settings.weights == "absolute":
             w = np.ones(targets.size)
         else:
             mass = np.zeros(int(targets.pair.max()) + 1 if targets.size else 0)
             np.add.at(mass, targets.pair, np.abs(estimates))
-            reference = mass[targets.pair]
+            reference = mass[own]
             if weight_scale is not None:
-                scale = np.asarray(weight_scale, dtype=np.float64)[targets.pair]
+                scale = np.asarray(weight_scale, dtype=np.float64)[own]
                 reference = np.where(scale != 0, scale, reference)
             with np.errstate(divide="ignore"):
                 w = np.where(reference != 0, 1.0 / np.square(reference), 0.0)
     else:
-        given = np.asarray(settings.weights, dtype=np.float64)
-        n_pairs = int(targets.pair.max()) + 1 if targets.size else 0
-        if given.shape[0] != n_pairs:
-            raise ValueError(f"weights has {given.shape[0]} entries but there are {n_pairs} expectations")
-        w = given[targets.pair]
+        w = _given_weights(np.asarray(settings.weights, dtype=np.float64), targets, own)
     total = w.sum()
     return w / total if total > 0 else np.full(targets.size, 1.0 / targets.size)
+
+
+def _given_weights(given: np.ndarray, targets: Targets, own: np.ndarray) -> np.ndarray:
+    """The user's weights per target: one per pair, or one per pair that is its own reference."""
+    n_pairs = int(targets.pair.max()) + 1 if targets.size else 0
+    if given.shape[0] == n_pairs:
+        return given[targets.pair]
+    referenced = np.unique(own)
+    if given.shape[0] == referenced.size:
+        return given[np.searchsorted(referenced, own)]
+    raise ValueError(f"weights has {given.shape[0]} entries but there are {referenced.size} expectations")

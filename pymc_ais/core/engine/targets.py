@@ -30,6 +30,8 @@ class Targets(NamedTuple):
     output : (T,) index of the output.
     part : (T,) 0 = whole output, +1 = positive part, -1 = negative part.
     centre : (T,) constant subtracted from the output (0: not centred).
+    reference : (T,) pair whose weight in the criterion the target takes (None: its own;
+        see ``Problem.weighted_as``).
     """
 
     pair: np.ndarray
@@ -37,6 +39,7 @@ class Targets(NamedTuple):
     output: np.ndarray
     part: np.ndarray
     centre: np.ndarray
+    reference: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -54,10 +57,13 @@ class Targets(NamedTuple):
         return [f"{pair_names[p]}{suffix[int(s)]}" for p, s in zip(self.pair, self.part)]
 
 
-def make_targets(phi: np.ndarray, n_laws: int, centre: np.ndarray | None = None) -> Targets:
+def make_targets(
+    phi: np.ndarray, n_laws: int, centre: np.ndarray | None = None, weighted_as: np.ndarray | None = None
+) -> Targets:
     """Build targets from the outputs seen on the initial block (split signed outputs).
 
-    ``centre`` (pairs,), law-major, holds the constant each pair's output is centred at.
+    ``centre`` (pairs,), law-major, holds the constant each pair's output is centred at;
+    ``weighted_as`` (outputs,) the output whose criterion weight each output takes.
     """
     n_outputs = phi.shape[1]
     centre = np.zeros(n_laws * n_outputs) if centre is None else np.asarray(centre, dtype=np.float64)
@@ -72,7 +78,10 @@ def make_targets(phi: np.ndarray, n_laws: int, centre: np.ndarray | None = None)
                 output.append(m)
                 part.append(s)
     as_int = lambda v: np.asarray(v, dtype=np.int64)
-    return Targets(as_int(pair), as_int(law), as_int(output), as_int(part), centre[as_int(pair)])
+    reference = None
+    if weighted_as is not None:
+        reference = as_int(law) * n_outputs + np.asarray(weighted_as, dtype=np.int64)[as_int(output)]
+    return Targets(as_int(pair), as_int(law), as_int(output), as_int(part), centre[as_int(pair)], reference)
 
 
 def target_values(targets: Targets, phi: np.ndarray) -> np.ndarray:

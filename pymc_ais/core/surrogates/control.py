@@ -324,6 +324,7 @@ def residual_problem(problem: Problem, control: SurrogateControl, evaluate=None)
         law_names=problem.law_names,
         initial_quantile=problem.initial_quantile,
         log_initial=problem.log_initial,
+        weighted_as=problem.weighted_as,
     )
 
 

@@ -1,0 +1,298 @@
+"""The failure regions of a composite event: the parts of a union, the k-subsets of "at least k of n".
+
+A union of events is reached through each of its parts, and its draws must reach
+every one of them: a proposal fitted to the union alone follows the part the first
+draws find, and the final sample then misses the others' share, with an error bar
+that does not say so. :func:`event_regions` reads the regions off the expression's
+graph, so that each gets a target of its own (see :mod:`pymc_ais.model.model_problem`):
+its own share of the final draws and its own fit, dropped from the results.
+
+Only regions that are intersections (the k-subsets of "at least k of n", k >= 2, and
+the parts of a union written as ``a & b``) are climbed to along their own score. A
+union's level sets are the unions of its parts' level sets, so its own climb reaches
+each part, whose target then keeps it; climbing every part as well spreads the
+adaptive draws over so many climbs that a deep part may be reached only at the last
+step, from a handful of draws. The level sets of an intersection's union are arms
+that touch, which the union's climb follows one at a time.
+
+==============================================  =====================================
+event                                            regions
+==============================================  =====================================
+``a | b``, ``pt.or_``, ``pt.maximum``            ``a`` and ``b`` (a nested union's
+                                                 parts each)
+``pt.any(events)``                               each element of ``events``
+``a + b + c >= k``, ``pt.sum(events) >= k``      each intersection of ``k`` of the
+(also ``>``; ``k < n``)                          ``n`` events (each event for ``k = 1``)
+``pt.maximum(u, v) > t``, ``pt.max(y) > t``      ``u > t`` and ``v > t``; each ``y_i > t``
+``pt.minimum(u, v) < t``, ``pt.min(y) < t``      ``u < t`` and ``v < t``; each ``y_i < t``
+``abs(u) > t`` (``t >= 0``)                      ``u > t`` and ``u < -t``
+==============================================  =====================================
+
+The rules apply inside one another: ``pt.maximum(abs(u), abs(v)) > t`` has four
+regions, and a series system ``pt.min(g) <= 0`` one per component.
+
+Events on black-box callables (:func:`pymc_ais.event`) split the same way: a union
+``a | b`` into its parts. Any other event is one region. A union with more than
+``MAX_REGIONS`` regions is left whole: the budget split over that many targets would
+leave each too few draws.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.graph.basic import Variable
+from pytensor.scalar import basic as ps
+from pytensor.tensor.elemwise import CAReduce, Elemwise
+from pytensor.tensor.variable import TensorVariable
+
+from .events import (
+    _INTERSECTION,
+    _UNION,
+    CallableEvent,
+    Composite,
+    _batch_aligned,
+    _constant,
+    _score,
+    _strip_casts,
+    count_form,
+)
+from .outputs import Output
+
+MAX_REGIONS = 10
+"""The most regions an event is split into."""
+
+Region = tuple[TensorVariable, TensorVariable, bool]  # (indicator as float64, score, whether it is climbed)
+
+
+def event_regions(graph: Variable) -> tuple[TensorVariable, TensorVariable] | None:
+    """The indicators and scores of an event's regions, stacked on a last axis; None for one region.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> s = pt.tensor("s", shape=(3,))
+    >>> indicators, scores = event_regions(pt.sum(s > 3.0) >= 2)   # 3 events: 3 pairs of them
+    >>> indicators.eval({s: [4.0, 5.0, 0.0]}).tolist()
+    [1.0, 0.0, 0.0]
+    >>> scores.eval({s: [4.0, 5.0, 0.0]}).tolist()
+    [1.0, -3.0, -3.0]
+    >>> event_regions(s[0] > 3.0) is None
+    True
+    """
+    regions = _regions(graph)
+    if regions is None or not 2 <= len(regions) <= MAX_REGIONS:
+        return None
+    indicators = pt.stack(pt.broadcast_arrays(*(i for i, _, _ in regions)), axis=-1)
+    scores = [s if climbed else pt.full_like(s, np.nan) for _, s, climbed in regions]
+    return indicators, pt.stack(pt.broadcast_arrays(*scores), axis=-1)
+
+
+def region_outputs(outputs: list[Output]) -> list[Output]:
+    """The hidden outputs of the events with several regions: each event's regions on a last axis."""
+    hidden = []
+    for o in outputs:
+        if o.score is not None:
+            regions = event_regions(o.graph)  # type: ignore[arg-type]
+            if regions is not None:
+                hidden.append(Output(f"{o.name}: region", graph=regions[0], score=regions[1], region_of=o.name))
+        elif o.event is not None:
+            parts = _union_parts(o.event)
+            if 2 <= len(parts) <= MAX_REGIONS:
+                hidden.append(Output(f"{o.name}: region", event=Regions(tuple(parts)), region_of=o.name))
+    return hidden
+
+
+def _union_parts(event: CallableEvent) -> list[CallableEvent]:
+    if isinstance(event, Composite) and event.kind == "union":
+        return [p for part in event.parts for p in _union_parts(part)]
+    return [event]
+
+
+class Regions(CallableEvent):
+    """The parts of a union of events on callables, stacked on a last axis (one region each)."""
+
+    def __init__(self, parts: tuple[CallableEvent, ...]):
+        self.parts = parts
+        self.functions = Composite("union", parts).functions
+
+    def score(self, responses: dict) -> np.ndarray:
+        """The scores of the parts that are intersections (climbed each), NaN for the others."""
+        return self._stacked(
+            [
+                p.score(responses)
+                if isinstance(p, Composite) and p.kind == "intersection"
+                else np.full_like(p.indicator(responses), np.nan)
+                for p in self.parts
+            ]
+        )
+
+    def indicator(self, responses: dict) -> np.ndarray:
+        """Each part's indicator, on a last axis."""
+        return self._stacked([p.indicator(responses) for p in self.parts])
+
+    @staticmethod
+    def _stacked(arrays: list[np.ndarray]) -> np.ndarray:
+        aligned = _batch_aligned(arrays, "union")
+        return np.stack(np.broadcast_arrays(*aligned), axis=-1).astype(np.float64)
+
+
+def _whole(var: Variable) -> list[Region] | None:
+    """One region: the event itself, climbed if it is an intersection; None if it is no event."""
+    score = _score(var)
+    if score is None:
+        return None
+    return [(pt.cast(var, "float64"), pt.cast(score, "float64"), _is_intersection(var))]
+
+
+def _is_intersection(var: Variable) -> bool:
+    """Whether an event is an intersection of events (``&``, ``pt.and_``, ``*``, ``pt.all``)."""
+    node = _strip_casts(var).owner
+    if node is None:
+        return False
+    if isinstance(node.op, Elemwise):
+        return isinstance(node.op.scalar_op, _INTERSECTION)
+    return isinstance(node.op, CAReduce) and isinstance(node.op.scalar_op, (ps.AND, ps.ScalarMinimum))
+
+
+def _regions(graph: Variable) -> list[Region] | None:
+    var = _strip_casts(graph)
+    node = var.owner
+    if node is None:
+        return None
+    op = node.op
+    if isinstance(op, Elemwise) and isinstance(op.scalar_op, _UNION):
+        parts = [_regions(x) for x in node.inputs]
+        return None if any(p is None for p in parts) else [r for p in parts for r in p]  # type: ignore[union-attr]
+    if isinstance(op, Elemwise) and isinstance(op.scalar_op, ps.Switch):
+        if (_constant(node.inputs[1]), _constant(node.inputs[2])) == (1.0, 0.0):
+            return _regions(node.inputs[0])
+    if isinstance(op, CAReduce) and isinstance(op.scalar_op, _UNION):
+        events = _elements(node.inputs[0], op.axis)
+        if events is not None:
+            return events
+    if isinstance(op, Elemwise) and isinstance(op.scalar_op, (ps.GT, ps.GE, ps.LT, ps.LE)):
+        split = _at_least_regions(op.scalar_op, *node.inputs)
+        if split is None:
+            split = _extreme_regions(op.scalar_op, *node.inputs)
+        if split is not None:
+            return split
+    return _whole(var)
+
+
+def _extreme_regions(scalar, left: Variable, right: Variable) -> list[Region] | None:
+    """``max(u, v) > t`` as ``u > t`` or ``v > t``; ``min(u, v) < t``, ``abs(u) > t`` (``t >= 0``) alike.
+
+    The largest of several responses exceeds a level when one of them does, whatever the
+    form: ``pt.maximum``, ``pt.max`` over axes, ``abs``; the smallest falls below it when
+    one of them does. None for any other comparison.
+    """
+    above = isinstance(scalar, (ps.GT, ps.GE))
+    compare = type(scalar)
+    for response, level, flipped in ((left, right, False), (right, left, True)):
+        t = _constant(level)
+        if t is None:
+            continue
+        upward = above != flipped  # the event is "response > t" (or >=)
+        node = _strip_casts(response).owner
+        if node is None:
+            return None
+        op = node.op
+
+        if isinstance(op, Elemwise) and isinstance(op.scalar_op, ps.ScalarMaximum if upward else ps.ScalarMinimum):
+            return _union_of([_compared(compare, u, t, flipped) for u in node.inputs])
+        if isinstance(op, CAReduce) and isinstance(op.scalar_op, ps.ScalarMaximum if upward else ps.ScalarMinimum):
+            return _elements(_compared(compare, node.inputs[0], t, flipped), op.axis)
+        reduced = None if upward else _negated_max(node)
+        if reduced is not None:  # pt.min(y) is written -max(-y)
+            return _elements(_compared(compare, reduced[0], t, flipped), reduced[1])
+        if upward and t >= 0 and isinstance(op, Elemwise) and isinstance(op.scalar_op, ps.Abs):
+            u = node.inputs[0]
+            return _union_of([_compared(compare, u, t, flipped), _compared(compare, -u, t, flipped)])
+        return None
+    return None
+
+
+def _negated_max(node) -> tuple[Variable, tuple | None] | None:
+    """``(y, axis)`` when ``node`` is ``-max(-y, axis)`` (how ``pt.min`` is built), else None."""
+    if not (isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, ps.Neg)):
+        return None
+    inner = node.inputs[0].owner
+    if inner is None or not (isinstance(inner.op, CAReduce) and isinstance(inner.op.scalar_op, ps.ScalarMaximum)):
+        return None
+    negated = inner.inputs[0].owner
+    if negated is None or not (isinstance(negated.op, Elemwise) and isinstance(negated.op.scalar_op, ps.Neg)):
+        return None
+    return negated.inputs[0], inner.op.axis
+
+
+def _compared(compare, u: Variable, t: float, flipped: bool) -> TensorVariable:
+    """The comparison ``compare`` of ``u`` with ``t``, on the side it had."""
+    ops = {ps.GT: pt.gt, ps.GE: pt.ge, ps.LT: pt.lt, ps.LE: pt.le}
+    return ops[compare](t, u) if flipped else ops[compare](u, t)
+
+
+def _union_of(events: list[TensorVariable]) -> list[Region] | None:
+    parts = [_regions(e) for e in events]
+    return None if any(p is None for p in parts) else [r for p in parts for r in p]  # type: ignore[union-attr]
+
+
+def _elements(inner: Variable, axis) -> list[Region] | None:
+    """The events of a vector event over the reduced axes, one per element; None if their number is unknown."""
+    score = _score(inner)
+    if score is None:
+        return None
+    inner = pt.as_tensor(inner)
+    axes = tuple(range(inner.ndim)) if axis is None else tuple(axis)
+    sizes = [inner.type.shape[a] for a in axes]
+    if any(s is None for s in sizes):
+        return None
+    n = int(np.prod(sizes, dtype=int))
+    kept = [i for i in range(inner.ndim) if i not in axes]
+
+    def flat(x: TensorVariable) -> TensorVariable:
+        x = pt.broadcast_to(x, inner.shape) if x.ndim < inner.ndim else x
+        moved = x.transpose(*kept, *axes)
+        return moved.reshape((*[moved.shape[i] for i in range(len(kept))], n), ndim=len(kept) + 1)
+
+    indicators, scores = flat(pt.cast(inner, "float64")), flat(pt.cast(score, "float64"))
+    return [(indicators[..., i], scores[..., i], False) for i in range(n)]
+
+
+def _count_events(count: Variable) -> list[Region] | None:
+    """The events a count adds up (``a + b + c`` or ``pt.sum(events)``), or None if it is no count."""
+    form = count_form(count)
+    if form is None:
+        return None
+    terms, reduced = form
+    if reduced is not None:
+        return _elements(terms[0], reduced or None)
+    wholes = [_whole(term) for term in terms]
+    return None if any(w is None for w in wholes) else [w[0] for w in wholes]  # type: ignore[index]
+
+
+def _at_least_regions(scalar, left: Variable, right: Variable) -> list[Region] | None:
+    """The k-subsets' intersections of "at least k of n events", or None for another comparison."""
+    strict = isinstance(scalar, (ps.GT, ps.LT))
+    if isinstance(scalar, (ps.LT, ps.LE)):
+        left, right = right, left  # the event is now "left > right" (">=" unless strict)
+    level = _constant(right)
+    if level is None:
+        return None  # "level > count" is the complement of an "at least": one region
+    events = _count_events(left)
+    if events is None:
+        return None
+    k = math.floor(level) + 1 if strict else math.ceil(level)
+    n = len(events)
+    if not 1 <= k < n or math.comb(n, k) > MAX_REGIONS:
+        return None
+    regions = []
+    for subset in itertools.combinations(events, k):
+        indicator, score, _ = subset[0]
+        for other_indicator, other_score, _ in subset[1:]:
+            indicator, score = indicator * other_indicator, pt.minimum(score, other_score)
+        regions.append((indicator, score, k >= 2))
+    return regions

@@ -1,0 +1,72 @@
+"""The hidden region targets of composite events: a warning from them, then out of the results.
+
+An event with several regions (a union, "at least k of n"; see
+:mod:`pymc_ais.model.event_regions`) ran with one hidden target per region, after the
+user's outputs. Their estimates say through how many regions the final draws reach
+the event: :func:`warn_missed_regions` warns when some regions rest on a handful of
+effective draws beside well-sampled ones. :func:`without_regions` then restates the
+run for the user's outputs alone (the adaptation history keeps every target).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..core.engine.final import Estimates
+from ..core.engine.kernel import RunResult
+from .reliability import MIN_EFFECTIVE_DRAWS, ReliabilityWarning
+
+
+def _visible_pairs(n_laws: int, n_visible: int, n_regions: int) -> np.ndarray:
+    """Indices of the user's (law, output) pairs among the law-major pairs the core estimated."""
+    width = n_visible + n_regions
+    return (np.arange(n_laws)[:, None] * width + np.arange(n_visible)[None, :]).ravel()
+
+
+def without_regions(result: RunResult, n_laws: int, n_visible: int, n_regions: int) -> RunResult:
+    """The run's result for the user's outputs alone: estimates, diagnostics and final outputs."""
+    if n_regions == 0:
+        return result
+    keep = _visible_pairs(n_laws, n_visible, n_regions)
+    est = result.estimates
+    estimates = Estimates(est.mean[keep], est.mcse[keep], est.cov[np.ix_(keep, keep)], est.n, est.df)
+    diagnostics = {k: np.asarray(v)[keep] for k, v in result.diagnostics.items()}
+    final = result.final
+    final = final._replace(phi=final.phi[:, :n_visible], pair_summands=final.pair_summands[:, keep])
+    return result._replace(estimates=estimates, diagnostics=diagnostics, final=final)
+
+
+def warn_missed_regions(result: RunResult, layout, law_names: list[str]) -> None:
+    """A :class:`ReliabilityWarning` per event whose final draws reach only some of its regions.
+
+    A region that fewer than ``MIN_EFFECTIVE_DRAWS`` effective final draws reach, beside
+    one that more reach, is barely in the shared sample: the event's probability then
+    rests on the other regions and may miss that region's share, with an error bar that
+    cannot show it. No warning when every region is thin (the event's own diagnostics
+    say so) or when the event was never reached.
+    """
+    labels, all_labels = layout.labels, layout.all_labels
+    n_visible, width = len(labels), len(all_labels)
+    ess = np.asarray(result.diagnostics["ess_integrand"]).reshape(len(law_names), width)
+    mean = np.asarray(result.estimates.mean).reshape(len(law_names), width)
+    weighted_as = layout.weighted_as(width)
+    for law, law_name in enumerate(law_names):
+        for event in range(n_visible):
+            regions = np.flatnonzero(weighted_as[n_visible:] == event) + n_visible
+            if regions.size == 0 or not mean[law, event] > 0:
+                continue
+            thin = [r for r in regions if not ess[law, r] >= MIN_EFFECTIVE_DRAWS]
+            if not thin or len(thin) == regions.size:
+                continue
+            where = f" under {law_name!r}" if len(law_names) > 1 else ""
+            names = ", ".join(repr(all_labels[r]) for r in thin)
+            warnings.warn(
+                f"{labels[event]!r}{where}: the final draws reach this event through only "
+                f"{regions.size - len(thin)} of its {regions.size} regions; {names} rest(s) on fewer than "
+                f"{MIN_EFFECTIVE_DRAWS:g} effective draws, so the estimate may miss that region's share and its "
+                "error bar cannot show it. Use more draws, or estimate each region as an expectation of its own.",
+                ReliabilityWarning,
+                stacklevel=4,
+            )
