@@ -184,9 +184,17 @@ class OutputLayout:
             o.name: (graph_shape(work, o.name, o.graph) if o.graph is not None else None) for o in outputs
         }
         jobs: dict = {}
+        names: set = set()
         for o in sorted(outputs, key=lambda o: o.event is not None):  # named after a plain callable if any
-            for fn in o.functions:
-                jobs.setdefault(id(fn), Job(o.name, fn))
+            for k, fn in enumerate(o.functions):
+                if id(fn) not in jobs:
+                    # one name per callable: the checkpoint's chunks and a distributed run's
+                    # pickled functions are keyed by it (an event on three callables has three)
+                    name, j = o.name, k + 1
+                    while name in names:
+                        name, j = f"{o.name} (callable {j})", j + 1
+                    jobs[id(fn)] = Job(name, fn)
+                    names.add(name)
         self.jobs = list(jobs.values())
         self._response_shapes: dict = {job.name: None for job in self.jobs}
         self._responses: dict = {}

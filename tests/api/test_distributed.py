@@ -50,6 +50,28 @@ def test_thread_and_process_pools_give_the_serial_result_bitwise(model, serial):
     _same(serial, procs)
 
 
+def test_an_event_on_several_callables_runs_each_on_a_pool_and_from_a_checkpoint(model, tmp_path):
+    """Each callable of an event is a job of its own, also where jobs are keyed by name.
+
+    The three callables of "two of three" used to share their event's name: a process
+    pool ran the first one's pickled function for all three, and a checkpoint read the
+    first one's chunks back for the others (an estimate of P(x_i > 1) instead of
+    P(at least two)).
+    """
+    parts = [pa.event(lambda v, i=i: v["x"][:, i] if i < 2 else np.log(v["s"]), ">", 1.0) for i in range(3)]
+    a, b, c = parts
+    events = {"two of three": (a & b) | (a & c) | (b & c), "both": a & b}
+    serial = pa.estimate(events, model=model, **RUN)
+    with ProcessPoolExecutor(2) as pool:
+        _same(serial, pa.estimate(events, model=model, executor=pool, chunk_size=500, **RUN))
+    _same(serial, pa.estimate(events, model=model, checkpoint=tmp_path / "c", **RUN))
+    _same(serial, pa.resume(tmp_path / "c", progressbar=False))
+    p = 1 - np.array([0.8413447460685429, 0.8413447460685429, 0.9772498680518208])  # P(x > 1), P(log s > 1)
+    truth = [p[0] * p[1] + p[0] * p[2] + p[1] * p[2] - 2 * p.prod(), p[0] * p[1]]
+    est = serial["estimates"]
+    assert np.all(np.abs(est["mean"].values - truth) < 4 * est["mcse"].values)
+
+
 def test_dask_local_cluster_gives_the_serial_result_and_survives_a_dying_worker(model, serial, tmp_path):
     distributed = pytest.importorskip("distributed")
     marker = str(tmp_path / "died")
