@@ -1,40 +1,34 @@
-"""The failure regions of a composite event: the parts of a union, the k-subsets of "at least k of n".
+"""The failure regions of a composite event that its own fit may lose: the intersections of a union.
 
-A union of events is reached through each of its parts, and its draws must reach
-every one of them: a proposal fitted to the union alone follows the part the first
-draws find, and the final sample then misses the others' share, with an error bar
-that does not say so. :func:`event_regions` reads the regions off the expression's
-graph, so that each gets a target of its own (see :mod:`pymc_ais.model.model_problem`):
-its own share of the final draws and its own fit, dropped from the results.
-
-Only regions that are intersections (the k-subsets of "at least k of n", k >= 2, and
-the parts of a union written as ``a & b``) are climbed to along their own score. A
-union's level sets are the unions of its parts' level sets, so its own climb reaches
-each part, whose target then keeps it; climbing every part as well spreads the
-adaptive draws over so many climbs that a deep part may be reached only at the last
-step, from a handful of draws. The level sets of an intersection's union are arms
-that touch, which the union's climb follows one at a time.
+An event that is a union of intersections ("at least two of three" sums above a level,
+a system's cut sets written out) has level sets made of arms that touch: the event's
+own climb follows one arm at a time, and its fit, spanning them, may leave a region
+with a handful of final draws, with an error bar that does not say so.
+:func:`event_regions` reads those regions off the expression's graph, so that each
+gets a hidden target of its own (see :mod:`pymc_ais.model.model_problem`): climbed to
+along its own score from the start, with its own share of the final draws and its own
+fit, and dropped from the results.
 
 ==============================================  =====================================
 event                                            regions
 ==============================================  =====================================
-``a | b``, ``pt.or_``, ``pt.maximum``            ``a`` and ``b`` (a nested union's
-                                                 parts each)
-``pt.any(events)``                               each element of ``events``
 ``a + b + c >= k``, ``pt.sum(events) >= k``      each intersection of ``k`` of the
-(also ``>``; ``k < n``)                          ``n`` events (each event for ``k = 1``)
-``pt.maximum(u, v) > t``, ``pt.max(y) > t``      ``u > t`` and ``v > t``; each ``y_i > t``
-``pt.minimum(u, v) < t``, ``pt.min(y) < t``      ``u < t`` and ``v < t``; each ``y_i < t``
-``abs(u) > t`` (``t >= 0``)                      ``u > t`` and ``u < -t``
+(also ``>``; ``2 <= k < n``)                     ``n`` events
+``(a & b) | (a & c) | ...``, ``pt.or_``,         the parts that are intersections
+``pt.maximum``, ``pt.any(pt.all(e, axis=1))``    (``&``, ``pt.and_``, ``*``, ``pt.all``,
+                                                 ``pt.max(g) <= t``, ``pt.min(y) > t``)
+``pt.min(pt.max(g, axis=1)) <= 0`` (cut sets),   the same, through the rules
+``pt.max(y) > t``, ``abs(y) > t``                ``max > t`` = a union, ``abs(y) > t`` =
+                                                 ``y > t`` or ``y < -t``
 ==============================================  =====================================
 
-The rules apply inside one another: ``pt.maximum(abs(u), abs(v)) > t`` has four
-regions, and a series system ``pt.min(g) <= 0`` one per component.
-
-Events on black-box callables (:func:`pymc_ais.event`) split the same way: a union
-``a | b`` into its parts. Any other event is one region. A union with more than
-``MAX_REGIONS`` regions is left whole: the budget split over that many targets would
-leave each too few draws.
+A union's parts that are single comparisons (a series system, the branches of the
+four-branch system) are left to the event's own fit, which has a Gaussian per region:
+as hidden targets they spread the adaptive draws so thin that a deep branch was
+sometimes reached only in the final draws. Events on black-box callables
+(:func:`pymc_ais.event`) split the same way: a union's parts written ``a & b``. At most
+``MAX_REGIONS`` regions: beyond, the budget split over that many targets would leave
+each too few draws, and the event is left whole.
 """
 
 from __future__ import annotations
@@ -65,11 +59,11 @@ from .outputs import Output
 MAX_REGIONS = 10
 """The most regions an event is split into."""
 
-Region = tuple[TensorVariable, TensorVariable, bool]  # (indicator as float64, score, whether it is climbed)
+Region = tuple[TensorVariable, TensorVariable, bool]  # (indicator as float64, score, whether an intersection)
 
 
 def event_regions(graph: Variable) -> tuple[TensorVariable, TensorVariable] | None:
-    """The indicators and scores of an event's regions, stacked on a last axis; None for one region.
+    """The indicators and scores of an event's intersection regions, on a last axis; None if under two.
 
     Examples
     --------
@@ -80,15 +74,15 @@ def event_regions(graph: Variable) -> tuple[TensorVariable, TensorVariable] | No
     [1.0, 0.0, 0.0]
     >>> scores.eval({s: [4.0, 5.0, 0.0]}).tolist()
     [1.0, -3.0, -3.0]
-    >>> event_regions(s[0] > 3.0) is None
+    >>> event_regions((s[0] > 3.0) | (s[1] > 3.0)) is None   # single comparisons: the event's own fit
     True
     """
-    regions = _regions(graph)
-    if regions is None or not 2 <= len(regions) <= MAX_REGIONS:
+    regions = [r for r in _regions(graph) or [] if r[2]]
+    if not 2 <= len(regions) <= MAX_REGIONS:
         return None
     indicators = pt.stack(pt.broadcast_arrays(*(i for i, _, _ in regions)), axis=-1)
-    scores = [s if climbed else pt.full_like(s, np.nan) for _, s, climbed in regions]
-    return indicators, pt.stack(pt.broadcast_arrays(*scores), axis=-1)
+    scores = pt.stack(pt.broadcast_arrays(*(s for _, s, _ in regions)), axis=-1)
+    return indicators, scores
 
 
 def region_outputs(outputs: list[Output]) -> list[Output]:
@@ -100,7 +94,7 @@ def region_outputs(outputs: list[Output]) -> list[Output]:
             if regions is not None:
                 hidden.append(Output(f"{o.name}: region", graph=regions[0], score=regions[1], region_of=o.name))
         elif o.event is not None:
-            parts = _union_parts(o.event)
+            parts = [p for p in _union_parts(o.event) if isinstance(p, Composite) and p.kind == "intersection"]
             if 2 <= len(parts) <= MAX_REGIONS:
                 hidden.append(Output(f"{o.name}: region", event=Regions(tuple(parts)), region_of=o.name))
     return hidden
@@ -113,22 +107,15 @@ def _union_parts(event: CallableEvent) -> list[CallableEvent]:
 
 
 class Regions(CallableEvent):
-    """The parts of a union of events on callables, stacked on a last axis (one region each)."""
+    """The intersection parts of a union of events on callables, stacked on a last axis (one region each)."""
 
     def __init__(self, parts: tuple[CallableEvent, ...]):
         self.parts = parts
         self.functions = Composite("union", parts).functions
 
     def score(self, responses: dict) -> np.ndarray:
-        """The scores of the parts that are intersections (climbed each), NaN for the others."""
-        return self._stacked(
-            [
-                p.score(responses)
-                if isinstance(p, Composite) and p.kind == "intersection"
-                else np.full_like(p.indicator(responses), np.nan)
-                for p in self.parts
-            ]
-        )
+        """Each part's score, on a last axis."""
+        return self._stacked([p.score(responses) for p in self.parts])
 
     def indicator(self, responses: dict) -> np.ndarray:
         """Each part's indicator, on a last axis."""
@@ -141,7 +128,7 @@ class Regions(CallableEvent):
 
 
 def _whole(var: Variable) -> list[Region] | None:
-    """One region: the event itself, climbed if it is an intersection; None if it is no event."""
+    """One region: the event itself, flagged if it is an intersection; None if it is no event."""
     score = _score(var)
     if score is None:
         return None
@@ -149,13 +136,36 @@ def _whole(var: Variable) -> list[Region] | None:
 
 
 def _is_intersection(var: Variable) -> bool:
-    """Whether an event is an intersection of events (``&``, ``pt.and_``, ``*``, ``pt.all``)."""
+    """Whether an event is an intersection of events.
+
+    ``&``, ``pt.and_``, ``*``, ``pt.all``, and comparisons that hold when every one of
+    several responses does: ``max(u, v) <= t``, ``min(u, v) > t`` (over axes too).
+    """
     node = _strip_casts(var).owner
     if node is None:
         return False
-    if isinstance(node.op, Elemwise):
-        return isinstance(node.op.scalar_op, _INTERSECTION)
-    return isinstance(node.op, CAReduce) and isinstance(node.op.scalar_op, (ps.AND, ps.ScalarMinimum))
+    op = node.op
+    if isinstance(op, CAReduce):
+        return isinstance(op.scalar_op, (ps.AND, ps.ScalarMinimum))
+    if not isinstance(op, Elemwise):
+        return False
+    if isinstance(op.scalar_op, _INTERSECTION):
+        return True
+    if not isinstance(op.scalar_op, (ps.GT, ps.GE, ps.LT, ps.LE)):
+        return False
+    above = isinstance(op.scalar_op, (ps.GT, ps.GE))
+    for response, level, flipped in ((node.inputs[0], node.inputs[1], False), (node.inputs[1], node.inputs[0], True)):
+        if _constant(level) is None:
+            continue
+        inner = _strip_casts(response).owner
+        if inner is None:
+            return False
+        if above != flipped:  # "response > t": an intersection when the response is a min
+            return (isinstance(inner.op, Elemwise) and isinstance(inner.op.scalar_op, ps.ScalarMinimum)) or (
+                _negated_max(inner) is not None
+            )
+        return isinstance(inner.op, (Elemwise, CAReduce)) and isinstance(inner.op.scalar_op, ps.ScalarMaximum)
+    return False
 
 
 def _regions(graph: Variable) -> list[Region] | None:
@@ -259,7 +269,7 @@ def _elements(inner: Variable, axis) -> list[Region] | None:
         return moved.reshape((*[moved.shape[i] for i in range(len(kept))], n), ndim=len(kept) + 1)
 
     indicators, scores = flat(pt.cast(inner, "float64")), flat(pt.cast(score, "float64"))
-    return [(indicators[..., i], scores[..., i], False) for i in range(n)]
+    return [(indicators[..., i], scores[..., i], _is_intersection(inner)) for i in range(n)]
 
 
 def _count_events(count: Variable) -> list[Region] | None:
@@ -294,5 +304,5 @@ def _at_least_regions(scalar, left: Variable, right: Variable) -> list[Region] |
         indicator, score, _ = subset[0]
         for other_indicator, other_score, _ in subset[1:]:
             indicator, score = indicator * other_indicator, pt.minimum(score, other_score)
-        regions.append((indicator, score, k >= 2))
+        regions.append((indicator, score, k >= 2 or subset[0][2]))
     return regions
