@@ -20,11 +20,12 @@ event                                                        score
 ``a & b``, ``pt.and_``, ``a * b``, ``pt.minimum``, ``pt.all``  ``min`` of the scores
 ``~a``, ``pt.invert`` (complement)                           ``-score``
 ``pt.switch(a, 1, 0)`` (``pt.switch(a, 0, 1)``)              the score of ``a`` (its negation)
-at least ``k`` of ``n`` events: ``a + b + c >= k``,          the ``k``-th largest score
-``pt.sum(events) >= k`` (also ``>``, ``<``, ``<=``)
+at least ``k`` of ``n`` events: ``pt.sum(events) >= k``,     the ``k``-th largest score
+a sum of events cast to numbers (also ``>``, ``<``, ``<=``)
 ==========================================================  ===============================
 
-Casts (``pt.cast(a, "float64")``, ``int8`` sums) are looked through. Systems of limit
+Casts (``pt.cast(a, "float64")``, ``int8`` sums) are looked through. A sum of boolean
+events left boolean (``a + b + c``) is refused: PyTensor backends disagree on its value. Systems of limit
 states follow: a series system ``pt.any(g <= 0)`` (equivalently ``g.min() <= 0``)
 scores ``max(-g)``, a parallel one ``pt.all(g <= 0)`` (``g.max() <= 0``) ``min(-g)``.
 
@@ -167,24 +168,25 @@ def _count_scores(count: Variable) -> TensorVariable | None:
     form = count_form(count)
     if form is None:
         return None
-    terms, reduced = form
-    if reduced is None:
+    terms, reduced, axis = form
+    if not reduced:
         scores = _all_scores(terms)
         return None if scores is None else pt.stack(pt.broadcast_arrays(*scores), axis=-1)
     score = _score(terms[0])
     if score is None:
         return None
-    axes = tuple(range(score.ndim)) if reduced == () else reduced
+    axes = tuple(range(score.ndim)) if axis is None else axis
     kept = [i for i in range(score.ndim) if i not in axes]
     moved = score.transpose(*kept, *axes)
     return moved.reshape((*[moved.shape[i] for i in range(len(kept))], -1), ndim=len(kept) + 1)
 
 
-def count_form(count: Variable) -> tuple[list, tuple | None] | None:
-    """What a count adds up: ``(terms, None)`` for ``a + b + c``, ``([events], axes)`` for ``pt.sum``.
+def count_form(count: Variable) -> tuple[list, bool, tuple | None] | None:
+    """What a count adds up: ``(terms, False, None)`` for ``a + b + c``, ``([events], True, axis)`` for ``pt.sum``.
 
     A count is a sum of (cast) indicators, ``a + b + c``, or ``pt.sum`` of a vector
-    event over some axes (``()``: all of them). None if ``count`` is neither.
+    event over some axes (``axis`` None: all of them, as in NumPy). None if ``count``
+    is neither.
     """
     var = _strip_casts(count)
     node = var.owner
@@ -192,9 +194,18 @@ def count_form(count: Variable) -> tuple[list, tuple | None] | None:
         return None
     if isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, ps.Add):
         terms = _add_terms(var)
-        return (terms, None) if len(terms) >= 2 else None
+        if len(terms) < 2:
+            return None
+        if getattr(var.type, "dtype", None) == "bool":
+            raise ValueError(
+                "this event adds boolean events with +, whose result is a boolean: a count on some "
+                "PyTensor backends, a logical or on others, so that a comparison with 2 or more may be "
+                "always false. Count them as numbers, pt.cast(a, 'int8') + pt.cast(b, 'int8') + ..., or "
+                "compare a vector at once, pt.sum(y > t) >= 2"
+            )
+        return terms, False, None
     if isinstance(node.op, CAReduce) and isinstance(node.op.scalar_op, ps.Add):
-        return [node.inputs[0]], (() if node.op.axis is None else tuple(node.op.axis))
+        return [node.inputs[0]], True, (None if node.op.axis is None else tuple(node.op.axis))
     return None
 
 

@@ -124,13 +124,13 @@ def parse(expectations, user_model: pm.Model, work_model: pm.Model) -> list[Outp
                 valid = ", ".join(sorted(v for v in user_model.named_vars if v in work_model.named_vars))
                 raise ValueError(f"expectation {name!r}: the model has no variable named {phi!r}; valid names: {valid}")
             graph = _translate(name, user_model[phi], user_model, work_model)
-            outputs.append(Output(name, graph=graph, score=event_score(graph)))
+            outputs.append(Output(name, graph=graph, score=_named_score(name, graph)))
         elif isinstance(phi, Variable):
             dtype = str(getattr(phi.type, "dtype", ""))
             if dtype != "bool" and not dtype.startswith(("float", "int", "uint")):
                 raise TypeError(f"expectation {name!r} has dtype {dtype}; expected a numeric or boolean expression")
             graph = _translate(name, phi, user_model, work_model)
-            outputs.append(Output(name, graph=graph, score=event_score(graph)))
+            outputs.append(Output(name, graph=graph, score=_named_score(name, graph)))
         elif isinstance(phi, CallableEvent):
             outputs.append(Output(name, event=phi))
         elif callable(phi):
@@ -143,6 +143,14 @@ def parse(expectations, user_model: pm.Model, work_model: pm.Model) -> list[Outp
                 f"callable, got {type(phi).__name__}"
             )
     return outputs
+
+
+def _named_score(name: str, graph: Variable) -> Variable | None:
+    """The event score of an output, with its name on an event refused as ambiguous."""
+    try:
+        return event_score(graph)
+    except ValueError as err:
+        raise ValueError(f"expectation {name!r}: {err}") from None
 
 
 def labels(name: str, shape: tuple) -> list[str]:

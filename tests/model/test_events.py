@@ -32,6 +32,7 @@ def _catalogue():
     y, z, w = pt.vector("y"), pt.vector("z"), pt.vector("w")
     s = {"y": lambda v: v["y"] - 1.0, "z": lambda v: v["z"] - 0.5, "w": lambda v: 0.2 - v["w"]}
     a, b, c = y > 1.0, z > 0.5, w < 0.2
+    n = lambda e: pt.cast(e, "float64")  # noqa: E731 - a count of events is a sum of numbers
     kth = lambda v, k: np.sort(np.stack([s["y"](v), s["z"](v), s["w"](v)]), axis=0)[-k]
     cases = [
         ("a | b", a | b, lambda v: np.maximum(s["y"](v), s["z"](v))),
@@ -45,13 +46,13 @@ def _catalogue():
         ("abs(y) > 2", abs(y) > 2.0, lambda v: np.abs(v["y"]) - 2.0),
         ("switch(a, 1, 0)", pt.switch(a, 1.0, 0.0), lambda v: s["y"](v)),
         ("switch(a, 0, 1)", pt.switch(a, 0.0, 1.0), lambda v: -s["y"](v)),
-        ("a + b + c >= 2", a + b + c >= 2, lambda v: kth(v, 2)),
+        ("a + b + c >= 2", n(a) + n(b) + n(c) >= 2, lambda v: kth(v, 2)),
         ("int8 sum > 1", pt.cast(a, "int8") + pt.cast(b, "int8") + pt.cast(c, "int8") > 1, lambda v: kth(v, 2)),
-        ("a + b + c >= 1", a + b + c >= 1, lambda v: kth(v, 1)),
-        ("a + b + c > 2", a + b + c > 2, lambda v: kth(v, 3)),
-        ("a + b + c < 2", a + b + c < 2, lambda v: -kth(v, 2)),
-        ("a + b + c <= 0", a + b + c <= 0, lambda v: -kth(v, 1)),
-        ("2 <= a + b + c", 2 <= a + b + c, lambda v: kth(v, 2)),
+        ("a + b + c >= 1", n(a) + n(b) + n(c) >= 1, lambda v: kth(v, 1)),
+        ("a + b + c > 2", n(a) + n(b) + n(c) > 2, lambda v: kth(v, 3)),
+        ("a + b + c < 2", n(a) + n(b) + n(c) < 2, lambda v: -kth(v, 2)),
+        ("a + b + c <= 0", n(a) + n(b) + n(c) <= 0, lambda v: -kth(v, 1)),
+        ("2 <= a + b + c", 2 <= n(a) + n(b) + n(c), lambda v: kth(v, 2)),
     ]
     return (y, z, w), cases
 
@@ -69,6 +70,14 @@ def test_composite_scores_follow_the_stated_rules():
         inside = np.asarray(expr.eval(inputs)).astype(bool)
         # positive exactly inside the event (no draw lands on a boundary here)
         np.testing.assert_array_equal(got > 0, inside, err_msg=label)
+
+
+def test_a_sum_of_boolean_events_is_refused():
+    """``a + b + c`` of booleans stays boolean: a count in some backends, a logical or in others."""
+    y = pt.vector("y")
+    a, b, c = y[0] > 0, y[1] > 0, y[2] > 0
+    with pytest.raises(ValueError, match=r"adds boolean events with \+.*pt.cast\(a, 'int8'\)"):
+        event_score(a + b + c >= 2)
 
 
 def test_reductions_over_a_vector_of_limit_states():
@@ -91,8 +100,9 @@ def test_what_is_not_an_event_has_no_score():
     assert event_score(pt.switch(y > 1.0, 2.0, 0.0)) is None  # not an indicator
     assert event_score(2.0 * (y > 1.0)) is None
     assert event_score(pt.sum(y > 1.0)) is None  # a count, not an event
-    assert event_score((y > 1.0) + (z > 1.0) >= 3) is None  # never: nothing to climb
-    assert event_score((y > 1.0) + (z > 1.0) >= 0) is None  # always
+    count = pt.cast(y > 1.0, "int8") + pt.cast(z > 1.0, "int8")
+    assert event_score(count >= 3) is None  # never: nothing to climb
+    assert event_score(count >= 0) is None  # always
 
 
 def test_events_on_a_callable_have_the_same_rules():
