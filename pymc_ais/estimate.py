@@ -31,7 +31,7 @@ from .pipeline.stages import (
     tuning_options,
 )
 from .results.datatree import estimate_tree
-from .results.event_regions import warn_missed_regions, without_regions
+from .results.event_regions import warn_thin_regions, without_regions
 from .results.log_densities import final_draw_groups
 from .results.posterior import evidence_dataset, posterior_result
 
@@ -263,7 +263,7 @@ def run_estimate(arguments: dict, session: Session, regions: bool = True) -> xr.
     control, problem, settings, pilot, note = choose(request, mp.laws, problem, settings, rng)
     result = run_sampler(problem, settings, rng, session.progressbar, control)
     if mp.n_region_columns:
-        warn_missed_regions(result, mp.layout, list(mp.laws.names))
+        warn_thin_regions(result, mp.layout, list(mp.laws.names))
         result = without_regions(result, mp.laws.n_laws, len(mp.labels or ()), mp.n_region_columns)
     log_evidence = None
     if start is not None:

@@ -21,7 +21,7 @@ from .model.events import Threshold
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry, register
 from .results import ReliabilityWarning
-from .results.reliability import MIN_EFFECTIVE_DRAWS
+from .results.reliability import thin_regions, thin_regions_message
 
 SYSTEMS = ("series", "parallel")
 
@@ -273,7 +273,7 @@ def run_failure_probability(arguments: dict, session: Session) -> xr.DataTree:
     a = dict(arguments)
     system = a.pop("system")
     a.pop("limit_state")
-    idata = run_estimate(a, session, regions=False)  # a system's cut sets are expectations of their own
+    idata = run_estimate(a, session, regions=system is None)  # a system's cut sets are expectations of their own
     est = idata["estimates"].to_dataset()
     labels = est["expectation"].values
     p, lower, upper = (est[v].values for v in ("mean", "ci_lower", "ci_upper"))
@@ -314,16 +314,11 @@ def warn_missed_regions(idata: xr.DataTree, labels) -> None:
     """
     ess = np.asarray(idata["estimates"].to_dataset()["ess_integrand"].values)
     system, cuts = str(labels[0]), [str(label) for label in labels[1:]]
-    thin = [label for label, e in zip(cuts, ess[1:]) if not e >= MIN_EFFECTIVE_DRAWS]
-    if not thin or len(thin) == len(cuts):
-        return  # every region thin: the estimates' own warnings say it
-    warnings.warn(
-        f"{system!r}: the final draws reach the system's failure through only {len(cuts) - len(thin)} of its "
-        f"{len(cuts)} cut sets; {', '.join(repr(t) for t in thin)} rest(s) on fewer than {MIN_EFFECTIVE_DRAWS:g} "
-        "effective draws, so the system's probability may miss that region's share. Use more draws.",
-        ReliabilityWarning,
-        stacklevel=3,
-    )
+    thin = thin_regions(ess[1:])
+    if thin is None:
+        return
+    names = [label for label, t in zip(cuts, thin) if t]
+    warnings.warn(thin_regions_message(system, "cut sets", len(cuts), names), ReliabilityWarning, stacklevel=3)
 
 
 def warn_certain_events(idata: xr.DataTree, labels) -> None:

@@ -184,7 +184,7 @@ def run_sobol(arguments: dict, session: Session) -> xr.DataTree:
     """The steps of a Sobol' analysis: build, pick-freeze design, surrogate, sample, indices."""
     a = arguments
     options = tuning_options(a, NAMED)
-    mp = build({"phi": a["output"]}, a["model"], None, a["compile_kwargs"])
+    mp = build({"phi": a["output"]}, a["model"], None, a["compile_kwargs"], regions=False)  # one scalar output
     if mp.labels is not None and len(mp.labels) != 1:
         raise ValueError(f"Sobol' indices need a scalar output; this one has {len(mp.labels)} elements")
     laws = mp.laws

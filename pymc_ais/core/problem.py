@@ -58,8 +58,10 @@ class Problem:
         output's weight in the adaptive criterion is that of the output it names (its
         running mass as the scale of "relative" weights; its entry of given weights,
         which then name only the outputs that are their own). Outputs that serve only
-        to guide the proposal (the regions of a union) are weighed as their event, so
-        that each region's error counts as a share of the event's, not of its own mass.
+        to guide the proposal (the regions of a union) are weighed as their event: each
+        region's error is measured against the event's mass, not its own, so that a
+        region of small mass does not take the criterion. The regions' errors add up to
+        about the event's, so an event with regions weighs about twice its own share.
 
     Examples
     --------

@@ -12,8 +12,8 @@ fit, and dropped from the results.
 ==============================================  =====================================
 event                                            regions
 ==============================================  =====================================
-``a + b + c >= k``, ``pt.sum(events) >= k``      each intersection of ``k`` of the
-(also ``>``; ``2 <= k < n``)                     ``n`` events
+``pt.sum(events) >= k``, a sum of events         each intersection of ``k`` of the
+cast to numbers (also ``>``; ``2 <= k < n``)     ``n`` events
 ``(a & b) | (a & c) | ...``, ``pt.or_``,         the parts that are intersections
 ``pt.maximum``, ``pt.any(pt.all(e, axis=1))``    (``&``, ``pt.and_``, ``*``, ``pt.all``,
                                                  ``pt.max(g) <= t``, ``pt.min(y) > t``)
@@ -63,7 +63,10 @@ Region = tuple[TensorVariable, TensorVariable, bool]  # (indicator as float64, s
 
 
 def event_regions(graph: Variable) -> tuple[TensorVariable, TensorVariable] | None:
-    """The indicators and scores of an event's intersection regions, on a last axis; None if under two.
+    """The indicators and scores of an event's intersection regions, on a last axis after the event's shape.
+
+    None when the event has fewer than two such regions, or more than ``MAX_REGIONS``
+    in all (over its elements too, or a number known only at run time).
 
     Examples
     --------
@@ -78,25 +81,40 @@ def event_regions(graph: Variable) -> tuple[TensorVariable, TensorVariable] | No
     True
     """
     regions = [r for r in _regions(graph) or [] if r[2]]
-    if not 2 <= len(regions) <= MAX_REGIONS:
+    elements = pt.as_tensor(graph).type.shape
+    if len(regions) < 2 or None in elements or len(regions) * int(np.prod(elements)) > MAX_REGIONS:
         return None
-    indicators = pt.stack(pt.broadcast_arrays(*(i for i, _, _ in regions)), axis=-1)
-    scores = pt.stack(pt.broadcast_arrays(*(s for _, s, _ in regions)), axis=-1)
-    return indicators, scores
+    shape = pt.as_tensor(graph).shape  # a region may broadcast against parts it does not hold
+
+    def stacked(parts):
+        return pt.stack([pt.broadcast_to(part, shape) for part in parts], axis=-1)
+
+    return stacked([i for i, _, _ in regions]), stacked([s for _, s, _ in regions])
 
 
 def region_outputs(outputs: list[Output]) -> list[Output]:
     """The hidden outputs of the events with several regions: each event's regions on a last axis."""
     hidden = []
+    names = {o.name for o in outputs}
     for o in outputs:
+        name = f"{o.name}: region"
         if o.score is not None:
             regions = event_regions(o.graph)  # type: ignore[arg-type]
-            if regions is not None:
-                hidden.append(Output(f"{o.name}: region", graph=regions[0], score=regions[1], region_of=o.name))
+            if regions is None:
+                continue
+            region = Output(name, graph=regions[0], score=regions[1], region_of=o.name)
         elif o.event is not None:
             parts = [p for p in _union_parts(o.event) if isinstance(p, Composite) and p.kind == "intersection"]
-            if 2 <= len(parts) <= MAX_REGIONS:
-                hidden.append(Output(f"{o.name}: region", event=Regions(tuple(parts)), region_of=o.name))
+            if not 2 <= len(parts) <= MAX_REGIONS:
+                continue
+            region = Output(name, event=Regions(tuple(parts), o.event), region_of=o.name)
+        else:
+            continue
+        if name in names:
+            raise ValueError(
+                f"expectation name {name!r} is taken by the regions of the event {o.name!r}; name it differently"
+            )
+        hidden.append(region)
     return hidden
 
 
@@ -107,24 +125,30 @@ def _union_parts(event: CallableEvent) -> list[CallableEvent]:
 
 
 class Regions(CallableEvent):
-    """The intersection parts of a union of events on callables, stacked on a last axis (one region each)."""
+    """The intersection parts of a union of events on callables, stacked on a last axis (one region each).
 
-    def __init__(self, parts: tuple[CallableEvent, ...]):
+    Each part is broadcast to the shape of the whole event (``whole``), which may hold
+    parts of more elements. At most ``MAX_REGIONS`` parts; a vector-valued event has
+    that many per element.
+    """
+
+    def __init__(self, parts: tuple[CallableEvent, ...], whole: CallableEvent):
         self.parts = parts
-        self.functions = Composite("union", parts).functions
+        self.whole = whole
+        self.functions = whole.functions
 
     def score(self, responses: dict) -> np.ndarray:
         """Each part's score, on a last axis."""
-        return self._stacked([p.score(responses) for p in self.parts])
+        return self._stacked([p.score(responses) for p in self.parts], responses)
 
     def indicator(self, responses: dict) -> np.ndarray:
         """Each part's indicator, on a last axis."""
-        return self._stacked([p.indicator(responses) for p in self.parts])
+        return self._stacked([p.indicator(responses) for p in self.parts], responses)
 
-    @staticmethod
-    def _stacked(arrays: list[np.ndarray]) -> np.ndarray:
-        aligned = _batch_aligned(arrays, "union")
-        return np.stack(np.broadcast_arrays(*aligned), axis=-1).astype(np.float64)
+    def _stacked(self, arrays: list[np.ndarray], responses: dict) -> np.ndarray:
+        shape = np.shape(self.whole.indicator(responses))
+        aligned = _batch_aligned([*arrays, np.zeros(shape)], "union")
+        return np.stack(np.broadcast_arrays(*aligned)[:-1], axis=-1).astype(np.float64)
 
 
 def _whole(var: Variable) -> list[Region] | None:
@@ -175,8 +199,7 @@ def _regions(graph: Variable) -> list[Region] | None:
         return None
     op = node.op
     if isinstance(op, Elemwise) and isinstance(op.scalar_op, _UNION):
-        parts = [_regions(x) for x in node.inputs]
-        return None if any(p is None for p in parts) else [r for p in parts for r in p]  # type: ignore[union-attr]
+        return _union_of(node.inputs)
     if isinstance(op, Elemwise) and isinstance(op.scalar_op, ps.Switch):
         if (_constant(node.inputs[1]), _constant(node.inputs[2])) == (1.0, 0.0):
             return _regions(node.inputs[0])
@@ -245,7 +268,7 @@ def _compared(compare, u: Variable, t: float, flipped: bool) -> TensorVariable:
     return ops[compare](t, u) if flipped else ops[compare](u, t)
 
 
-def _union_of(events: list[TensorVariable]) -> list[Region] | None:
+def _union_of(events) -> list[Region] | None:
     parts = [_regions(e) for e in events]
     return None if any(p is None for p in parts) else [r for p in parts for r in p]  # type: ignore[union-attr]
 
@@ -277,9 +300,9 @@ def _count_events(count: Variable) -> list[Region] | None:
     form = count_form(count)
     if form is None:
         return None
-    terms, reduced = form
-    if reduced is not None:
-        return _elements(terms[0], reduced or None)
+    terms, reduced, axis = form
+    if reduced:
+        return _elements(terms[0], axis)
     wholes = [_whole(term) for term in terms]
     return None if any(w is None for w in wholes) else [w[0] for w in wholes]  # type: ignore[index]
 

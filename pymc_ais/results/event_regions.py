@@ -3,7 +3,7 @@
 An event with several regions (a union, "at least k of n"; see
 :mod:`pymc_ais.model.event_regions`) ran with one hidden target per region, after the
 user's outputs. Their estimates say through how many regions the final draws reach
-the event: :func:`warn_missed_regions` warns when some regions rest on a handful of
+the event: :func:`warn_thin_regions` warns when some regions rest on a handful of
 effective draws beside well-sampled ones. :func:`without_regions` then restates the
 run for the user's outputs alone (the adaptation history keeps every target).
 """
@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core.engine.final import Estimates
 from ..core.engine.kernel import RunResult
-from .reliability import MIN_EFFECTIVE_DRAWS, ReliabilityWarning
+from .reliability import ReliabilityWarning, thin_regions, thin_regions_message
 
 
 def _visible_pairs(n_laws: int, n_visible: int, n_regions: int) -> np.ndarray:
@@ -38,8 +38,8 @@ def without_regions(result: RunResult, n_laws: int, n_visible: int, n_regions: i
     return result._replace(estimates=estimates, diagnostics=diagnostics, final=final)
 
 
-def warn_missed_regions(result: RunResult, layout, law_names: list[str]) -> None:
-    """A :class:`ReliabilityWarning` per event whose final draws reach only some of its regions.
+def warn_thin_regions(result: RunResult, layout, law_names: list[str]) -> None:
+    """A :class:`ReliabilityWarning` per event whose final draws reach some of its regions through few draws.
 
     A region that fewer than ``MIN_EFFECTIVE_DRAWS`` effective final draws reach, beside
     one that more reach, is barely in the shared sample: the event's probability then
@@ -55,18 +55,9 @@ def warn_missed_regions(result: RunResult, layout, law_names: list[str]) -> None
     for law, law_name in enumerate(law_names):
         for event in range(n_visible):
             regions = np.flatnonzero(weighted_as[n_visible:] == event) + n_visible
-            if regions.size == 0 or not mean[law, event] > 0:
+            thin = thin_regions(ess[law, regions]) if regions.size and mean[law, event] > 0 else None
+            if thin is None:
                 continue
-            thin = [r for r in regions if not ess[law, r] >= MIN_EFFECTIVE_DRAWS]
-            if not thin or len(thin) == regions.size:
-                continue
-            where = f" under {law_name!r}" if len(law_names) > 1 else ""
-            names = ", ".join(repr(all_labels[r]) for r in thin)
-            warnings.warn(
-                f"{labels[event]!r}{where}: the final draws reach this event through only "
-                f"{regions.size - len(thin)} of its {regions.size} regions; {names} rest(s) on fewer than "
-                f"{MIN_EFFECTIVE_DRAWS:g} effective draws, so the estimate may miss that region's share and its "
-                "error bar cannot show it. Use more draws, or estimate each region as an expectation of its own.",
-                ReliabilityWarning,
-                stacklevel=4,
-            )
+            label = labels[event] if len(law_names) == 1 else f"{labels[event]} under {law_name}"
+            names = [all_labels[r] for r in regions[thin]]
+            warnings.warn(thin_regions_message(label, "regions", regions.size, names), ReliabilityWarning, stacklevel=4)

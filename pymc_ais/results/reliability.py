@@ -18,6 +18,26 @@ class ReliabilityWarning(UserWarning):
     """An estimate or its error bar may be unreliable; the message says which and why."""
 
 
+def thin_regions(ess: np.ndarray) -> np.ndarray | None:
+    """Which of an event's regions rest on fewer than ``MIN_EFFECTIVE_DRAWS`` effective final draws.
+
+    None when none does, or every one does (then the event's own diagnostics say so):
+    the case worth a warning is a region thin beside well-sampled ones.
+    """
+    thin = np.asarray(ess) < MIN_EFFECTIVE_DRAWS  # NaN (no integrand left to sample) is not thin
+    return thin if thin.any() and not thin.all() else None
+
+
+def thin_regions_message(event: str, kind: str, n_regions: int, thin: list[str]) -> str:
+    """The warning for an event whose final draws reach some of its regions through few effective draws."""
+    return (
+        f"{event!r}: the final draws reach this event through only {n_regions - len(thin)} of its {n_regions} "
+        f"{kind}; {', '.join(repr(t) for t in thin)} rest(s) on fewer than {MIN_EFFECTIVE_DRAWS:g} effective "
+        "draws, so unless that region is negligible the estimate may miss its share, and its error bar cannot "
+        "show it. Use more draws."
+    )
+
+
 def _labels(ds: xr.Dataset, mask: np.ndarray) -> list[str]:
     exp = ds["expectation"].values
     if "model" in ds.dims:

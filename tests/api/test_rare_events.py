@@ -247,6 +247,31 @@ def test_a_union_of_intersections_gets_a_hidden_target_per_intersection():
         surrogate=None,
     )
     within_run(weighted, [truth, 0.0])
+    target_weight = weighted["adaptation"]["target_weight"].to_series()
+    regions = [f"union: region[{i}]" for i in range(3)]
+    np.testing.assert_allclose(target_weight[regions].values, target_weight["union"])  # the event's weight
+    assert target_weight["s0(+)"] < 1e-9 * target_weight["union"]
+
+
+def test_intersections_under_several_laws():
+    """The hidden targets are law-major pairs like the rest: each law's estimates stay its own."""
+    model, s, truth = _three_sums()
+    with pm.Model() as wide:
+        pm.Normal("x", 0.0, 1.2, shape=(3, 3))
+    q = norm.sf(3.0 / 1.2)
+    union = pt.sum(s > 3.0) >= 2
+    idata = pa.estimate(
+        {"mean": s.sum(), "two of three": union},
+        models={"narrow": model, "wide": wide},
+        model=model,
+        draws=12_000,
+        random_seed=2,
+        progressbar=False,
+    )
+    est = idata["estimates"]
+    assert dict(est.sizes) == {"model": 2, "expectation": 2, "model_bis": 2, "expectation_bis": 2}
+    assert len(idata["adaptation"]["target"]) == 2 * (2 + 3) + 2  # and "mean" split by sign under each law
+    within_run(idata, [[0.0, truth], [0.0, 3 * q**2 * (1 - q) + q**3]])
 
 
 def test_a_region_no_final_draw_reaches_is_named_in_a_warning():

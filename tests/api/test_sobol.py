@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 import pytest
 from conftest import ISHIGAMI, ishigami_indices, within
 from scipy.stats import norm
@@ -34,6 +35,15 @@ def test_linear_gaussian_indices():
     share = a**2 / np.sum(a**2)
     _within_indices(idata, np.stack([share, share]))
     assert idata.attrs["evaluations"] <= 25_000
+
+
+def test_indices_of_an_at_least_two_of_three_event():
+    """A majority vote of three signs: first-order 1/4, total 1/2 each (an event's regions stay out of Sobol')."""
+    with pm.Model() as model:
+        x = [pm.Normal(f"x{i}", 0.0, 1.0) for i in range(3)]
+    majority = pt.sum(pt.stack(x) > 0) >= 2
+    idata = pa.sobol(majority, model=model, draws=12_000, random_seed=4, progressbar=False)
+    _within_indices(idata, np.array([[0.25] * 3, [0.5] * 3]))
 
 
 def _ishigami():

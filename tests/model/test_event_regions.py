@@ -26,7 +26,8 @@ def _evaluated(graph, inputs=S, values=VALUES):
 
 def test_at_least_k_of_n_splits_into_the_intersections_of_k():
     s = VALUES
-    for graph in (pt.sum(S > 3.0) >= 2, (S[0] > 3.0) + (S[1] > 3.0) + (S[2] > 3.0) + (S[3] > 3.0) > 1.5):
+    n = lambda e: pt.cast(e, "int8")  # noqa: E731
+    for graph in (pt.sum(S > 3.0) >= 2, n(S[0] > 3.0) + n(S[1] > 3.0) + n(S[2] > 3.0) + n(S[3] > 3.0) > 1.5):
         indicators, scores = _evaluated(graph)
         pairs = list(itertools.combinations(range(4), 2))
         inside = s > 3
@@ -104,3 +105,22 @@ def test_hidden_outputs_for_graphs_and_for_unions_of_callable_events():
     responses = {id(fn): fn({"x": values}) for fn in regions.functions}
     np.testing.assert_array_equal(regions.indicator(responses), [[1.0, 0.0], [0.0, 1.0]])
     np.testing.assert_array_equal(regions.score(responses), [[0.5, -6.5], [-6.5, 0.5]])
+
+
+def test_regions_take_the_shape_of_their_event():
+    """A region of fewer elements than its event is broadcast to it: column k of the event, regions after it."""
+    from pymc_ais.model.outputs import OutputLayout
+
+    with pm.Model() as model:
+        a = pm.Normal("a", 0.0, 1.0, shape=1)
+        y = pm.Normal("y", 0.0, 1.0, shape=2)
+    event = ((a > 1.0) & (y > 3.0)) | ((a > 5.0) & (y < 7.0))  # shape (2,), from parts of shape (1,) and (2,)
+    outputs = parse({"p": event, "m": a.sum()}, model, model)
+    hidden = region_outputs(outputs)
+    layout = OutputLayout(outputs + hidden, model)
+    assert layout.shapes["p: region"] == (2, 2)
+    assert layout.labels == ["p[0]", "p[1]", "m"]
+    # the columns: p[0], p[1], m, then the regions of p[0] and of p[1]
+    np.testing.assert_array_equal(layout.weighted_as(7), [0, 1, 2, 0, 0, 1, 1])
+    with pytest.raises(ValueError, match="taken by the regions of the event 'p'"):
+        region_outputs(parse({"p": event, "p: region": a.sum()}, model, model))

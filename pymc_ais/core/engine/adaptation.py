@@ -47,7 +47,9 @@ def init(problem: Problem, settings: Settings, batch: Batch, evaluations: Evalua
     log_f, phi = evaluations.log_f, evaluations.phi
     score = batch_scores(evaluations)
     log_h0 = problem.initial_log_density(x, log_f)
-    targets = make_targets(phi, problem.n_laws, initial_centres(problem, log_f, phi, log_h0), weighted_as(problem, phi))
+    targets = make_targets(
+        phi, problem.n_laws, initial_centres(problem, log_f, phi, log_h0), criterion_references(problem, phi)
+    )
     y = weighted_terms(targets, log_f, phi, log_h0)
     estimates = y.mean(axis=0)
     sigma2 = y.var(axis=0, ddof=1)
@@ -103,7 +105,7 @@ def batch_scores(evaluations: Evaluations) -> np.ndarray | None:
     return np.asarray(score, dtype=np.float64).reshape(evaluations.phi.shape)
 
 
-def weighted_as(problem: Problem, phi: np.ndarray) -> np.ndarray | None:
+def criterion_references(problem: Problem, phi: np.ndarray) -> np.ndarray | None:
     """The output whose criterion weight each output takes (None: each its own)."""
     if problem.weighted_as is None:
         return None
