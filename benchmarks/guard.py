@@ -202,6 +202,7 @@ def rare_events_checks() -> list[Check]:
         "abs",
         "four_sides",
         "two_of_three",
+        "cut_sets",
     )
     for key, dim in [(key, 10) for key in keys] + [("linear", 100), ("linear", 300)]:
         case = re_.CASES[key](argparse.Namespace(dim=dim))

@@ -30,6 +30,12 @@ Cases (``--case``):
 - ``two_of_three``: at least two of three sums above 3 sigma (three regions whose level
   sets touch, 5.5e-6) beside "both of the first two" (1.8e-6); the inputs are three
   groups of ``--dim // 3`` standard normals. Exact normal tails.
+- ``cut_sets``: a system of four limit states ``g_i = t_i - s_i`` (``s_i`` sums of
+  ``--dim // 4`` standard normals, ``t`` = 2.5, 3, 3.5, 2.8) that fails when both
+  limit states of a cut set fail, cut sets {0, 1}, {1, 2}, {2, 3}, {3, 0} (a ring of
+  pairs; four regions from 3e-7 to 1.6e-5, 2.5e-5 in all), written the reliability way
+  ``pt.min(pt.max(g[cuts], axis=1)) <= 0``. Built after the hidden region targets and
+  not tuned on; truth by enumerating the 16 outcomes of the four independent events.
 - ``oscillator``: the damped two-degree-of-freedom oscillator (Der Kiureghian & De Stefano
   1991; Dubourg, Sudret & Deheeger 2013), eight lognormal inputs, under three input laws
   (mean force capacity 15, 21.5, 27.5): one pa.estimate run with ``models=`` for the
@@ -58,6 +64,7 @@ Needs the benchmark extra: pip install -e ".[bench]" (OpenTURNS).
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 import warnings
 from collections.abc import Callable
@@ -65,6 +72,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 from oscillator_reference import FS_COV, FS_MEANS, INPUTS, demand
 from scipy import integrate, stats
 
@@ -367,6 +375,40 @@ def two_of_three_case(dim: int) -> Case:
     )
 
 
+def cut_sets_case(dim: int) -> Case:
+    """A system failing when both limit states of one of four cut sets (a ring of pairs) fail."""
+    group = max(dim // 4, 1)
+    t = np.array([2.5, 3.0, 3.5, 2.8])
+    cuts = [[0, 1], [1, 2], [2, 3], [3, 0]]
+    p = stats.norm.sf(t)
+    truth = 0.0
+    for outcome in itertools.product((False, True), repeat=4):
+        if any(outcome[i] and outcome[j] for i, j in cuts):
+            truth += float(np.prod(np.where(outcome, p, 1 - p)))
+
+    def limit_states(v):
+        return t - v.reshape(v.shape[0], 4, group).sum(axis=2) / np.sqrt(group)
+
+    def build():
+        with pm.Model() as model:
+            x = pm.Normal("x", 0.0, 1.0, shape=(4, group))
+        g = t - x.sum(axis=1) / np.sqrt(group)
+        return {"model": model}, {"system": pt.min(pt.max(g[cuts], axis=1)) <= 0}
+
+    def events(counter):
+        system = lambda v: limit_states(v)[:, cuts].max(axis=2).min(axis=1)  # noqa: E731
+        return [_standard_normal_event(4 * group, counter, system, "LessOrEqual", 0.0)]
+
+    return Case(
+        f"a system of four cut sets (a ring of pairs) over {4 * group} standard normals",
+        ["system"],
+        np.array([truth]),
+        build,
+        events,
+        {"pa.estimate (default)": {}},
+    )
+
+
 def four_branch_probability(c: float, k: float) -> float:
     """Exact p_f of the four-branch system with constants c and k/sqrt(2), by 1-D quadrature."""
     inner, _ = integrate.quad(
@@ -559,6 +601,7 @@ CASES = {
     "half_plane": lambda args: half_plane_case(args.dim),
     "unequal_sides": lambda args: unequal_sides_case(),
     "two_of_three": lambda args: two_of_three_case(args.dim),
+    "cut_sets": lambda args: cut_sets_case(args.dim),
 }
 
 
