@@ -31,7 +31,7 @@ from .pipeline.stages import (
     tuning_options,
 )
 from .results.datatree import estimate_tree
-from .results.event_regions import warn_thin_regions, without_regions
+from .results.event_regions import warn_thin_parts, warn_thin_regions, without_regions
 from .results.log_densities import final_draw_groups
 from .results.posterior import evidence_dataset, posterior_result
 
@@ -265,6 +265,8 @@ def run_estimate(arguments: dict, session: Session, regions: bool = True) -> xr.
     if mp.n_region_columns:
         warn_thin_regions(result, mp.layout, list(mp.laws.names))
         result = without_regions(result, mp.laws.n_laws, len(mp.labels or ()), mp.n_region_columns)
+    if mp.layout.has_scores and not mp.laws.posterior:
+        warn_thin_parts(result, mp, list(mp.laws.names))
     log_evidence = None
     if start is not None:
         n_outputs = len(mp.labels or ())  # known once the model has run, callables' shapes included

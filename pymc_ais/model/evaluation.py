@@ -152,6 +152,24 @@ def _leading(batched: list, n) -> list:
     return [b + pt.zeros((n,) + (1,) * (b.ndim - 1), dtype=b.dtype) if b.ndim else b for b in batched]
 
 
+def compile_at_points(model: pm.Model, blocks: list[Block], graphs: list, compile_kwargs: dict | None):
+    """Compile ``z (n, d) -> each graph at every point``: expressions of the model's random variables.
+
+    For values the results need at draws already evaluated (the parts of a union at the
+    final draws), without the log-densities and outputs of the full evaluator.
+    """
+    z = pt.matrix("z", dtype="float64")
+    n = z.shape[0]
+    values = strip_view_ops([pt.cast(g, "float64") for g in model.replace_rvs_by_values(graphs)])
+    batched = _leading(vectorize_graph(values, replace=batched_values(model, blocks, z)), n)
+    kwargs = {"mode": DEFAULT_MODE, **check_compile_kwargs(compile_kwargs)}
+    options = options_key(kwargs)
+    kwargs["mode"] = runnable_mode(kwargs["mode"])
+    fn = cached_function([z], batched, options, on_unused_input="ignore", **kwargs)
+    fn.trust_input = True
+    return fn
+
+
 def compile_natural(model: pm.Model, blocks: list[Block], compile_kwargs: dict | None):
     """Compile ``z (n, d) -> natural values of every free variable``: the value transforms only.
 

@@ -92,6 +92,23 @@ def event_regions(graph: Variable) -> tuple[TensorVariable, TensorVariable] | No
     return stacked([i for i, _, _ in regions]), stacked([s for _, s, _ in regions])
 
 
+def union_parts(graph: Variable) -> TensorVariable | None:
+    """The indicators of a union's parts on a last axis, when the event has no hidden targets; else None.
+
+    The parts of a union of single comparisons (a series system, the branches of the
+    four-branch system) are left to the event's own fit; their indicators serve only to
+    check, after the run, that the final draws reached each of them.
+    """
+    regions = _regions(graph)
+    elements = pt.as_tensor(graph).type.shape
+    if regions is None or len(regions) < 2 or None in elements or event_regions(graph) is not None:
+        return None
+    if len(regions) * int(np.prod(elements)) > MAX_REGIONS:
+        return None
+    shape = pt.as_tensor(graph).shape
+    return pt.stack([pt.broadcast_to(i, shape) for i, _, _ in regions], axis=-1)
+
+
 def region_outputs(outputs: list[Output]) -> list[Output]:
     """The hidden outputs of the events with several regions: each event's regions on a last axis."""
     hidden = []

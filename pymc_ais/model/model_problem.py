@@ -20,8 +20,8 @@ import pymc as pm
 from ..core.execution.dispatch import Dispatcher
 from ..core.problem import Problem
 from ..laws.lawset import LawSet
-from .evaluation import compile_evaluator, compile_natural
-from .event_regions import region_outputs
+from .evaluation import compile_at_points, compile_evaluator, compile_natural
+from .event_regions import region_outputs, union_parts
 from .outputs import OutputLayout, as_mapping, parse
 
 EVIDENCE = "evidence"  # label of the constant output whose integral is a posterior's evidence
@@ -40,6 +40,7 @@ class ModelProblem:
     _evaluator: Callable[..., Any]
     _compile_kwargs: dict | None = None
     _natural: object = None
+    _parts: tuple | None = None
 
     @property
     def labels(self) -> list[str] | None:
@@ -76,6 +77,33 @@ class ModelProblem:
             self._natural = compile_natural(self.laws.work, self.laws.blocks, self._compile_kwargs)
         values = self._natural(np.ascontiguousarray(z, dtype=np.float64))  # type: ignore[operator]
         return {rv.name: v for rv, v in zip(self.laws.work.free_RVs, values)}
+
+    def union_parts(self, z: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """The parts of the user's unions of single comparisons at points ``z``, compiled on first use.
+
+        One ``(first column, indicators (n, elements, parts))`` per such event: an
+        expression with no hidden targets whose parts are left to its own fit.
+        """
+        if self._parts is None:
+            found, start = [], 0
+            for o in self.layout.outputs:
+                if o.region_of is not None:
+                    continue
+                parts = union_parts(o.graph) if o.score is not None and o.graph is not None else None
+                if parts is not None:
+                    found.append((start, parts))
+                start += int(np.prod(self.layout.shapes[o.name], dtype=int))
+            fn = (
+                compile_at_points(self.laws.work, self.laws.blocks, [g for _, g in found], self._compile_kwargs)
+                if found
+                else None
+            )
+            self._parts = ([s for s, _ in found], fn)
+        starts, fn = self._parts
+        if fn is None:
+            return []
+        values = fn(np.ascontiguousarray(z, dtype=np.float64))
+        return [(s, v.reshape(v.shape[0], -1, v.shape[-1])) for s, v in zip(starts, values)]
 
     def evaluate(self, z: np.ndarray, dispatcher: Dispatcher | None = None) -> tuple:
         """Every law's log-density (n, L) and every output (n, M) at flat points ``z``.

@@ -61,3 +61,33 @@ def warn_thin_regions(result: RunResult, layout, law_names: list[str]) -> None:
             label = labels[event] if len(law_names) == 1 else f"{labels[event]} under {law_name}"
             names = [all_labels[r] for r in regions[thin]]
             warnings.warn(thin_regions_message(label, "regions", regions.size, names), ReliabilityWarning, stacklevel=4)
+
+
+def warn_thin_parts(result: RunResult, model_problem, law_names: list[str]) -> None:
+    """The same warning for a union of single comparisons, whose parts are left to the event's own fit.
+
+    Each part's effective final draws, ``(sum w 1_part)^2 / sum (w 1_part)^2`` with
+    ``w = f / g``, are read off the final draws (the parts' indicators at them: no
+    model run); a part thin beside well-sampled ones was barely reached.
+    """
+    final = result.final
+    labels = model_problem.labels
+    mean = np.asarray(result.estimates.mean).reshape(len(law_names), len(labels))
+    for start, parts in model_problem.union_parts(final.x):  # parts (n, elements, R)
+        for law, law_name in enumerate(law_names):
+            log_w = final.log_f[:, law] - final.log_q
+            w = np.exp(log_w - np.max(log_w))
+            for element in range(parts.shape[1]):
+                column = start + element
+                if not mean[law, column] > 0:
+                    continue
+                weighted = w[:, None] * parts[:, element, :]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ess = np.square(weighted.sum(axis=0)) / np.square(weighted).sum(axis=0)
+                thin = thin_regions(np.nan_to_num(ess, nan=0.0))
+                if thin is None:
+                    continue
+                label = labels[column] if len(law_names) == 1 else f"{labels[column]} under {law_name}"
+                names = [f"{labels[column]}: part {r}" for r in np.flatnonzero(thin)]
+                message = thin_regions_message(label, "parts", parts.shape[2], names)
+                warnings.warn(message, ReliabilityWarning, stacklevel=4)

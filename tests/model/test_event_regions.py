@@ -124,3 +124,14 @@ def test_regions_take_the_shape_of_their_event():
     np.testing.assert_array_equal(layout.weighted_as(7), [0, 1, 2, 0, 0, 1, 1])
     with pytest.raises(ValueError, match="taken by the regions of the event 'p'"):
         region_outputs(parse({"p": event, "p: region": a.sum()}, model, model))
+
+
+def test_the_parts_of_a_union_of_comparisons_are_read_for_the_check_only():
+    from pymc_ais.model.event_regions import union_parts
+
+    s = VALUES
+    parts = union_parts(pt.maximum(abs(S[0]), abs(S[1])) > 3.0)
+    got = np.array([parts.eval({S: row}) for row in VALUES])
+    np.testing.assert_array_equal(got, np.stack([s[:, 0] > 3, s[:, 0] < -3, s[:, 1] > 3, s[:, 1] < -3], axis=1))
+    assert union_parts(S[0] > 3.0) is None  # one region
+    assert union_parts(pt.sum(S > 3.0) >= 2) is None  # its intersections are hidden targets
