@@ -155,13 +155,13 @@ def _leading(batched: list, n) -> list:
 def compile_at_points(model: pm.Model, blocks: list[Block], graphs: list, compile_kwargs: dict | None):
     """Compile ``z (n, d) -> each graph at every point``: expressions of the model's random variables.
 
-    For values the results need at draws already evaluated (the parts of a union at the
-    final draws), without the log-densities and outputs of the full evaluator.
+    For values the results need at draws already evaluated (the natural values of the
+    final draws, the parts of a union there), without the log-densities and outputs of
+    the full evaluator.
     """
     z = pt.matrix("z", dtype="float64")
-    n = z.shape[0]
-    values = strip_view_ops([pt.cast(g, "float64") for g in model.replace_rvs_by_values(graphs)])
-    batched = _leading(vectorize_graph(values, replace=batched_values(model, blocks, z)), n)
+    values = strip_view_ops(model.replace_rvs_by_values(graphs))
+    batched = _leading(vectorize_graph(values, replace=batched_values(model, blocks, z)), z.shape[0])
     kwargs = {"mode": DEFAULT_MODE, **check_compile_kwargs(compile_kwargs)}
     options = options_key(kwargs)
     kwargs["mode"] = runnable_mode(kwargs["mode"])
@@ -176,14 +176,4 @@ def compile_natural(model: pm.Model, blocks: list[Block], compile_kwargs: dict |
     The results need the draws in the model's own space; the full evaluator would
     recompute every log-density and output to give them.
     """
-    z = pt.matrix("z", dtype="float64")
-    n = z.shape[0]
-    natural = strip_view_ops(model.replace_rvs_by_values(model.free_RVs))
-    batched = vectorize_graph(natural, replace=batched_values(model, blocks, z))
-    batched = _leading(batched, n)
-    kwargs = {"mode": DEFAULT_MODE, **check_compile_kwargs(compile_kwargs)}
-    options = options_key(kwargs)
-    kwargs["mode"] = runnable_mode(kwargs["mode"])
-    fn = cached_function([z], batched, options, on_unused_input="ignore", **kwargs)
-    fn.trust_input = True
-    return fn
+    return compile_at_points(model, blocks, model.free_RVs, compile_kwargs)

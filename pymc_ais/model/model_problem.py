@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 
 from ..core.execution.dispatch import Dispatcher
 from ..core.problem import Problem
@@ -94,7 +95,9 @@ class ModelProblem:
                     found.append((start, parts))
                 start += int(np.prod(self.layout.shapes[o.name], dtype=int))
             fn = (
-                compile_at_points(self.laws.work, self.laws.blocks, [g for _, g in found], self._compile_kwargs)
+                compile_at_points(
+                    self.laws.work, self.laws.blocks, [pt.cast(g, "float64") for _, g in found], self._compile_kwargs
+                )
                 if found
                 else None
             )
