@@ -160,8 +160,9 @@ def compile_at_points(model: pm.Model, blocks: list[Block], graphs: list, compil
     the full evaluator.
     """
     z = pt.matrix("z", dtype="float64")
-    values = strip_view_ops(model.replace_rvs_by_values(graphs))
-    batched = _leading(vectorize_graph(values, replace=batched_values(model, blocks, z)), z.shape[0])
+    values = checks_to_switches(strip_view_ops(model.replace_rvs_by_values(graphs)))
+    batched = keep_solves_compiled(vectorize_graph(values, replace=batched_values(model, blocks, z)))
+    batched = _leading(batched, z.shape[0])
     kwargs = {"mode": DEFAULT_MODE, **check_compile_kwargs(compile_kwargs)}
     options = options_key(kwargs)
     kwargs["mode"] = runnable_mode(kwargs["mode"])

@@ -27,6 +27,8 @@ from .outputs import OutputLayout, as_mapping, parse
 
 EVIDENCE = "evidence"  # label of the constant output whose integral is a posterior's evidence
 
+PARTS_CHUNK = 65_536  # final draws per call when a union's parts are read at them (bounded temporaries)
+
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 16
 
@@ -105,7 +107,9 @@ class ModelProblem:
         starts, fn = self._parts
         if fn is None:
             return []
-        values = fn(np.ascontiguousarray(z, dtype=np.float64))
+        z = np.ascontiguousarray(z, dtype=np.float64)
+        chunks = [fn(z[i : i + PARTS_CHUNK]) for i in range(0, max(z.shape[0], 1), PARTS_CHUNK)]
+        values = [np.concatenate(parts) for parts in zip(*chunks)]
         return [(s, v.reshape(v.shape[0], -1, v.shape[-1])) for s, v in zip(starts, values)]
 
     def evaluate(self, z: np.ndarray, dispatcher: Dispatcher | None = None) -> tuple:

@@ -67,27 +67,42 @@ def warn_thin_parts(result: RunResult, model_problem, law_names: list[str]) -> N
     """The same warning for a union of single comparisons, whose parts are left to the event's own fit.
 
     Each part's effective final draws, ``(sum w 1_part)^2 / sum (w 1_part)^2`` with
-    ``w = f / g``, are read off the final draws (the parts' indicators at them: no
-    model run); a part thin beside well-sampled ones was barely reached.
+    ``w = f / g``, are read off the final draws (the parts' indicators at them,
+    computed from the expression: no model run); a part thin beside well-sampled ones
+    was barely reached. Parts are numbered in the order the expression lists them. A
+    part that cannot happen, or whose probability is negligible beside the others', is
+    never reached either and warns too: the message says so.
     """
     final = result.final
     labels = model_problem.labels
     mean = np.asarray(result.estimates.mean).reshape(len(law_names), len(labels))
     for start, parts in model_problem.union_parts(final.x):  # parts (n, elements, R)
         for law, law_name in enumerate(law_names):
-            log_w = final.log_f[:, law] - final.log_q
-            w = np.exp(log_w - np.max(log_w))
+            with np.errstate(invalid="ignore"):
+                log_w = final.log_f[:, law] - final.log_q
+            log_w = np.where(np.isnan(log_w), -np.inf, log_w)
             for element in range(parts.shape[1]):
                 column = start + element
                 if not mean[law, column] > 0:
                     continue
-                weighted = w[:, None] * parts[:, element, :]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    ess = np.square(weighted.sum(axis=0)) / np.square(weighted).sum(axis=0)
-                thin = thin_regions(np.nan_to_num(ess, nan=0.0))
+                ess = np.array([_kish(log_w[part != 0]) for part in parts[:, element, :].T])
+                thin = thin_regions(ess)
                 if thin is None:
                     continue
                 label = labels[column] if len(law_names) == 1 else f"{labels[column]} under {law_name}"
                 names = [f"{labels[column]}: part {r}" for r in np.flatnonzero(thin)]
                 message = thin_regions_message(label, "parts", parts.shape[2], names)
+                message += (
+                    " A part that cannot happen or is negligible is never reached either: "
+                    "if so, leave it out of the expression."
+                )
                 warnings.warn(message, ReliabilityWarning, stacklevel=4)
+
+
+def _kish(log_w: np.ndarray) -> float:
+    """Kish effective size of the weights ``exp(log_w)``: 0 for none (or none finite)."""
+    finite = log_w[np.isfinite(log_w)]
+    if finite.size == 0:
+        return 0.0
+    w = np.exp(finite - finite.max())
+    return float(np.square(w.sum()) / np.square(w).sum())

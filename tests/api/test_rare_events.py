@@ -123,6 +123,16 @@ def test_a_union_of_comparisons_reached_everywhere_does_not_warn():
     within_run(idata, [2e-5])
 
 
+def test_a_part_that_cannot_happen_warns_and_says_so():
+    """abs(u) > 3 for a positive u: the part u < -3 is never reached; the estimate is right and the warning says why."""
+    with pm.Model() as model:
+        u = pm.HalfNormal("u", 1.0)
+    message = r"'p: part 1'.*cannot happen or is negligible"
+    with pytest.warns(pa.ReliabilityWarning, match=message):
+        idata = pa.estimate({"p": abs(u) > 3.0}, model=model, draws=4000, random_seed=0, progressbar=False)
+    within_run(idata, [2 * norm.sf(3.0)])
+
+
 def test_four_failure_regions_with_a_mixture_family():
     # four mixture components find the four regions
     model, g, truth = _four_branch()
