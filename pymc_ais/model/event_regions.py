@@ -53,6 +53,7 @@ from .events import (
     _score,
     _strip_casts,
     count_form,
+    reduced_last,
 )
 from .outputs import Output
 
@@ -80,16 +81,23 @@ def event_regions(graph: Variable) -> tuple[TensorVariable, TensorVariable] | No
     >>> event_regions((s[0] > 3.0) | (s[1] > 3.0)) is None   # single comparisons: the event's own fit
     True
     """
-    regions = [r for r in _regions(graph) or [] if r[2]]
-    elements = pt.as_tensor(graph).type.shape
-    if len(regions) < 2 or None in elements or len(regions) * int(np.prod(elements)) > MAX_REGIONS:
+    regions = _regions(graph) or []
+    intersections = [r for r in regions if r[2]]
+    if len(intersections) < 2 or _too_many(graph, intersections):
         return None
-    shape = pt.as_tensor(graph).shape  # a region may broadcast against parts it does not hold
+    return _stacked(graph, [i for i, _, _ in intersections]), _stacked(graph, [s for _, s, _ in intersections])
 
-    def stacked(parts):
-        return pt.stack([pt.broadcast_to(part, shape) for part in parts], axis=-1)
 
-    return stacked([i for i, _, _ in regions]), stacked([s for _, s, _ in regions])
+def _too_many(graph: Variable, regions: list[Region]) -> bool:
+    """Whether the event's hidden columns (regions times elements) exceed ``MAX_REGIONS`` or are unknown."""
+    elements = pt.as_tensor(graph).type.shape
+    return None in elements or len(regions) * int(np.prod(elements)) > MAX_REGIONS
+
+
+def _stacked(graph: Variable, parts: list) -> TensorVariable:
+    """Parts on a last axis after the event's shape: a part may broadcast against others it does not hold."""
+    shape = pt.as_tensor(graph).shape
+    return pt.stack([pt.broadcast_to(part, shape) for part in parts], axis=-1)
 
 
 def union_parts(graph: Variable) -> TensorVariable | None:
@@ -99,14 +107,10 @@ def union_parts(graph: Variable) -> TensorVariable | None:
     four-branch system) are left to the event's own fit; their indicators serve only to
     check, after the run, that the final draws reached each of them.
     """
-    regions = _regions(graph)
-    elements = pt.as_tensor(graph).type.shape
-    if regions is None or len(regions) < 2 or None in elements or event_regions(graph) is not None:
-        return None
-    if len(regions) * int(np.prod(elements)) > MAX_REGIONS:
-        return None
-    shape = pt.as_tensor(graph).shape
-    return pt.stack([pt.broadcast_to(i, shape) for i, _, _ in regions], axis=-1)
+    regions = _regions(graph) or []
+    if len(regions) < 2 or sum(r[2] for r in regions) >= 2 or _too_many(graph, regions):
+        return None  # one region, or two intersections or more (hidden targets), or too many
+    return _stacked(graph, [i for i, _, _ in regions])
 
 
 def region_outputs(outputs: list[Output]) -> list[Output]:
@@ -301,12 +305,9 @@ def _elements(inner: Variable, axis) -> list[Region] | None:
     if any(s is None for s in sizes):
         return None
     n = int(np.prod(sizes, dtype=int))
-    kept = [i for i in range(inner.ndim) if i not in axes]
 
     def flat(x: TensorVariable) -> TensorVariable:
-        x = pt.broadcast_to(x, inner.shape) if x.ndim < inner.ndim else x
-        moved = x.transpose(*kept, *axes)
-        return moved.reshape((*[moved.shape[i] for i in range(len(kept))], n), ndim=len(kept) + 1)
+        return reduced_last(pt.broadcast_to(x, inner.shape) if x.ndim < inner.ndim else x, axes, n)
 
     indicators, scores = flat(pt.cast(inner, "float64")), flat(pt.cast(score, "float64"))
     return [(indicators[..., i], scores[..., i], _is_intersection(inner)) for i in range(n)]

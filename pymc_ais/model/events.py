@@ -175,10 +175,15 @@ def _count_scores(count: Variable) -> TensorVariable | None:
     score = _score(terms[0])
     if score is None:
         return None
-    axes = tuple(range(score.ndim)) if axis is None else axis
-    kept = [i for i in range(score.ndim) if i not in axes]
-    moved = score.transpose(*kept, *axes)
-    return moved.reshape((*[moved.shape[i] for i in range(len(kept))], -1), ndim=len(kept) + 1)
+    return reduced_last(score, axis)
+
+
+def reduced_last(x: TensorVariable, axis: tuple | None, size: int = -1) -> TensorVariable:
+    """``x`` with the axes a reduction runs over (None: all) moved last and flattened into one."""
+    axes = tuple(range(x.ndim)) if axis is None else tuple(axis)
+    kept = [i for i in range(x.ndim) if i not in axes]
+    moved = x.transpose(*kept, *axes)
+    return moved.reshape((*[moved.shape[i] for i in range(len(kept))], size), ndim=len(kept) + 1)
 
 
 def count_form(count: Variable) -> tuple[list, bool, tuple | None] | None:
