@@ -587,6 +587,10 @@ def relative_errors(means, truth, used, runs: int):
     return rel, float(np.sum(rel**2 * used / share))
 
 
+# Seeds per block when the rms z of disjoint blocks is printed: its range shows how much an
+# rms z from that many seeds scatters around the whole run's.
+BLOCK_SEEDS = 20
+
 CASES = {
     "linear": lambda args: linear_case(args.dim),
     "blackbox": lambda args: blackbox_case(args.dim),
@@ -650,6 +654,17 @@ def main():
         print(f"{'':32s} coverage  " + " ".join(f"{c:10.2f}" for c in covered.mean(axis=0)))
         if z is not None:  # rms of error / reported mcse: 1 when the error bars are right
             print(f"{'':32s} rms z     " + " ".join(f"{r:10.2f}" for r in np.sqrt(np.mean(z**2, axis=0))))
+            if z.shape[0] >= 2 * BLOCK_SEEDS:  # how far an rms z from BLOCK_SEEDS seeds alone would scatter
+                blocks = np.array(
+                    [
+                        np.sqrt(np.mean(z[a : a + BLOCK_SEEDS] ** 2, axis=0))
+                        for a in range(0, z.shape[0] - BLOCK_SEEDS + 1, BLOCK_SEEDS)
+                    ]
+                )
+                print(
+                    f"{'':32s} per {BLOCK_SEEDS:2d}    "
+                    + " ".join(f"{lo:4.2f}-{hi:4.2f}".rjust(10) for lo, hi in zip(blocks.min(0), blocks.max(0)))
+                )
         off = np.abs(means / truth - 1) > 0.5
         if warned is not None:
             quiet = off & ~warned[:, None]
