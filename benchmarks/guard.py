@@ -204,7 +204,7 @@ def rare_events_checks() -> list[Check]:
         "two_of_three",
         "cut_sets",
     )
-    for key, dim in [(key, 10) for key in keys] + [("linear", 100), ("linear", 300)]:
+    for key, dim in [(key, 10) for key in keys] + [("linear", 100), ("linear", 300), ("two_of_three", 30)]:
         case = re_.CASES[key](argparse.Namespace(dim=dim))
         label = key if dim == 10 else f"{key} --dim {dim}"
         for variant, options in case.variants.items():

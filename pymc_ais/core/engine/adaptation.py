@@ -19,6 +19,7 @@ from .settings import FIT_FLOOR, Settings, alpha_lower_bounds
 from .targets import integrand_log_abs, make_targets, weighted_terms
 
 INFORMED_MIN_DIM = 10
+SLOPE_DRAWS_PER_INPUT = 2.0  # score slopes steer climbing fits where an elite set holds fewer draws per input
 """Inputs beyond which a run of normalised laws fits like a rare-event run: informed fits
 that keep the initial law along the directions their points do not resolve, and a share
 of the mixture for every target's component (``Settings.target_share``). Fits of a full
@@ -90,11 +91,6 @@ def init(problem: Problem, settings: Settings, batch: Batch, evaluations: Evalua
     return state._replace(
         proposals=(initial._replace(climbed=climbed),), reference_cov=denoised_reference(x), informed=True
     )
-
-
-def few_per_dimension(state: State) -> bool:
-    """Whether the inputs outnumber the draws of an elite set (2 % of a block)."""
-    return state.x.shape[1] > elite_count(state)
 
 
 def batch_scores(evaluations: Evaluations) -> np.ndarray | None:
@@ -190,7 +186,8 @@ def _fit_components(
                 floor=state.floor,
             )
         else:
-            slope = None if slopes is None else slopes[state.targets.output[t]]
+            climbing = levels is not None and bool(np.isfinite(levels[t]))
+            slope = _slope_for(state, slopes, t, climbing)
             g = gm.fit_gaussian(
                 state.x,
                 log_omega[:, t],
@@ -199,7 +196,7 @@ def _fit_components(
                 None,
                 state.floor,
                 reference,
-                None if slope is None or np.isnan(slope).any() else slope,
+                slope,
             )
         if g is None:  # no non-zero value yet: keep what we had
             if previous is None:
@@ -239,17 +236,40 @@ def _per_region(
 
 
 def _event_slopes(state: State) -> np.ndarray | None:
-    """Each output's score slope in an informed run over more inputs than an elite set holds, else None.
+    """Each output's score slope in an informed run where an elite set holds few draws per input, else None.
 
-    Only there is an elite set's mean mostly noise (its length off the event's direction
-    is about ``sqrt(d / ess)``), and only there do the levels wait for one effective draw
-    per dimension (:func:`~pymc_ais.core.engine.climbing.climbing_levels`); in fewer
-    dimensions the elite draws resolve the shift themselves and the slope is not used
-    (at d = 10 it changed nothing measurable over 50 seeds).
+    An elite set's mean is off the event's direction by a length of about
+    ``sqrt(d / ess)``, 0.7 or more below ``SLOPE_DRAWS_PER_INPUT`` draws per input. In
+    fewer dimensions the elite draws resolve the shift themselves (at d = 10 a slope
+    changed nothing measurable over 50 seeds; over 12 inputs cut sets of unequal limit
+    states lost precision with one). Which fits use the slopes: :func:`_slope_for`.
     """
-    if not state.informed or state.score is None or not few_per_dimension(state):
+    if not state.informed or state.score is None:
+        return None
+    if state.x.shape[1] * SLOPE_DRAWS_PER_INPUT <= elite_count(state):
         return None
     return score_slopes(state.x, state.score)
+
+
+def _slope_for(state: State, slopes: np.ndarray | None, target: int, climbing: bool) -> np.ndarray | None:
+    """The score slope a target's fit keeps its mean along, or None.
+
+    Every fit uses it where the inputs outnumber an elite set. Below that (fewer than
+    ``SLOPE_DRAWS_PER_INPUT`` elite draws per input), only the fits of a target that
+    climbs or has climbed to its event, which rest on elite sets and on the few draws a
+    climb leaves in the event: over 30 inputs an intersection's fit rested on about 20
+    effective draws, its mean lay off the event by a length of about one, and the
+    weights of its draws spread over 4 nats. An event the first block reaches is fitted
+    on hundreds of draws (with slopes, P(S > 2) over 30 inputs lost precision).
+    """
+    if slopes is None:
+        return None
+    slope = slopes[state.targets.output[target]]
+    if np.isnan(slope).any():
+        return None
+    if state.x.shape[1] > elite_count(state) or climbing or _last_climbing_fit(state, target) is not None:
+        return slope
+    return None
 
 
 def _reference_mean(state: State) -> np.ndarray | None:

@@ -88,7 +88,7 @@ class State(NamedTuple):
     score: np.ndarray | None = None  # (N, M) event scores of indicator outputs (NaN: none), or None
     # Fits rest on few points per dimension: a rare-event run, or a run of normalised
     # laws over more than ten inputs (adaptation.INFORMED_MIN_DIM). Its fits are informed
-    # ones, steered by its event scores' slopes beyond an elite set's draws in inputs,
+    # ones, steered by its event scores' slopes where an elite set holds few draws per input,
     # and every target's component keeps a share of the mixture (Settings.target_share).
     informed: bool = False
 
