@@ -52,8 +52,9 @@ they actually made are counted and reported. Plain Monte Carlo is given in theor
 sqrt((1 - p) / (N p)). A baseline run that raises counts as an estimate of 0.
 
 Printed per method and probability over ``--seeds`` seeds: relative RMSE, coverage of
-the 95 % intervals (where the method gives one), runs off by more than 50 % and how many
-of those warned (ours), mean model runs; then the summed relative variance, each
+the 95 % intervals (where the method gives one), rms of error / error bar (ours; from 40
+seeds on also its range over blocks of 20 seeds), runs off by more than 50 % and how
+many of those warned (ours), mean model runs; then the summed relative variance, each
 method's scaled to the same total budget (relative variance x runs used / runs
 allowed), and its ratio to ours.
 

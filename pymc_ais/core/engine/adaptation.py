@@ -19,7 +19,6 @@ from .settings import FIT_FLOOR, Settings, alpha_lower_bounds
 from .targets import integrand_log_abs, make_targets, weighted_terms
 
 INFORMED_MIN_DIM = 10
-SLOPE_DRAWS_PER_INPUT = 2.0  # score slopes steer climbing fits where an elite set holds fewer draws per input
 """Inputs beyond which a run of normalised laws fits like a rare-event run: informed fits
 that keep the initial law along the directions their points do not resolve, and a share
 of the mixture for every target's component (``Settings.target_share``). Fits of a full
@@ -28,6 +27,7 @@ which weighs components by variances estimated on the pooled draws, gave one tar
 component 0.98 of the mixture (E[exp(2 S)] beside E[S^2]): over 30 inputs 2 runs in 20
 came out 5 to 15 times less precise than plain Monte Carlo, over 100 inputs every run
 did, and P(S > 2) over 100 inputs 8 times. Up to ten inputs no run of 20 did."""
+SLOPE_DRAWS_PER_INPUT = 2.0  # over ten inputs, climbing fits follow score slopes below this many elite draws per input
 
 
 def initial_batch(problem: Problem, settings: Settings, rng: np.random.Generator) -> Batch:
@@ -153,7 +153,7 @@ def _fit_components(
     A target that has reached its event keeps its last kernel estimate as a share of
     its density (:func:`_last_climbing_fit`). ``slopes`` (outputs, d), each output's
     score slope (:func:`~pymc_ais.core.engine.score_trend.score_slopes`, NaN rows for
-    none), steer the event targets' informed fits. Returns the fitted densities, the
+    none), steer the event targets' informed fits (which ones: :func:`_slope_for`). Returns the fitted densities, the
     kernel estimates (``None`` for targets not climbing) and each target's number of
     failure regions (:func:`_per_region`; 0 for none).
     """
@@ -186,8 +186,8 @@ def _fit_components(
                 floor=state.floor,
             )
         else:
-            climbing = levels is not None and bool(np.isfinite(levels[t]))
-            slope = _slope_for(state, slopes, t, climbing)
+            climbs = levels is not None and bool(np.isfinite(levels[t]))
+            slope = _slope_for(state, slopes, t, climbs)
             g = gm.fit_gaussian(
                 state.x,
                 log_omega[:, t],
@@ -239,35 +239,40 @@ def _event_slopes(state: State) -> np.ndarray | None:
     """Each output's score slope in an informed run where an elite set holds few draws per input, else None.
 
     An elite set's mean is off the event's direction by a length of about
-    ``sqrt(d / ess)``, 0.7 or more below ``SLOPE_DRAWS_PER_INPUT`` draws per input. In
-    fewer dimensions the elite draws resolve the shift themselves (at d = 10 a slope
-    changed nothing measurable over 50 seeds; over 12 inputs cut sets of unequal limit
-    states lost precision with one). Which fits use the slopes: :func:`_slope_for`.
+    ``sqrt(d / ess)``. Slopes are computed where the inputs outnumber an elite set and,
+    over ``INFORMED_MIN_DIM`` inputs, where it holds fewer than ``SLOPE_DRAWS_PER_INPUT``
+    draws per input (an error of 0.7 or more). In fewer dimensions the elite draws
+    resolve the shift themselves (at d = 10 a slope changed nothing measurable over 50
+    seeds). Which fits use them: :func:`_slope_for`.
     """
-    if not state.informed or state.score is None:
-        return None
-    if state.x.shape[1] * SLOPE_DRAWS_PER_INPUT <= elite_count(state):
+    if not state.informed or state.score is None or not _few_elite_draws(state):
         return None
     return score_slopes(state.x, state.score)
 
 
-def _slope_for(state: State, slopes: np.ndarray | None, target: int, climbing: bool) -> np.ndarray | None:
+def _few_elite_draws(state: State) -> bool:
+    """Whether an elite set holds fewer than one draw per input, or fewer than two over ten inputs."""
+    d, elite = state.x.shape[1], elite_count(state)
+    return d > elite or (d > INFORMED_MIN_DIM and d * SLOPE_DRAWS_PER_INPUT > elite)
+
+
+def _slope_for(state: State, slopes: np.ndarray | None, target: int, climbs: bool) -> np.ndarray | None:
     """The score slope a target's fit keeps its mean along, or None.
 
-    Every fit uses it where the inputs outnumber an elite set. Below that (fewer than
-    ``SLOPE_DRAWS_PER_INPUT`` elite draws per input), only the fits of a target that
-    climbs or has climbed to its event, which rest on elite sets and on the few draws a
-    climb leaves in the event: over 30 inputs an intersection's fit rested on about 20
-    effective draws, its mean lay off the event by a length of about one, and the
-    weights of its draws spread over 4 nats. An event the first block reaches is fitted
-    on hundreds of draws (with slopes, P(S > 2) over 30 inputs lost precision).
+    Every fit uses it where the inputs outnumber an elite set. Where an elite set holds
+    one to two draws per input, only the fits of a target that climbs or has climbed to
+    its event do, which rest on elite sets and on the few draws a climb leaves in the
+    event: over 30 inputs an intersection's fit rested on about 20 effective draws and
+    its mean lay off the event by a length of about one. An event the first block
+    reaches is fitted on hundreds of draws (with a slope, P(S > 2) over 30 inputs lost
+    half its precision).
     """
     if slopes is None:
         return None
     slope = slopes[state.targets.output[target]]
     if np.isnan(slope).any():
         return None
-    if state.x.shape[1] > elite_count(state) or climbing or _last_climbing_fit(state, target) is not None:
+    if state.x.shape[1] > elite_count(state) or climbs or _last_climbing_fit(state, target) is not None:
         return slope
     return None
 
@@ -297,7 +302,8 @@ def propose(problem: Problem, settings: Settings, state: State, rng: np.random.G
     targets = state.targets
     last = state.proposals[-1]
     slopes = _event_slopes(state)
-    levels = climbing_levels(state, slopes)
+    # the levels need fewer draws with a slope only where the inputs outnumber an elite set
+    levels = climbing_levels(state, slopes if state.x.shape[1] > elite_count(state) else None)
     climbing = np.isfinite(levels)
     components, bridges, regions = _fit_components(state, settings, levels, slopes)
     components, owner = share_components(components, state.weights, climbing, settings.max_components)
