@@ -230,6 +230,17 @@ def test_target_share_is_validated():
     assert Settings(2000, target_share=0.0).target_share == 0.0
 
 
+def test_a_large_target_share_beside_a_climbing_target_still_gives_a_mixture():
+    # 0.9 for the targets and half the mixture for the climbing one add up to more than
+    # one: the floors shrink together (they used to give negative mixture weights)
+    problem, truth = linear_events([1.0, 1.5, 2.0, 4.0])  # the first block reaches all but the last
+    result = run(problem, Settings(6000, target_share=0.9), np.random.default_rng(0))
+    assert any(p.climbing for p in result.state.proposals)
+    for proposal in result.state.proposals[1:]:
+        assert np.all(proposal.alpha >= 0) and np.isclose(proposal.alpha.sum(), 1.0)
+    within(result.estimates.mean, result.estimates.mcse, truth, k=4.0, df=result.estimates.df)
+
+
 def test_a_linear_event_in_three_hundred_dimensions():
     """P(S > 5) = 2.9e-7 over 300 inputs: the score's slope gives the direction, so levels need few draws.
 

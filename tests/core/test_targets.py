@@ -48,6 +48,8 @@ def test_region_targets_are_weighed_as_their_event():
     own = make_targets(phi, 2)
     weighed = make_targets(phi, 2, weighted_as=np.array([0, 0, 0]))
     np.testing.assert_array_equal(weighed.reference, [0, 0, 0, 3, 3, 3])
+    np.testing.assert_array_equal(weighed.helpers, [False, True, True, False, True, True])  # the regions
+    assert not own.helpers.any()
     w = criterion_weights(Settings(budget=100), weighed, estimates)
     expected = np.repeat([1 / 0.4**2, 1 / 2e-3**2], 3)
     np.testing.assert_allclose(w, expected / expected.sum())

@@ -47,6 +47,13 @@ class Targets(NamedTuple):
         return self.pair.shape[0]
 
     @property
+    def helpers(self) -> np.ndarray:
+        """(T,) bool: targets weighted as another expectation (``reference``), parts of it sampled on their own."""
+        if self.reference is None:
+            return np.zeros(self.size, dtype=bool)
+        return self.reference != self.pair
+
+    @property
     def combine_sign(self) -> np.ndarray:
         """Sign of each target in the recombined expectation."""
         return np.where(self.part == -1, -1.0, 1.0)
