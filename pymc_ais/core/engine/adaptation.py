@@ -258,8 +258,13 @@ def _event_slopes(state: State) -> np.ndarray | None:
 
 def _few_elite_draws(state: State) -> bool:
     """Whether an elite set holds fewer than one draw per input, or fewer than two over ten inputs."""
-    d, elite = state.x.shape[1], elite_count(state)
-    return d > elite or (d > INFORMED_MIN_DIM and d * SLOPE_DRAWS_PER_INPUT > elite)
+    d = state.x.shape[1]
+    return _inputs_outnumber_elite(state) or (d > INFORMED_MIN_DIM and d * SLOPE_DRAWS_PER_INPUT > elite_count(state))
+
+
+def _inputs_outnumber_elite(state: State) -> bool:
+    """Whether the inputs outnumber an elite set's draws: there every fit and level follows the slopes."""
+    return state.x.shape[1] > elite_count(state)
 
 
 def _slope_for(state: State, slopes: np.ndarray | None, target: int, climbs: bool) -> np.ndarray | None:
@@ -278,7 +283,7 @@ def _slope_for(state: State, slopes: np.ndarray | None, target: int, climbs: boo
     slope = slopes[state.targets.output[target]]
     if np.isnan(slope).any():
         return None
-    if state.x.shape[1] > elite_count(state) or climbs or _last_climbing_fit(state, target) is not None:
+    if _inputs_outnumber_elite(state) or climbs or _last_climbing_fit(state, target) is not None:
         return slope
     return None
 
@@ -309,7 +314,7 @@ def propose(problem: Problem, settings: Settings, state: State, rng: np.random.G
     last = state.proposals[-1]
     slopes = _event_slopes(state)
     # the levels need fewer draws with a slope only where the inputs outnumber an elite set
-    levels = climbing_levels(state, slopes if state.x.shape[1] > elite_count(state) else None)
+    levels = climbing_levels(state, slopes if _inputs_outnumber_elite(state) else None)
     climbing = np.isfinite(levels)
     components, bridges, regions = _fit_components(state, settings, levels, slopes)
     components, owner = share_components(components, state.weights, climbing, settings.max_components)
