@@ -36,6 +36,10 @@ Cases (``--case``):
   pairs; four regions from 3e-7 to 1.6e-5, 2.5e-5 in all), written the reliability way
   ``pt.min(pt.max(g[cuts], axis=1)) <= 0``. Built after the hidden region targets and
   not tuned on; truth by enumerating the 16 outcomes of the four independent events.
+  Both also run as a black-box simulator returning the limit states ``g_i``, with
+  ``pa.failure_probability(g, system=cut sets)`` ("both" is its first cut set);
+  ``cut_sets`` also as a simulator returning the system's scalar ``g`` alone, which
+  hides the cut sets from the run.
 - ``oscillator``: the damped two-degree-of-freedom oscillator (Der Kiureghian & De Stefano
   1991; Dubourg, Sudret & Deheeger 2013), eight lognormal inputs, under three input laws
   (mean force capacity 15, 21.5, 27.5): one pa.estimate run with ``models=`` for the
@@ -74,6 +78,7 @@ from dataclasses import dataclass
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+import xarray as xr
 from oscillator_reference import FS_COV, FS_MEANS, INPUTS, demand
 from scipy import integrate, stats
 
@@ -94,6 +99,23 @@ class Case:
     openturns_events: Callable[[dict], list]  # counter -> one OpenTURNS event per truth
     variants: dict  # name -> extra pa.estimate keyword arguments
     runner: Callable = pa.estimate  # (expectations, **keywords) -> DataTree with an estimates group
+
+
+def failure_runner(limit_state, system, pick: list[int]) -> dict:
+    """A variant calling ``pa.failure_probability(limit_state, system=system)``; ``pick``: its events in order."""
+
+    def run(expectations, model, **keywords):
+        idata = pa.failure_probability(limit_state, model=model, system=system, **keywords)
+        estimates = idata["estimates"].to_dataset().isel(expectation=pick, expectation_bis=pick)
+        return _tree(idata, estimates)
+
+    return {"runner": run}
+
+
+def _tree(idata, estimates):
+    tree = xr.DataTree.from_dict({"estimates": estimates})
+    tree.attrs["evaluations"] = idata.attrs["evaluations"]
+    return tree
 
 
 def linear_case(dim: int) -> Case:
@@ -372,7 +394,12 @@ def two_of_three_case(dim: int) -> Case:
         np.array([p**2, 3 * p**2 * (1 - p) + p**3]),
         build,
         events,
-        {"pa.estimate (default)": {}},
+        {
+            "pa.estimate (default)": {},
+            "black box, g_i and cut sets": failure_runner(
+                lambda v: t - sums(v["x"].reshape(v["x"].shape[0], -1)), [[0, 1], [0, 2], [1, 2]], [1, 0]
+            ),
+        },
     )
 
 
@@ -406,7 +433,15 @@ def cut_sets_case(dim: int) -> Case:
         np.array([truth]),
         build,
         events,
-        {"pa.estimate (default)": {}},
+        {
+            "pa.estimate (default)": {},
+            "black box, g_i and cut sets": failure_runner(
+                lambda v: limit_states(v["x"].reshape(v["x"].shape[0], -1)), cuts, [0]
+            ),
+            "black box, system's g alone": failure_runner(
+                lambda v: limit_states(v["x"].reshape(v["x"].shape[0], -1))[:, cuts].max(axis=2).min(axis=1), None, [0]
+            ),
+        },
     )
 
 
@@ -509,11 +544,13 @@ def oscillator_case() -> Case:
 def ours(case: Case, options: dict, runs: int, seeds: int):
     """pa.estimate on all probabilities at once: estimates, coverage, warned flags, runs used, error / mcse."""
     where, expectations = case.build()
+    options = dict(options)
+    runner = options.pop("runner", case.runner)
     means, covered, warned, used, z = [], [], [], [], []
     for seed in range(seeds):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pa.ReliabilityWarning)
-            idata = case.runner(expectations, **where, draws=runs, random_seed=seed, progressbar=False, **options)
+            idata = runner(expectations, **where, draws=runs, random_seed=seed, progressbar=False, **options)
         est = idata["estimates"]
         means.append(est["mean"].values.ravel())
         covered.append(

@@ -228,11 +228,12 @@ def check_arguments(arguments: dict) -> dict:
     return a
 
 
-def run_estimate(arguments: dict, session: Session, regions: bool = True) -> xr.DataTree:
+def run_estimate(arguments: dict, session: Session, regions: bool | Mapping[str, str] = True) -> xr.DataTree:
     """The steps of an estimate: build, start, surrogate, sample, assemble.
 
-    ``regions``: whether events with several regions get a hidden target per region
-    (False when the caller states the regions as expectations of their own).
+    ``regions``: whether events with several regions get a hidden target per region, or,
+    when the caller states the regions as expectations of their own, a mapping from
+    their names to their event's (see :func:`~pymc_ais.model.model_problem.build`).
     """
     a = arguments
     draws, surrogate = a["draws"], a["surrogate"]

@@ -9,8 +9,9 @@ give the same run for the same seed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,7 +150,11 @@ def _cache_key(model, models, spec, compile_kwargs):
 
 
 def build(
-    expectations, model: pm.Model | None, models=None, compile_kwargs: dict | None = None, regions: bool = True
+    expectations,
+    model: pm.Model | None,
+    models=None,
+    compile_kwargs: dict | None = None,
+    regions: bool | Mapping[str, str] = True,
 ) -> ModelProblem:
     """Check the laws and outputs, compile their function (cached) and return the problem.
 
@@ -158,11 +163,15 @@ def build(
     ``regions``, an event with several regions (a union, "at least k of n") gets a
     hidden output of their indicators, one target each, so that the draws reach every
     region (see :mod:`pymc_ais.model.event_regions`); not on posteriors, whose outputs
-    are seldom rare events.
+    are seldom rare events. ``regions`` may instead map the names of outputs that are
+    themselves the regions of another event (a system's cut sets) to that event: they are
+    reported, and weighted in the criterion as their event, whose regions they keep in the
+    sample (a share of the mixture each, as hidden regions get); no hidden output is added.
     """
     spec = as_mapping(expectations)
     model = LawSet.user_model(model, models)
-    key = (*_cache_key(model, models, spec, compile_kwargs), regions)
+    stated = regions if isinstance(regions, Mapping) else {}
+    key = (*_cache_key(model, models, spec, compile_kwargs), tuple(sorted(stated.items())) or bool(regions))
     cached = _CACHE.get(key)
     if (
         cached is not None
@@ -175,7 +184,9 @@ def build(
         return cached[3]
     laws = LawSet.from_arguments(model, models)
     outputs = parse(spec, laws.model, laws.work)
-    if regions and not laws.posterior:
+    if stated:
+        outputs = [dataclasses.replace(o, weighted_like=stated.get(o.name)) for o in outputs]
+    elif regions and not laws.posterior:
         outputs += region_outputs(outputs)
     layout = OutputLayout(outputs, laws.work)
     graphs = [o.graph for o in outputs if o.graph is not None] + [o.score for o in outputs if o.score is not None]
@@ -190,7 +201,7 @@ def build(
         output_names=result.core_labels,
         law_names=laws.names,
         initial_quantile=laws.initial_quantile(),
-        weighted_as=layout.weighted_as if layout.hidden else None,
+        weighted_as=layout.weighted_as if layout.has_regions else None,
     )
     _CACHE[key] = (model, models, spec, result)
     if len(_CACHE) > _CACHE_SIZE:

@@ -37,6 +37,7 @@ class Output:
     score: Variable | None = None  # event score of an indicator graph (see events.py)
     event: CallableEvent | None = None  # an event stated on callables' responses, with its score
     region_of: str | None = None  # hidden: the regions of this visible event, a target each (event_regions.py)
+    weighted_like: str | None = None  # visible, but the regions of this event: weighted as it (a system's cut sets)
 
     @property
     def functions(self) -> tuple:
@@ -238,11 +239,12 @@ class OutputLayout:
         for o in self.outputs:
             size = int(np.prod(self.shapes[o.name], dtype=int))
             starts[o.name] = start
-            if o.region_of is None:
+            event = o.region_of or o.weighted_like
+            if event is None:
                 index.extend(range(start, start + size))
             else:
                 regions = self.shapes[o.name][-1]
-                index.extend(starts[o.region_of] + np.arange(size) // regions)
+                index.extend(starts[event] + np.arange(size) // regions)
             start += size
         if start != n_columns:
             raise ValueError(f"the outputs have {start} columns, the sampler saw {n_columns}")
@@ -252,6 +254,11 @@ class OutputLayout:
     def hidden(self) -> bool:
         """Whether some output is the hidden regions of an event."""
         return any(o.region_of is not None for o in self.outputs)
+
+    @property
+    def has_regions(self) -> bool:
+        """Whether some output is the regions of an event, hidden or reported: then its weight is the event's."""
+        return any(o.region_of is not None or o.weighted_like is not None for o in self.outputs)
 
     def columns(self, named: dict, graph_values, n: int, dispatcher: Dispatcher) -> tuple[np.ndarray, np.ndarray]:
         """The (n, M) outputs at a batch and its failed points (n,).

@@ -159,6 +159,31 @@ def test_cut_sets():
         _within_failure(idata, truth)
 
 
+def test_the_cut_sets_of_a_system_keep_their_share_of_the_draws():
+    """Four cut sets over 8 inputs: each keeps its regions' floor of the mixture in every adapted block.
+
+    The cut sets are reported and weighted as the system: with their own relative
+    weights, the two cut sets of 1 % and 2 % of the system got 10 % of the mixture each
+    and were lost on the way up (relative RMSE 0.035 over 50 seeds, rms z 1.29; 0.017
+    and 0.88 now). Truth by enumerating the components' states.
+    """
+    from pymc_ais.core.engine.adaptation import HELPER_SHARE
+
+    levels = np.array([2.5, 3.0, 3.5, 2.8])
+    cuts = [[0, 1], [1, 2], [2, 3], [3, 0]]
+    p = norm.sf(levels)
+    outcomes = np.array(np.meshgrid(*[[0, 1]] * 4, indexing="ij")).reshape(4, -1).T.astype(bool)
+    fails = np.array([any(o[i] and o[j] for i, j in cuts) for o in outcomes])
+    truth = np.where(outcomes, p, 1 - p).prod(axis=1)[fails].sum()
+    with pm.Model() as model:
+        pm.Normal("x", 0.0, 1.0, shape=(4, 2))
+    g = lambda v: levels - v["x"].sum(axis=2) / np.sqrt(2)  # noqa: E731
+    idata = pa.failure_probability(g, model=model, system=cuts, draws=20_000, random_seed=3, progressbar=False)
+    _within_failure(idata, [truth, *(p[i] * p[j] for i, j in cuts)])
+    alpha = idata["adaptation"]["alpha"].values[1:, 2:]  # adapted blocks; the components of the cut sets
+    assert alpha.min() >= HELPER_SHARE / len(cuts) - 1e-12
+
+
 STOP = {"at": None}  # rows after which the limit state below stops its run
 ROWS = [0]
 

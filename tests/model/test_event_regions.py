@@ -135,3 +135,19 @@ def test_the_parts_of_a_union_of_comparisons_are_read_for_the_check_only():
     np.testing.assert_array_equal(got, np.stack([s[:, 0] > 3, s[:, 0] < -3, s[:, 1] > 3, s[:, 1] < -3], axis=1))
     assert union_parts(S[0] > 3.0) is None  # one region
     assert union_parts(pt.sum(S > 3.0) >= 2) is None  # its intersections are hidden targets
+
+
+def test_reported_regions_are_weighted_as_their_event():
+    """A system's cut sets, reported as an output of their own, take the system's column's weight."""
+    import dataclasses
+
+    from pymc_ais.model.outputs import OutputLayout
+
+    with pm.Model() as model:
+        g = pm.Normal("g", 0.0, 1.0, shape=3)
+    outputs = parse({"system": pt.min(g) <= 0, "m": g.sum(), "cuts": g <= 0}, model, model)
+    outputs[2] = dataclasses.replace(outputs[2], weighted_like="system")
+    layout = OutputLayout(outputs, model)
+    assert layout.labels == ["system", "m", "cuts[0]", "cuts[1]", "cuts[2]"]  # reported, unlike hidden regions
+    assert layout.has_regions and not layout.hidden
+    np.testing.assert_array_equal(layout.weighted_as(5), [0, 1, 0, 0, 0])
