@@ -15,6 +15,7 @@ from .model.events import Threshold
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
 from .results.datatree import interval_quantile
+from .results.reliability import warn_certain_events
 
 QUANTILE_BATCHES = 10  # i.i.d. final draws: batches whose spread gives the quantiles' errors
 
@@ -177,6 +178,7 @@ def run_exceedance(arguments: dict, session: Session) -> xr.DataTree:
         attrs={"ci_prob": a["ci_prob"], "description": "P(Y > threshold), estimated from one shared run"},
     )
     idata["exceedance"] = curve
+    warn_certain_events(idata, names, "Is the threshold below every value the output takes?")
     if probabilities is not None:
         idata["quantiles"] = _quantiles(idata, probabilities, a["ci_prob"])
     return idata

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import numbers
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -20,8 +19,7 @@ from .estimate import event_run_arguments, run_estimate
 from .model.events import Threshold
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry, register
-from .results import ReliabilityWarning
-from .results.reliability import thin_regions, thin_regions_message
+from .results.reliability import thin_regions, thin_regions_message, warn_certain_events, warn_user
 
 SYSTEMS = ("series", "parallel")
 
@@ -311,7 +309,7 @@ def run_failure_probability(arguments: dict, session: Session) -> xr.DataTree:
             "from the probability's",
         },
     )
-    warn_certain_events(idata, labels)
+    warn_certain_events(idata, labels, "Check the sign convention: failure is g <= 0, safety g > 0.")
     if system is not None and system.several_cuts:
         warn_missed_regions(idata, labels)
     return idata
@@ -332,29 +330,7 @@ def warn_missed_regions(idata: xr.DataTree, labels) -> None:
     if thin is None:
         return
     names = [label for label, t in zip(cuts, thin) if t]
-    warnings.warn(thin_regions_message(system, "cut sets", len(cuts), names), ReliabilityWarning, stacklevel=3)
-
-
-def warn_certain_events(idata: xr.DataTree, labels) -> None:
-    """A :class:`ReliabilityWarning` for events that hold at every final draw (probability 1, or a sign turned)."""
-    if "outputs" not in idata.children:
-        return
-    outputs = idata["outputs"].to_dataset()
-    labels = [str(label) for label in labels]
-    certain = []
-    for name in outputs.data_vars:
-        values = outputs[name].values[0]  # (draw, *shape)
-        own = [label for label in labels if label == name or label.startswith(f"{name}[")]
-        for label, column in zip(own, values.reshape(values.shape[0], -1).T):
-            if column.size and np.all(column == 1.0):
-                certain.append(label)
-    if certain:
-        warnings.warn(
-            f"{', '.join(repr(c) for c in certain)}: every final draw is in the failure event, so its probability "
-            "is 1 as far as this run can tell. Check the sign convention: failure is g <= 0, safety g > 0.",
-            ReliabilityWarning,
-            stacklevel=3,
-        )
+    warn_user(thin_regions_message(system, "cut sets", len(cuts), names))
 
 
 ENTRY = Entry(check_arguments, run_failure_probability)

@@ -10,13 +10,11 @@ run for the user's outputs alone (the adaptation history keeps every target).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..core.engine.final import Estimates
 from ..core.engine.kernel import RunResult
-from .reliability import ReliabilityWarning, thin_regions, thin_regions_message
+from .reliability import thin_regions, thin_regions_message, warn_user
 
 
 def _visible_pairs(n_laws: int, n_visible: int, n_regions: int) -> np.ndarray:
@@ -60,7 +58,7 @@ def warn_thin_regions(result: RunResult, layout, law_names: list[str]) -> None:
                 continue
             label = labels[event] if len(law_names) == 1 else f"{labels[event]} under {law_name}"
             names = [all_labels[r] for r in regions[thin]]
-            warnings.warn(thin_regions_message(label, "regions", regions.size, names), ReliabilityWarning, stacklevel=4)
+            warn_user(thin_regions_message(label, "regions", regions.size, names))
 
 
 def warn_thin_parts(result: RunResult, model_problem, law_names: list[str]) -> None:
@@ -96,7 +94,7 @@ def warn_thin_parts(result: RunResult, model_problem, law_names: list[str]) -> N
                     " A part that cannot happen or is negligible is never reached either: "
                     "if so, leave it out of the expression."
                 )
-                warnings.warn(message, ReliabilityWarning, stacklevel=4)
+                warn_user(message)
 
 
 def _kish(log_w: np.ndarray) -> float:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -16,6 +18,24 @@ MIN_EFFECTIVE_DRAWS = 30.0
 
 class ReliabilityWarning(UserWarning):
     """An estimate or its error bar may be unreliable; the message says which and why."""
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def warn_user(message: str, category: type[Warning] = ReliabilityWarning) -> None:
+    """``warnings.warn`` attributed to the first caller outside pymc_ais: the user's line.
+
+    A fixed ``stacklevel`` points at the right line from one entry point only; the same
+    warning comes through ``pa.estimate``, ``pa.exceedance``, ``pa.failure_probability``
+    and ``pa.resume`` at different depths.
+    """
+    frame = sys._getframe(1)
+    level = 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def thin_regions(ess: np.ndarray) -> np.ndarray | None:
@@ -148,5 +168,28 @@ def check_result(idata: xr.DataTree) -> list[str]:
     messages.extend(_undefined_indices(idata))
     messages.extend(_undefined_posteriors(idata))
     for message in messages:
-        warnings.warn(message, ReliabilityWarning, stacklevel=3)
+        warn_user(message)
     return messages
+
+
+def warn_certain_events(idata: xr.DataTree, labels, hint: str) -> None:
+    """A :class:`ReliabilityWarning` for events that hold at every final draw (probability 1, or a sign turned).
+
+    ``hint`` ends the message: what usually causes it for the caller's kind of event.
+    """
+    if "outputs" not in idata.children:
+        return
+    outputs = idata["outputs"].to_dataset()
+    labels = [str(label) for label in labels]
+    certain = []
+    for name in outputs.data_vars:
+        values = outputs[name].values[0]  # (draw, *shape)
+        own = [label for label in labels if label == name or label.startswith(f"{name}[")]
+        for label, column in zip(own, values.reshape(values.shape[0], -1).T):
+            if column.size and np.all(column == 1.0):
+                certain.append(label)
+    if certain:
+        warn_user(
+            f"{', '.join(repr(c) for c in certain)}: every final draw is in the event, so its probability "
+            f"is 1 as far as this run can tell. {hint}"
+        )

@@ -35,7 +35,7 @@ def test_chaos_control_is_exact_on_a_polynomial_and_unbiased_on_a_smooth_output(
     assert est["mcse"].values[0] < 1e-9 * truth[0]  # the chaos matches a polynomial exactly
     assert est["mcse"].values[1] < 1e-6 * truth[1]  # and a smooth output nearly so
     note = idata.attrs["surrogate"]
-    assert "output 0: polynomial chaos" in note and "output 1: polynomial chaos" in note
+    assert "'poly': polynomial chaos" in note and "'smooth': polynomial chaos" in note
     assert 0 < idata.attrs["evaluations_pilot"] and idata.attrs["evaluations"] <= 4_000
     # the outputs group holds phi itself, not the residual
     draws = idata["samples"]
@@ -54,7 +54,7 @@ def test_chaos_leaves_an_indicator_to_the_adaptive_sampler():
         random_seed=4,
         progressbar=False,
     )
-    assert "output 1: not used (an indicator)" in idata.attrs["surrogate"]
+    assert "'event': not used (an indicator)" in idata.attrs["surrogate"]
     est = idata["estimates"]
     within(est["mean"].values, est["mcse"].values, [1.0, norm.sf(1.6)], df=est.attrs["replicates"] - 1)
 
@@ -112,7 +112,7 @@ def test_a_heavy_tailed_output_gets_no_chaos():
         theta = pm.StudentT("theta", nu=1.2, mu=0.0, sigma=2.0)
     with pytest.warns(pa.ReliabilityWarning, match="Pareto k-hat above 0.7 for 'abs'"):
         idata = pa.estimate({"abs": abs(theta)}, model=model, draws=20_000, random_seed=2, progressbar=False)
-    assert "output 0: not used (heavy-tailed on the pilot" in idata.attrs["surrogate"]
+    assert "'abs': not used (heavy-tailed on the pilot" in idata.attrs["surrogate"]
     assert idata.attrs["surrogate"].startswith("not used:")  # and the law is not widened for nothing
 
 

@@ -242,8 +242,29 @@ def test_a_limit_state_that_fails_at_some_points():
 def test_an_event_of_every_draw_is_flagged():
     # the sign turned round: g > 0 is the rare side, so "failure" holds almost everywhere
     model, x = _inputs(2)
-    with pytest.warns(pa.ReliabilityWarning, match="every final draw is in the failure event"):
+    with pytest.warns(pa.ReliabilityWarning, match="every final draw is in the event.*sign convention"):
         pa.failure_probability(x.sum() - 10.0, model=model, draws=2000, random_seed=0, progressbar=False)
+
+
+def test_warnings_point_at_the_users_line_from_every_entry_point():
+    # the same warnings come through different depths of the library; each names this file.
+    # Events of probability 1 (a sign turned, a threshold below the output) or 0 (never reached).
+    model, x = _inputs(2)
+    calls = {
+        "failure_probability": lambda: pa.failure_probability(
+            x.sum() - 10.0, model=model, draws=2000, random_seed=0, progressbar=False
+        ),
+        "estimate": lambda: pa.estimate(
+            {"p": pm.math.abs(x[0]) < -1.0}, model=model, draws=2000, random_seed=0, progressbar=False
+        ),
+        "exceedance": lambda: pa.exceedance(
+            pm.math.abs(x[0]), [-1.0], model=model, draws=2000, random_seed=0, progressbar=False
+        ),
+    }
+    for name, call in calls.items():
+        with pytest.warns(pa.ReliabilityWarning, match="every final draw") as caught:
+            call()
+        assert {w.filename for w in caught} == {__file__}, name
 
 
 def test_an_event_no_draw_reaches_is_flagged():

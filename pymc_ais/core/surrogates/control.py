@@ -66,6 +66,12 @@ class SurrogateControl(NamedTuple):
     evaluate_residual: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
 
+def output_label(problem: Problem, m: int) -> str:
+    """Output ``m`` by its name where the problem knows it (a hidden region's too), else by its index."""
+    names = problem.output_names
+    return repr(str(names[m])) if names is not None and m < len(names) else f"output {m}"
+
+
 def remember_last(h: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
     """``h`` that returns its last (read-only) result again when called on equal points.
 
@@ -204,10 +210,10 @@ def output_control(
         if used[m]:
             surrogates[m], error = fit_surrogate(x, phi[:, m], rng)
             errors[m] = error
-            notes.append(f"output {m}: {surrogates[m].describe()}, held-out relative error {error:.2g}")
+            notes.append(f"{output_label(problem, m)}: {surrogates[m].describe()}, held-out relative error {error:.2g}")
         else:
             tail = "" if light_tailed(phi[:, m]) else ", heavy tail on the pilot"
-            notes.append(f"output {m}: not used (held-out variance ratio {ratio[m]:.2g}{tail})")
+            notes.append(f"{output_label(problem, m)}: not used (held-out variance ratio {ratio[m]:.2g}{tail})")
 
     def h(points):
         out = np.zeros((points.shape[0], n_out))

@@ -23,7 +23,7 @@ from scipy.stats import qmc
 
 from ..problem import Problem
 from .chaos import Chaos, fit_chaos
-from .control import SurrogateControl, remember_last
+from .control import SurrogateControl, output_label, remember_last
 from .pilot import grow_pilot
 from .polynomial import light_tailed, scrambled_points
 from .tuning import CHAOS_EXACT, CHAOS_MAX_PILOT_RUNS, CHAOS_ROUNDING, CHAOS_USE
@@ -141,20 +141,21 @@ def output_chaos_control(
     cov = np.diag((CHAOS_ROUNDING * scale) ** 2)
     notes = []
     for m, (c, ok) in enumerate(zip(fits, used)):
+        name = output_label(problem, m)
         if c is None:
-            notes.append(f"output {m}: not used (an indicator)")
+            notes.append(f"{name}: not used (an indicator)")
         elif heavy[m] and not ok and c.loo_error < CHAOS_USE:
             notes.append(
-                f"output {m}: not used (heavy-tailed on the pilot, so its chaos's leave-one-out error "
+                f"{name}: not used (heavy-tailed on the pilot, so its chaos's leave-one-out error "
                 f"{c.loo_error:.2g} says little)"
             )
         elif ok:
             notes.append(
-                f"output {m}: polynomial chaos of degree {c.degree}, {c.coef.size} terms, "
+                f"{name}: polynomial chaos of degree {c.degree}, {c.coef.size} terms, "
                 f"leave-one-out relative error {c.loo_error:.2g}"
             )
         else:
-            notes.append(f"output {m}: not used (chaos leave-one-out relative error {c.loo_error:.2g})")
+            notes.append(f"{name}: not used (chaos leave-one-out relative error {c.loo_error:.2g})")
     description = f"polynomial chaos on {phi.shape[0]} pilot runs; " + "; ".join(notes)
     relative_error = np.sqrt(np.where(np.isfinite(errors), errors, np.nan))
     return SurrogateControl(
