@@ -364,11 +364,11 @@ def event_run_arguments(arguments: dict, own: tuple[str, ...]) -> dict:
 
     Estimate's defaults under the caller's arguments other than its ``own``; the
     surrogate off unless asked (the events are what the run is for, and a pilot would
-    only serve a mean); the model from the context when none is given. ``arguments``
-    gets the model too, for the caller to build its events in.
+    only serve a mean); the model from the context when neither a model nor laws are
+    given. ``arguments`` gets the model too, for the caller to build its events in.
     """
     arguments.setdefault("surrogate", None)
-    if arguments["model"] is None:
+    if arguments["model"] is None and arguments.get("models") is None:
         arguments["model"] = pm.modelcontext(None)
     defaults = {k: v.default for k, v in inspect.signature(estimate).parameters.items() if k in NAMED}
     return {**defaults, **{k: v for k, v in arguments.items() if k not in own}}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pymc as pm
@@ -11,6 +11,7 @@ from pytensor.graph.basic import Variable
 
 from .estimate import check_arguments as check_estimate_arguments
 from .estimate import event_run_arguments, run_estimate
+from .laws.lawset import LawSet
 from .model.events import Threshold
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
@@ -26,6 +27,7 @@ def exceedance(
     *,
     tail_probabilities: Sequence[float] | None = None,
     model: pm.Model | None = None,
+    models: Mapping[str, pm.Model] | None = None,
     draws: int = 20_000,
     random_seed=None,
     progressbar: bool = True,
@@ -58,8 +60,9 @@ def exceedance(
         leading batch axis in, one response per point out, shape ``(n,)``).
     thresholds : the thresholds t_k, at least one, finite, increasing.
     tail_probabilities : optional tail probabilities p_j in (0, 1) whose quantiles are wanted.
-    model, draws, random_seed, progressbar, compile_kwargs, ci_prob, **options
-        As for :func:`estimate` (``draws`` is the total budget for all thresholds),
+    model, models, draws, random_seed, progressbar, compile_kwargs, ci_prob, **options
+        As for :func:`estimate` (``draws`` is the total budget for all thresholds; with
+        ``models``, every probability and quantile under every law, dim ``model``),
         except that ``surrogate`` defaults to None: the events are what the run is for,
         and a surrogate's pilot would only serve ``E[Y]``.
     executor, chunk_size, on_error, checkpoint
@@ -141,7 +144,7 @@ def _events(a: dict) -> dict:
         # events on the simulator's response, which runs once per point for all of them and E[Y]
         events = [Threshold(output, ">", np.float64(t), reduce=scalar_response) for t in a["thresholds"]]
         return {**dict(zip(_labels(a["thresholds"]), events)), "E[Y]": output}
-    y = _scalar_output(output, a["model"])
+    y = _scalar_output(output, LawSet.user_model(a["model"], a.get("models")))
     expectations = {label: y > t for label, t in zip(_labels(a["thresholds"]), a["thresholds"])}
     expectations["E[Y]"] = y
     return expectations
@@ -166,21 +169,30 @@ def run_exceedance(arguments: dict, session: Session) -> xr.DataTree:
     names = _labels(thresholds)
     est = idata["estimates"].to_dataset().sel(expectation=names)
     covariance = est["covariance"].sel(expectation_bis=names).values
+    laws = est["model"].values if "model" in est.dims else None
+    if laws is not None:  # each law's covariance of its own curve: (model, threshold, threshold_bis)
+        covariance = np.stack([covariance[law, :, law, :] for law in range(laws.size)])
+    per_law = ("model",) if laws is not None else ()
     curve = xr.Dataset(
         {
-            "probability": ("threshold", est["mean"].values),
-            "mcse": ("threshold", est["mcse"].values),
-            "ci_lower": ("threshold", est["ci_lower"].values),
-            "ci_upper": ("threshold", est["ci_upper"].values),
-            "covariance": (("threshold", "threshold_bis"), covariance),
+            "probability": ((*per_law, "threshold"), est["mean"].values),
+            "mcse": ((*per_law, "threshold"), est["mcse"].values),
+            "ci_lower": ((*per_law, "threshold"), est["ci_lower"].values),
+            "ci_upper": ((*per_law, "threshold"), est["ci_upper"].values),
+            "covariance": ((*per_law, "threshold", "threshold_bis"), covariance),
         },
-        coords={"threshold": thresholds, "threshold_bis": thresholds},
+        coords={"threshold": thresholds, "threshold_bis": thresholds, **({"model": laws} if per_law else {})},
         attrs={"ci_prob": a["ci_prob"], "description": "P(Y > threshold), estimated from one shared run"},
     )
     idata["exceedance"] = curve
     warn_certain_events(idata, names, "Is the threshold below every value the output takes?")
     if probabilities is not None:
-        idata["quantiles"] = _quantiles(idata, probabilities, a["ci_prob"])
+        log_w = idata["log_weights"].to_dataset()["log_weight"]
+        if laws is None:
+            idata["quantiles"] = _quantiles(idata, log_w.values[0], probabilities, a["ci_prob"])
+        else:
+            each = [_quantiles(idata, log_w.sel(model=law).values[0], probabilities, a["ci_prob"]) for law in laws]
+            idata["quantiles"] = xr.concat(each, dim=xr.DataArray(laws, dims="model", name="model"))
     return idata
 
 
@@ -201,10 +213,9 @@ def _scalar_output(output, model):
     return output
 
 
-def _quantiles(idata: xr.DataTree, probabilities: np.ndarray, ci_prob: float) -> xr.Dataset:
-    """Tail quantiles from the weighted exceedance curve of the final draws, per replicate."""
+def _quantiles(idata: xr.DataTree, log_w: np.ndarray, probabilities: np.ndarray, ci_prob: float) -> xr.Dataset:
+    """Tail quantiles from the weighted exceedance curve of the final draws (log-weights ``log_w``), per replicate."""
     y = idata["outputs"].to_dataset()["E[Y]"].values[0]
-    log_w = idata["log_weights"].to_dataset()["log_weight"].values[0]
     n = y.size
     replicates = int(idata["estimates"].attrs.get("replicates", 0))
     groups = replicates if replicates >= 2 else QUANTILE_BATCHES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +16,7 @@ from scipy.stats import norm
 
 from .estimate import check_arguments as check_estimate_arguments
 from .estimate import event_run_arguments, run_estimate
+from .laws.lawset import LawSet
 from .model.events import Threshold
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry, register
@@ -28,6 +29,7 @@ def failure_probability(
     limit_state: Callable[[dict], np.ndarray] | Variable | str,
     *,
     model: pm.Model | None = None,
+    models: Mapping[str, pm.Model] | None = None,
     system: str | Sequence[Sequence[int]] | None = None,
     draws: int = 20_000,
     random_seed=None,
@@ -57,6 +59,11 @@ def failure_probability(
         of ``m`` limit states.
     model : pm.Model, optional
         The input law (the context model by default).
+    models : mapping name -> pm.Model, optional
+        Several candidate input laws, each a model with the same free variables (as
+        for :func:`estimate`): every failure probability under every law, from the
+        same runs. ``model`` is then the one ``limit_state`` is written in (the first
+        law by default).
     system : None, "series", "parallel" or a sequence of cut sets
         None: one failure probability per limit state, all from the same run.
         "series": the system fails when any component fails, ``min_i g_i <= 0``
@@ -80,7 +87,8 @@ def failure_probability(
     -------
     xarray.DataTree
         The groups of :func:`estimate`, plus ``failure`` (dim ``event``: the limit states',
-        or the system's then its cut sets' (components') events; ``probability``,
+        or the system's then its cut sets' (components') events, and dim ``model``
+        first with ``models``; ``probability``,
         ``mcse``, ``ci_lower``, ``ci_upper``, and the reliability index
         ``beta = -Phi^{-1}(p)`` with its interval, ``reliability_index``,
         ``reliability_index_lower``, ``reliability_index_upper``).
@@ -203,7 +211,8 @@ def check_arguments(arguments: dict) -> dict:
     a = arguments
     system = check_system(a["system"])
     call = event_run_arguments(a, ("limit_state", "system"))
-    checked = check_estimate_arguments({**call, "expectations": _failure_events(a["limit_state"], system, a["model"])})
+    events = _failure_events(a["limit_state"], system, LawSet.user_model(a["model"], a["models"]))
+    checked = check_estimate_arguments({**call, "expectations": events})
     return {**checked, "limit_state": a["limit_state"], "system": system}
 
 
@@ -286,28 +295,19 @@ def run_failure_probability(arguments: dict, session: Session) -> xr.DataTree:
     system = a.pop("system")
     a.pop("limit_state")
     idata = run_estimate(a, session, regions=_cut_regions(system, list(a["expectations"])))
-    est = idata["estimates"].to_dataset()
-    labels = est["expectation"].values
-    p, lower, upper = (est[v].values for v in ("mean", "ci_lower", "ci_upper"))
+    est = idata["estimates"].to_dataset().rename(expectation="event")
+    labels = est["event"].values
+    table = est[["mean", "mcse", "ci_lower", "ci_upper"]].rename(mean="probability")
     with np.errstate(divide="ignore", invalid="ignore"):
-        beta, beta_lower, beta_upper = (norm.isf(np.clip(v, 0.0, 1.0)) for v in (p, upper, lower))
-    idata["failure"] = xr.Dataset(
+        for name, bound in (("", "probability"), ("_lower", "ci_upper"), ("_upper", "ci_lower")):
+            table[f"reliability_index{name}"] = xr.apply_ufunc(norm.isf, table[bound].clip(0.0, 1.0))
+    idata["failure"] = table.assign_attrs(
         {
-            "probability": ("event", p),
-            "mcse": ("event", est["mcse"].values),
-            "ci_lower": ("event", lower),
-            "ci_upper": ("event", upper),
-            "reliability_index": ("event", beta),
-            "reliability_index_lower": ("event", beta_lower),
-            "reliability_index_upper": ("event", beta_upper),
-        },
-        coords={"event": labels},
-        attrs={
             "ci_prob": a["ci_prob"],
             "system": _describe(system),
             "description": "P(g <= 0) from one shared run; reliability index beta = -Phi^-1(p), its interval "
             "from the probability's",
-        },
+        }
     )
     warn_certain_events(idata, labels, "Check the sign convention: failure is g <= 0, safety g > 0.")
     if system is not None and system.several_cuts:
@@ -324,13 +324,16 @@ def warn_missed_regions(idata: xr.DataTree, labels) -> None:
     region's share (the runs of a two-component series system at 2e-6 that lost a
     component were half the truth).
     """
-    ess = np.asarray(idata["estimates"].to_dataset()["ess_integrand"].values)
+    ess = idata["estimates"].to_dataset()["ess_integrand"]
     system, cuts = str(labels[0]), [str(label) for label in labels[1:]]
-    thin = thin_regions(ess[1:])
-    if thin is None:
-        return
-    names = [label for label, t in zip(cuts, thin) if t]
-    warn_user(thin_regions_message(system, "cut sets", len(cuts), names))
+    laws = [str(law) for law in ess["model"].values] if "model" in ess.dims else [None]
+    for law in laws:
+        thin = thin_regions(np.asarray((ess if law is None else ess.sel(model=law)).values)[1:])
+        if thin is None:
+            continue
+        names = [label for label, t in zip(cuts, thin) if t]
+        event = system if law is None else f"{system} under {law}"
+        warn_user(thin_regions_message(event, "cut sets", len(cuts), names))
 
 
 ENTRY = Entry(check_arguments, run_failure_probability)

@@ -21,6 +21,18 @@ def within(estimate, mcse, truth, k=4.0, df=np.inf):
     assert np.all(z <= k), f"|estimate - truth| / mcse = {np.round(z, 2)} exceeds {k:.2f}"
 
 
+def normal_laws(means: dict, shape) -> dict:
+    """Candidate input laws ``x ~ N(mean, 1)`` (``shape`` inputs), one pm.Model per name, for ``models=``."""
+    import pymc as pm
+
+    laws = {}
+    for name, mean in means.items():
+        with pm.Model() as law:
+            pm.Normal("x", mean, 1.0, shape=shape)
+        laws[name] = law
+    return laws
+
+
 def within_run(idata, truth, k=4.0):
     """``within`` for a pa.estimate result, with its own degrees of freedom."""
     est = idata["estimates"]

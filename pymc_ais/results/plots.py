@@ -187,7 +187,8 @@ def plot_exceedance(idata: xr.DataTree, ax=None):
     """The exceedance curve P(Y > t) of :func:`pymc_ais.exceedance` with its interval band.
 
     Log scale in probability; the band's lower edge is clipped at the smallest positive
-    value, and estimated tail quantiles, if any, are marked on the curve.
+    value, and estimated tail quantiles, if any, are marked on the curve. A run under
+    several laws (``models=``) gets a curve per law.
 
     Examples
     --------
@@ -205,22 +206,27 @@ def plot_exceedance(idata: xr.DataTree, ax=None):
     >>> plt.close(ax.figure)
     """
     curve = idata["exceedance"].to_dataset()
+    quantiles = idata["quantiles"].to_dataset() if "quantiles" in idata.children else None
     ax = _axes(ax)
-    t = curve["threshold"].values
-    p = curve["probability"].values
-    positive = p[p > 0]
-    floor = positive.min() / 10 if positive.size else 1e-300
-    ax.fill_between(t, np.maximum(curve["ci_lower"].values, floor), curve["ci_upper"].values, alpha=0.3)
-    ax.semilogy(t, np.maximum(p, floor), "o-", label="P(Y > t)")
-    if "quantiles" in idata.children:
-        q = idata["quantiles"].to_dataset()
-        ax.errorbar(
-            q["quantile"].values,
-            q["tail_probability"].values,
-            xerr=q["ci_upper"].values - q["quantile"].values,
-            fmt="s",
-            label="tail quantiles",
-        )
+    laws = [str(law) for law in curve["model"].values] if "model" in curve.dims else [None]
+    for law in laws:
+        one = curve if law is None else curve.sel(model=law)
+        t = one["threshold"].values
+        p = one["probability"].values
+        positive = p[p > 0]
+        floor = positive.min() / 10 if positive.size else 1e-300
+        name = "P(Y > t)" if law is None else f"P(Y > t), {law}"
+        ax.fill_between(t, np.maximum(one["ci_lower"].values, floor), one["ci_upper"].values, alpha=0.3)
+        ax.semilogy(t, np.maximum(p, floor), "o-", label=name)
+        if quantiles is not None:
+            q = quantiles if law is None else quantiles.sel(model=law)
+            ax.errorbar(
+                q["quantile"].values,
+                q["tail_probability"].values,
+                xerr=q["ci_upper"].values - q["quantile"].values,
+                fmt="s",
+                label="tail quantiles" if law is None else f"tail quantiles, {law}",
+            )
     ax.set_xlabel("threshold t")
     ax.set_ylabel("P(Y > t)")
     ax.legend(fontsize="small")

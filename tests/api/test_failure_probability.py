@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pymc as pm
 import pytest
-from conftest import within
+from conftest import normal_laws, within
 from scipy.stats import norm
 
 import pymc_ais as pa
@@ -182,6 +182,28 @@ def test_the_cut_sets_of_a_system_keep_their_share_of_the_draws():
     _within_failure(idata, [truth, *(p[i] * p[j] for i, j in cuts)])
     alpha = idata["adaptation"]["alpha"].values[1:, 2:]  # adapted blocks; the components of the cut sets
     assert alpha.min() >= HELPER_SHARE / len(cuts) - 1e-12
+
+
+def test_several_input_laws_in_one_run():
+    """A series system under two laws (means 0 and 0.3): every probability under every law."""
+    laws = normal_laws({"nominal": 0.0, "drifted": 0.3}, 10)
+    idata = pa.failure_probability(
+        lambda v: 3.0 - halves(v), models=laws, system="series", draws=DRAWS, random_seed=4, progressbar=False
+    )
+    failure = idata["failure"]
+    assert failure["probability"].dims == ("model", "event")
+    assert failure["model"].values.tolist() == ["nominal", "drifted"]
+    for name, mean in (("nominal", 0.0), ("drifted", 0.3)):
+        p = norm.sf(3.0 - mean * np.sqrt(5))  # each half's sum / sqrt(5) ~ N(mean sqrt(5), 1) above 3
+        within(
+            failure["probability"].sel(model=name).values,
+            failure["mcse"].sel(model=name).values,
+            [1 - (1 - p) ** 2, p, p],
+            k=4.0,
+            df=idata["estimates"].attrs["replicates"] - 1,
+        )
+    beta = failure["reliability_index"].values
+    np.testing.assert_allclose(beta, norm.isf(failure["probability"].values))
 
 
 STOP = {"at": None}  # rows after which the limit state below stops its run

@@ -6,7 +6,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 import pytest
-from conftest import within, within_run
+from conftest import normal_laws, within, within_run
 from scipy.stats import norm
 
 import pymc_ais as pa
@@ -221,6 +221,24 @@ def test_exceedance_of_a_black_box_simulator():
         within(curve["probability"].values, curve["mcse"].values, norm.sf(thresholds), k=4.0)
         assert np.all(np.abs(curve["probability"].values / norm.sf(thresholds) - 1) < 0.15)
         assert sum(calls) == idata.attrs["evaluations"]
+
+
+def test_exceedance_under_several_laws():
+    """A curve and a tail quantile per law (means 0 and 0.2 per input: S ~ N(0, 1), N(0.2 sqrt(10), 1))."""
+    laws = normal_laws({"nominal": 0.0, "drifted": 0.2}, 10)
+    thresholds, tails = np.array([3.0, 4.0]), np.array([1e-4])
+    idata = pa.exceedance(
+        simulator, thresholds, tail_probabilities=tails, models=laws, draws=6000, random_seed=1, progressbar=False
+    )
+    curve, quantiles = idata["exceedance"], idata["quantiles"]
+    assert curve["probability"].dims == ("model", "threshold")
+    assert quantiles["quantile"].dims == ("model", "tail_probability")
+    for name, shift in (("nominal", 0.0), ("drifted", 0.2 * np.sqrt(10))):
+        law = curve.sel(model=name)
+        within(law["probability"].values, law["mcse"].values, norm.sf(thresholds - shift), k=4.0)
+        np.testing.assert_allclose(np.sqrt(np.diag(law["covariance"].values)), law["mcse"].values)
+        q = quantiles.sel(model=name)
+        within(q["quantile"].values, q["mcse"].values, norm.isf(tails) + shift, k=4.0)
 
 
 def test_exceedance_needs_one_response_per_point():

@@ -88,6 +88,26 @@ def test_progressbar_on_and_off(monkeypatch, capsys):
     assert reporter_states and not any(reporter_states)
 
 
+def test_plot_exceedance_draws_a_curve_per_law():
+    import matplotlib.pyplot as plt
+    from conftest import normal_laws
+
+    idata = pa.exceedance(
+        lambda v: v["x"].sum(axis=1),
+        [1.0, 2.0],
+        models=normal_laws({"a": 0.0, "b": 0.5}, 3),
+        draws=2_000,
+        random_seed=2,
+        progressbar=False,
+    )
+    ax = pa.plot_exceedance(idata)
+    lines = [line for line in ax.get_lines() if line.get_label().startswith("P(Y > t)")]
+    assert [line.get_label() for line in lines] == ["P(Y > t), a", "P(Y > t), b"]
+    for line, law in zip(lines, ("a", "b")):
+        np.testing.assert_allclose(line.get_ydata(), idata["exceedance"]["probability"].sel(model=law).values)
+    plt.close(ax.figure)
+
+
 def test_plot_exceedance_draws_the_curve_and_its_quantiles():
     with pm.Model() as model:
         x = pm.Normal("x", 0.0, 1.0, shape=3)
