@@ -350,13 +350,16 @@ def _two_components(values):
     return np.stack([T5 - x[:, 0], T5 - x[:, 1]], axis=1)
 
 
-@pytest.mark.parametrize("system", ["series", [[0], [1]]], ids=["series", "cut sets"])
-def test_a_system_run_resumes_from_its_checkpoint(system, tmp_path):
+@pytest.mark.parametrize(
+    ("system", "laws"), [("series", False), ([[0], [1]], False), ("series", True)], ids=["series", "cut sets", "laws"]
+)
+def test_a_system_run_resumes_from_its_checkpoint(system, laws, tmp_path):
     model, _ = _inputs()
+    where = {"models": normal_laws({"nominal": 0.0, "drifted": 0.1}, 10)} if laws else {"model": model}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pa.ReliabilityWarning)  # a small budget: this test is about the resume
         first = pa.failure_probability(
-            _two_components, model=model, system=system, draws=4000, random_seed=3, checkpoint=tmp_path / "run",
+            _two_components, **where, system=system, draws=4000, random_seed=3, checkpoint=tmp_path / "run",
             progressbar=False,
         )  # fmt: skip
         again = pa.resume(tmp_path / "run", progressbar=False)  # finished: every evaluation is read back
