@@ -76,7 +76,15 @@ def exceedance(
         ``E[Y]``), plus ``exceedance`` (dim ``threshold``: ``probability``, ``mcse``,
         ``ci_lower``, ``ci_upper``, ``covariance``) and, with ``tail_probabilities``,
         ``quantiles`` (dim ``tail_probability``: ``quantile``, ``mcse``, ``ci_lower``,
-        ``ci_upper``).
+        ``ci_upper``). With ``models``, both have a ``model`` dim first, and
+        ``covariance`` is each law's across its thresholds (the ``estimates`` group
+        holds the covariance across laws).
+
+    Warns
+    -----
+    ReliabilityWarning
+        As for :func:`estimate`, and when every final draw exceeds a threshold (a
+        threshold below the output's range: a probability of 1 as far as the run can tell).
 
     Examples
     --------
@@ -184,7 +192,8 @@ def run_exceedance(arguments: dict, session: Session) -> xr.DataTree:
         coords={"threshold": thresholds, "threshold_bis": thresholds, **({"model": laws} if per_law else {})},
         attrs={"ci_prob": a["ci_prob"], "description": "P(Y > threshold), estimated from one shared run"},
     )
-    idata["exceedance"] = curve
+    law_coords = {k: v for k, v in est.coords.items() if v.dims == ("model",)}  # a grid's parameters too
+    idata["exceedance"] = curve.assign_coords(law_coords)
     warn_certain_events(idata, names, "Is the threshold below every value the output takes?")
     if probabilities is not None:
         log_w = idata["log_weights"].to_dataset()["log_weight"]
@@ -192,7 +201,7 @@ def run_exceedance(arguments: dict, session: Session) -> xr.DataTree:
             idata["quantiles"] = _quantiles(idata, log_w.values[0], probabilities, a["ci_prob"])
         else:
             each = [_quantiles(idata, log_w.sel(model=law).values[0], probabilities, a["ci_prob"]) for law in laws]
-            idata["quantiles"] = xr.concat(each, dim=xr.DataArray(laws, dims="model", name="model"))
+            idata["quantiles"] = xr.concat(each, dim="model").assign_coords(law_coords)
     return idata
 
 

@@ -59,7 +59,7 @@ def failure_probability(
         of ``m`` limit states.
     model : pm.Model, optional
         The input law (the context model by default).
-    models : mapping name -> pm.Model, optional
+    models : mapping name -> pm.Model, or a :func:`grid`, optional
         Several candidate input laws, each a model with the same free variables (as
         for :func:`estimate`): every failure probability under every law, from the
         same runs. ``model`` is then the one ``limit_state`` is written in (the first
@@ -211,7 +211,7 @@ def check_arguments(arguments: dict) -> dict:
     a = arguments
     system = check_system(a["system"])
     call = event_run_arguments(a, ("limit_state", "system"))
-    events = _failure_events(a["limit_state"], system, LawSet.user_model(a["model"], a["models"]))
+    events = _failure_events(a["limit_state"], system, LawSet.user_model(a["model"], a.get("models")))
     checked = check_estimate_arguments({**call, "expectations": events})
     return {**checked, "limit_state": a["limit_state"], "system": system}
 
@@ -280,9 +280,8 @@ def _cut_regions(system: SystemLimitState | None, names: list[str]) -> bool | di
 
     A system's cut sets are reported events of their own and the system's regions:
     weighted as the system in the criterion, each keeps a share of the mixture. With
-    their own relative weights, the run spent its draws on the small cut sets' relative
-    precision and the system lost them all the same (four cut sets over 8 inputs:
-    twice the error, with error bars too narrow to show it).
+    their own relative weights the small cut sets took the criterion, and the system
+    was estimated less precisely, with error bars too narrow.
     """
     if system is None:
         return True
@@ -297,7 +296,7 @@ def run_failure_probability(arguments: dict, session: Session) -> xr.DataTree:
     idata = run_estimate(a, session, regions=_cut_regions(system, list(a["expectations"])))
     est = idata["estimates"].to_dataset().rename(expectation="event")
     labels = est["event"].values
-    table = est[["mean", "mcse", "ci_lower", "ci_upper"]].rename(mean="probability")
+    table = est[["mean", "mcse", "ci_lower", "ci_upper"]].rename(mean="probability").drop_attrs()
     with np.errstate(divide="ignore", invalid="ignore"):
         for name, bound in (("", "probability"), ("_lower", "ci_upper"), ("_upper", "ci_lower")):
             table[f"reliability_index{name}"] = xr.apply_ufunc(norm.isf, table[bound].clip(0.0, 1.0))

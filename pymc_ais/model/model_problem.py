@@ -149,6 +149,15 @@ def _cache_key(model, models, spec, compile_kwargs):
     return (id(model), ids, repr(sorted((compile_kwargs or {}).items())), law_ids)
 
 
+def _weighted_like(outputs: list, stated: Mapping[str, str]) -> list:
+    """``outputs`` with each one named in ``stated`` weighted as the earlier event it maps to."""
+    names = [o.name for o in outputs]
+    for name, event in stated.items():
+        if name not in names or event not in names or names.index(event) >= names.index(name):
+            raise ValueError(f"{name!r} can be weighted as {event!r} only if both are outputs, {event!r} first")
+    return [dataclasses.replace(o, weighted_like=stated.get(o.name)) for o in outputs]
+
+
 def build(
     expectations,
     model: pm.Model | None,
@@ -164,9 +173,10 @@ def build(
     hidden output of their indicators, one target each, so that the draws reach every
     region (see :mod:`pymc_ais.model.event_regions`); not on posteriors, whose outputs
     are seldom rare events. ``regions`` may instead map the names of outputs that are
-    themselves the regions of another event (a system's cut sets) to that event: they are
-    reported, and weighted in the criterion as their event, whose regions they keep in the
-    sample (a share of the mixture each, as hidden regions get); no hidden output is added.
+    themselves the regions of an earlier event (a system's cut sets) to that event: they
+    are reported, and weighted in the criterion as their event, whose regions they keep
+    in the sample (a share of the mixture each, as hidden regions get); no hidden output
+    is added, and on a posterior they are expectations of their own.
     """
     spec = as_mapping(expectations)
     model = LawSet.user_model(model, models)
@@ -184,9 +194,9 @@ def build(
         return cached[3]
     laws = LawSet.from_arguments(model, models)
     outputs = parse(spec, laws.model, laws.work)
-    if stated:
-        outputs = [dataclasses.replace(o, weighted_like=stated.get(o.name)) for o in outputs]
-    elif regions and not laws.posterior:
+    if stated and not laws.posterior:
+        outputs = _weighted_like(outputs, stated)
+    elif regions and not stated and not laws.posterior:
         outputs += region_outputs(outputs)
     layout = OutputLayout(outputs, laws.work)
     graphs = [o.graph for o in outputs if o.graph is not None] + [o.score for o in outputs if o.score is not None]

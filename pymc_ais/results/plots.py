@@ -216,8 +216,10 @@ def plot_exceedance(idata: xr.DataTree, ax=None):
         positive = p[p > 0]
         floor = positive.min() / 10 if positive.size else 1e-300
         name = "P(Y > t)" if law is None else f"P(Y > t), {law}"
-        ax.fill_between(t, np.maximum(one["ci_lower"].values, floor), one["ci_upper"].values, alpha=0.3)
-        ax.semilogy(t, np.maximum(p, floor), "o-", label=name)
+        (line,) = ax.semilogy(t, np.maximum(p, floor), "o-", label=name)
+        ax.fill_between(
+            t, np.maximum(one["ci_lower"].values, floor), one["ci_upper"].values, alpha=0.3, color=line.get_color()
+        )
         if quantiles is not None:
             q = quantiles if law is None else quantiles.sel(model=law)
             ax.errorbar(
@@ -225,6 +227,7 @@ def plot_exceedance(idata: xr.DataTree, ax=None):
                 q["tail_probability"].values,
                 xerr=q["ci_upper"].values - q["quantile"].values,
                 fmt="s",
+                color=line.get_color(),
                 label="tail quantiles" if law is None else f"tail quantiles, {law}",
             )
     ax.set_xlabel("threshold t")

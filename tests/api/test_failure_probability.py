@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 import pytest
 from conftest import normal_laws, within
 from scipy.stats import norm
@@ -206,6 +207,32 @@ def test_several_input_laws_in_one_run():
     np.testing.assert_allclose(beta, norm.isf(failure["probability"].values))
 
 
+def test_a_series_system_under_a_posterior():
+    """x_i ~ N(0, 1) observed once each at 1: posterior N(0.5, 1/2); components fail at x_i > 2.5."""
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0, shape=2)
+        pm.Normal("y", x, 1.0, observed=np.ones(2))
+    p = norm.sf(2.5, loc=0.5, scale=np.sqrt(0.5))
+    with warnings.catch_warnings():
+        # a posterior's events get no multilevel climb: k-hat flags the weights' tail at this budget
+        warnings.simplefilter("ignore", pa.ReliabilityWarning)
+        idata = pa.failure_probability(
+            lambda v: 2.5 - v["x"], model=model, system="series", draws=DRAWS, random_seed=1, progressbar=False
+        )
+    _within_failure(idata, [1 - (1 - p) ** 2, p, p])
+
+
+def test_outputs_weighted_as_an_event_must_follow_it():
+    from pymc_ais.model.model_problem import build
+
+    model, x = _inputs(2)
+    expectations = {"cuts": x <= 0, "system": pt.any(x <= 0)}
+    with pytest.raises(ValueError, match="'cuts' can be weighted as 'system' only if both are outputs, 'system' first"):
+        build(expectations, model, regions={"cuts": "system"})
+    with pytest.raises(ValueError, match="'nope' can be weighted as 'system'"):
+        build(expectations, model, regions={"nope": "system"})
+
+
 STOP = {"at": None}  # rows after which the limit state below stops its run
 ROWS = [0]
 
@@ -268,7 +295,7 @@ def test_an_event_of_every_draw_is_flagged():
         pa.failure_probability(x.sum() - 10.0, model=model, draws=2000, random_seed=0, progressbar=False)
 
 
-def test_warnings_point_at_the_users_line_from_every_entry_point():
+def test_warnings_point_at_the_users_line_from_every_entry_point(tmp_path):
     # the same warnings come through different depths of the library; each names this file.
     # Events of probability 1 (a sign turned, a threshold below the output) or 0 (never reached).
     model, x = _inputs(2)
@@ -287,6 +314,13 @@ def test_warnings_point_at_the_users_line_from_every_entry_point():
         with pytest.warns(pa.ReliabilityWarning, match="every final draw") as caught:
             call()
         assert {w.filename for w in caught} == {__file__}, name
+    with pytest.warns(pa.ReliabilityWarning, match="every final draw"):
+        pa.failure_probability(
+            x.sum() - 10.0, model=model, draws=2000, random_seed=0, progressbar=False, checkpoint=tmp_path / "run"
+        )
+    with pytest.warns(pa.ReliabilityWarning, match="every final draw") as caught:
+        pa.resume(tmp_path / "run", progressbar=False)
+    assert {w.filename for w in caught} == {__file__}, "resume"
 
 
 def test_an_event_no_draw_reaches_is_flagged():

@@ -241,6 +241,19 @@ def test_exceedance_under_several_laws():
         within(q["quantile"].values, q["mcse"].values, norm.isf(tails) + shift, k=4.0)
 
 
+def test_exceedance_over_a_grid_of_laws_keeps_its_parameters():
+    with pm.Model() as model:
+        mu = pm.Data("mu", 0.0)
+        x = pm.Normal("x", mu, 1.0)
+    means = np.array([-0.5, 0.0, 0.5])
+    idata = pa.exceedance(
+        x, [2.0, 3.0], models=pa.grid(model, {"mu": means}), draws=6000, random_seed=1, progressbar=False
+    )
+    curve = idata["exceedance"]
+    np.testing.assert_array_equal(curve["mu"].values, means)
+    within(curve["probability"].values, curve["mcse"].values, norm.sf([2.0, 3.0], loc=means[:, None]), k=4.0)
+
+
 def test_exceedance_needs_one_response_per_point():
     model, _ = _sum_of_ten()
     with pytest.raises(pa.EvaluationError, match=r"one response per point .* shape \(2,\) per point"):

@@ -67,8 +67,11 @@ class SurrogateControl(NamedTuple):
 
 
 def output_label(problem: Problem, m: int) -> str:
-    """Output ``m`` by its name where the problem knows it (a hidden region's too), else by its index."""
-    names = problem.output_names
+    """Output ``m`` by its name where the problem knows it (a hidden region's too), else by its index.
+
+    A black-box output's names are known once it has run: the evaluator reads them then.
+    """
+    names = getattr(problem.evaluate, "output_names", None) or problem.output_names
     return repr(str(names[m])) if names is not None and m < len(names) else f"output {m}"
 
 
