@@ -30,13 +30,13 @@ import os
 import pathlib
 import shutil
 import tempfile
-import warnings
 from dataclasses import dataclass
 
 import cloudpickle
 import numpy as np
 
 from .._version import __version__
+from ..results.reliability import warn_user
 from .fingerprint import call_fingerprint, differences
 
 FORMAT = 2
@@ -149,11 +149,10 @@ class CheckpointStore:
             return key, value, failed
         damaged = file.with_suffix(".damaged")
         os.replace(file, damaged)
-        warnings.warn(
+        warn_user(
             f"checkpoint chunk {str(file)!r} is damaged: {problem}; it was moved to {damaged.name!r} and its "
             "evaluations are run again",
             CheckpointWarning,
-            stacklevel=2,
         )
         return None
 

@@ -89,8 +89,9 @@ def test_a_damaged_chunk_is_reported_by_path_and_run_again(model, tmp_path, dama
         fields["value"] = fields["value"] + 1.0
         np.savez(victim, **fields)
     rows = [int(p) for p in victim.stem.split("-")[2:]]
-    with pytest.warns(pa.CheckpointWarning, match=victim.name):
+    with pytest.warns(pa.CheckpointWarning, match=victim.name) as caught:
         again = pa.resume(path, progressbar=False)
+    assert {w.filename for w in caught} == {__file__}  # the user's line, not the library's
     read = json.loads(again.attrs["checkpoint"])["evaluations_read"]
     assert read == first.attrs["evaluations"] - (rows[1] - rows[0])  # only the damaged chunk ran again
     assert _same(again, first)
