@@ -175,32 +175,28 @@ def run_exceedance(arguments: dict, session: Session) -> xr.DataTree:
     a.pop("output")
     idata = run_estimate(a, session)
     names = _labels(thresholds)
-    est = idata["estimates"].to_dataset().sel(expectation=names)
-    covariance = est["covariance"].sel(expectation_bis=names).values
-    laws = est["model"].values if "model" in est.dims else None
-    if laws is not None:  # each law's covariance of its own curve: (model, threshold, threshold_bis)
-        covariance = np.stack([covariance[law, :, law, :] for law in range(laws.size)])
-    per_law = ("model",) if laws is not None else ()
-    curve = xr.Dataset(
-        {
-            "probability": ((*per_law, "threshold"), est["mean"].values),
-            "mcse": ((*per_law, "threshold"), est["mcse"].values),
-            "ci_lower": ((*per_law, "threshold"), est["ci_lower"].values),
-            "ci_upper": ((*per_law, "threshold"), est["ci_upper"].values),
-            "covariance": ((*per_law, "threshold", "threshold_bis"), covariance),
-        },
-        coords={"threshold": thresholds, "threshold_bis": thresholds, **({"model": laws} if per_law else {})},
-        attrs={"ci_prob": a["ci_prob"], "description": "P(Y > threshold), estimated from one shared run"},
+    est = idata["estimates"].to_dataset().sel(expectation=names, expectation_bis=names)
+    curve = est[["mean", "mcse", "ci_lower", "ci_upper"]].rename(mean="probability", expectation="threshold")
+    covariance = est["covariance"].rename(expectation="threshold", expectation_bis="threshold_bis")
+    if "model" in est.dims:  # each law's covariance of its own curve: (model, threshold, threshold_bis)
+        same_law = xr.DataArray(est["model"].values, dims="model")
+        covariance = covariance.sel(model_bis=same_law).drop_vars("model_bis")
+    curve = (
+        curve.assign(covariance=covariance)
+        .drop_attrs()
+        .assign_coords(threshold=thresholds, threshold_bis=thresholds)
+        .assign_attrs(ci_prob=a["ci_prob"], description="P(Y > threshold), estimated from one shared run")
     )
-    law_coords = {k: v for k, v in est.coords.items() if v.dims == ("model",)}  # a grid's parameters too
-    idata["exceedance"] = curve.assign_coords(law_coords)
+    idata["exceedance"] = curve
     warn_certain_events(idata, names, "Is the threshold below every value the output takes?")
     if probabilities is not None:
         log_w = idata["log_weights"].to_dataset()["log_weight"]
-        if laws is None:
+        if "model" not in curve.dims:
             idata["quantiles"] = _quantiles(idata, log_w.values[0], probabilities, a["ci_prob"])
         else:
+            laws = curve["model"].values
             each = [_quantiles(idata, log_w.sel(model=law).values[0], probabilities, a["ci_prob"]) for law in laws]
+            law_coords = {k: v for k, v in curve.coords.items() if v.dims == ("model",)}  # a grid's parameters too
             idata["quantiles"] = xr.concat(each, dim="model").assign_coords(law_coords)
     return idata
 
