@@ -251,11 +251,6 @@ class OutputLayout:
         return np.asarray(index, dtype=np.int64)
 
     @property
-    def hidden(self) -> bool:
-        """Whether some output is the hidden regions of an event."""
-        return any(o.region_of is not None for o in self.outputs)
-
-    @property
     def has_regions(self) -> bool:
         """Whether some output is the regions of an event, hidden or reported: then its weight is the event's."""
         return any(o.region_of is not None or o.weighted_like is not None for o in self.outputs)

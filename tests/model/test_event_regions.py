@@ -149,5 +149,5 @@ def test_reported_regions_are_weighted_as_their_event():
     outputs[2] = dataclasses.replace(outputs[2], weighted_like="system")
     layout = OutputLayout(outputs, model)
     assert layout.labels == ["system", "m", "cuts[0]", "cuts[1]", "cuts[2]"]  # reported, unlike hidden regions
-    assert layout.has_regions and not layout.hidden
+    assert layout.has_regions and layout.all_labels == layout.labels  # no hidden column
     np.testing.assert_array_equal(layout.weighted_as(5), [0, 1, 0, 0, 0])
