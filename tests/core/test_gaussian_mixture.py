@@ -102,3 +102,18 @@ def test_kernel_clusters_keep_a_floor_of_the_mass():
         gm.fit_kernel(cloud, log_w, np.eye(2), cluster_floor=0.5).log_weights,
         gm.fit_kernel(cloud, log_w, np.eye(2)).log_weights,
     )
+
+
+def test_a_cluster_of_vanishing_weight_gets_its_floor_not_nan():
+    # a far cluster whose kernel weight is denormal: target / mass overflowed to inf,
+    # the weights became NaN, and sampling the mixture raised (a 100-dimensional
+    # posterior under two priors, seed 9)
+    chol = np.eye(2)
+    centres = np.array([[0.0, 0.0], [0.5, 0.0], [50.0, 0.0]])
+    w = np.array([0.5, 0.5, 1e-310])
+    w = w / w.sum()
+    balanced = gm._balanced_clusters(centres, w, chol, floor=0.2)
+    assert np.all(np.isfinite(balanced))
+    np.testing.assert_allclose(balanced.sum(), 1.0)
+    np.testing.assert_allclose(balanced[2], 0.1)  # floor / clusters
+    np.testing.assert_allclose(balanced[:2], [0.45, 0.45])

@@ -409,7 +409,14 @@ def _balanced_clusters(centres: np.ndarray, w: np.ndarray, chol: np.ndarray, flo
     small = mass < floor / clusters
     target = mass * (1.0 - small.sum() * floor / clusters) / mass[~small].sum()
     target[small] = floor / clusters
-    w = w * (target / mass)[labels]
+    with np.errstate(divide="ignore", over="ignore"):
+        scale = target / mass
+    if np.all(np.isfinite(scale)):
+        w = w * scale[labels]
+    else:  # a cluster of vanishing mass (weights of 1e-310): each centre's share of it first
+        count = np.bincount(labels, minlength=clusters)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = target[labels] * np.where(mass[labels] > 0, w / mass[labels], 1.0 / count[labels])
     return w / w.sum()
 
 
