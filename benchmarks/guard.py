@@ -294,6 +294,37 @@ def posterior_checks() -> list[Check]:
     return out
 
 
+def posterior_tails_checks() -> list[Check]:
+    import posterior_tails as tails
+
+    draws, seeds, dim = 20_000, 4, 10
+    x, y = tails.data(dim)
+    t = tails.thresholds(x, y)
+    out = []
+    for label in ("two events and their union", "two priors"):
+
+        def run(label=label):
+            expectations, laws, names = tails.variants(x, y, t)[label]
+            quantities = list(expectations)
+            exact = np.array([[tails.truths(x, y, tails.PRIOR_SDS[n], t)[q] for q in quantities] for n in names])
+            absolute = np.array([q == "mean" for q in quantities])
+            rmse, _ = tails.figures(
+                [tails.run_ours(expectations, laws, draws, s) for s in range(seeds)], exact, absolute
+            )
+            return {"worst rel. RMSE of a probability": float(rmse[:, ~absolute].max())}
+
+        out.append(
+            Check(
+                f"posterior_tails d = {dim}: {label}",
+                f"python benchmarks/posterior_tails.py --dim {dim}",
+                {"seeds": seeds, "draws": draws, "dim": dim},
+                run,
+                {"worst rel. RMSE of a probability": rmse_noise(seeds)},
+            )
+        )
+    return out
+
+
 def logistic_checks() -> list[Check]:
     import logistic_priors as lp
 
@@ -556,6 +587,7 @@ def all_checks() -> list[Check]:
         *high_dimension_checks(),
         *ishigami_checks(),
         *posterior_checks(),
+        *posterior_tails_checks(),
         *logistic_checks(),
         *posterior_scale_checks(),
         *cantilever_sobol_checks(),

@@ -175,26 +175,24 @@ def draw_replicates(
     per_replicate: int,
     replicates: int,
     quasi: bool,
-    trim_mass: float = 0.0,
     dim: int | None = None,
-    keep_alone: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stratified draws for every replicate.
 
     ``components`` may be empty (the initial law alone, ``alpha = [1]``); ``dim`` is then
-    needed. ``keep_alone``: trimming spares the components :func:`alone_at_centre`.
+    needed. A quasi-random final phase's caller trims ``alpha`` first (see
+    :mod:`pymc_ais.core.engine.trimming`).
 
     Returns the points (R * m, d), their replicate index (R * m,), and the mixture
     weights the points follow (K,): the realised allocation ``c_k / m`` for
-    "stratified", the weights trimmed by ``trim_mass`` for "rqmc".
+    "stratified", ``alpha`` normalised for "rqmc".
     """
     if components:
         dim = components[0].dim
     elif dim is None:
         raise ValueError("dim is needed to sample the initial law alone")
     if quasi:
-        keep = alone_at_centre(alpha, components) if keep_alone and trim_mass > 0 else None
-        weights = trim_small(alpha, trim_mass, per_replicate, keep)
+        weights = np.asarray(alpha, dtype=np.float64) / np.sum(alpha)
     else:
         counts = allocate(alpha, per_replicate)
         weights = counts / per_replicate

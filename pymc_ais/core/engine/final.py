@@ -15,6 +15,7 @@ from .control_variates import crossfit, guarded
 from .diagnostics import LIGHT_TAIL_KHAT, pareto_khat
 from .settings import Settings
 from .targets import Targets, integrand_log_abs, weighted_terms
+from .trimming import final_weights
 
 
 def initial_block_tails_are_light(state: State, threshold: float = LIGHT_TAIL_KHAT) -> bool:
@@ -166,19 +167,13 @@ def final_batch(problem: Problem, settings: Settings, state: State, rng: np.rand
     else:
         per, reps = replicate_layout(n, settings)
         components = proposal.components or ()
+        quasi = settings.sampler == "rqmc"
         alpha = proposal.alpha if proposal.components is not None else np.ones(1)
+        if quasi and proposal.components is not None:
+            # an event's component may be the only one at its region: keep_alone
+            alpha = final_weights(problem, state, proposal, settings.final_trim, per, keep_alone=state.rare)
         x, replicate, weights = draw_replicates(
-            alpha,
-            components,
-            problem.sample_initial,
-            problem.initial_quantile,
-            rng,
-            per,
-            reps,
-            quasi=settings.sampler == "rqmc",
-            trim_mass=settings.final_trim,
-            dim=problem.dim,
-            keep_alone=state.rare,  # an event's component may be the only one at its region
+            alpha, components, problem.sample_initial, problem.initial_quantile, rng, per, reps, quasi, problem.dim
         )
         if proposal.components is not None:
             coef = np.where((weights > 0)[:, None], proposal.coef, 0.0)
