@@ -105,9 +105,7 @@ def test_kernel_clusters_keep_a_floor_of_the_mass():
 
 
 def test_a_cluster_of_vanishing_weight_gets_its_floor_not_nan():
-    # a far cluster whose kernel weight is denormal: target / mass overflowed to inf,
-    # the weights became NaN, and sampling the mixture raised (a 100-dimensional
-    # posterior under two priors, seed 9)
+    # a far cluster whose kernel weight is denormal: its share must not overflow into NaN
     chol = np.eye(2)
     centres = np.array([[0.0, 0.0], [0.5, 0.0], [50.0, 0.0]])
     w = np.array([0.5, 0.5, 1e-310])

@@ -180,19 +180,19 @@ def draw_replicates(
     """Stratified draws for every replicate.
 
     ``components`` may be empty (the initial law alone, ``alpha = [1]``); ``dim`` is then
-    needed. A quasi-random final phase's caller trims ``alpha`` first (see
+    needed. With ``quasi``, ``alpha`` sums to one: the final phase trims it first (see
     :mod:`pymc_ais.core.engine.trimming`).
 
     Returns the points (R * m, d), their replicate index (R * m,), and the mixture
     weights the points follow (K,): the realised allocation ``c_k / m`` for
-    "stratified", ``alpha`` normalised for "rqmc".
+    "stratified", ``alpha`` itself for "rqmc".
     """
     if components:
         dim = components[0].dim
     elif dim is None:
         raise ValueError("dim is needed to sample the initial law alone")
     if quasi:
-        weights = np.asarray(alpha, dtype=np.float64) / np.sum(alpha)
+        weights = np.asarray(alpha, dtype=np.float64)
     else:
         counts = allocate(alpha, per_replicate)
         weights = counts / per_replicate

@@ -170,10 +170,18 @@ def final_batch(problem: Problem, settings: Settings, state: State, rng: np.rand
         quasi = settings.sampler == "rqmc"
         alpha = proposal.alpha if proposal.components is not None else np.ones(1)
         if quasi and proposal.components is not None:
-            # an event's component may be the only one at its region: keep_alone
+            # keep_alone: an event's component may be the only one at its region
             alpha = final_weights(problem, state, proposal, settings.final_trim, per, keep_alone=state.rare)
         x, replicate, weights = draw_replicates(
-            alpha, components, problem.sample_initial, problem.initial_quantile, rng, per, reps, quasi, problem.dim
+            alpha,
+            components,
+            problem.sample_initial,
+            problem.initial_quantile,
+            rng,
+            per,
+            reps,
+            quasi=quasi,
+            dim=problem.dim,
         )
         if proposal.components is not None:
             coef = np.where((weights > 0)[:, None], proposal.coef, 0.0)

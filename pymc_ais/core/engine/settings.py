@@ -51,8 +51,9 @@ class Settings:
         independent randomizations of the final phase for "rqmc" and
         "stratified"; the standard errors come from their spread (Student-t intervals).
     final_trim
-        with "rqmc", the smallest components adding up to at most
-        this weight are left out of the final mixture (see ``mixture_sampling.trim_small``).
+        with "rqmc", the smallest components adding up to at most this weight, each
+        with a handful of points per replicate, are left out of the final mixture,
+        unless alone at their region or costly to lose (see ``engine.trimming``).
     qmc_preference
         with "rqmc" and a quantile map of the initial law, the final phase samples the
         initial law alone when its predicted variance is at most this multiple of the

@@ -2,14 +2,9 @@
 
 In a scrambled Sobol' net a component with a handful of points per replicate is plain
 Monte Carlo noise, and dropping the smallest ones helps (see
-:func:`~pymc_ais.core.densities.mixture_sampling.trim_small`). But the small components
-may be all that covers part of what is estimated: on a posterior with tail events, the
-components fitted to the bulk (the evidence, the complement of each event) get a few
-percent of the draws beside the event components, and without them the bulk is left to
-the thin defensive share; every probability, a ratio over the evidence, then takes the
-evidence's error. So a trim is measured first, by the plain importance-sampling
-variance it would cause on the pooled draws, and components are kept until it no
-longer costs much.
+:func:`~pymc_ais.core.densities.mixture_sampling.trim_small`). But small components may
+be all that covers part of an integrand: the bulk of a posterior beside its tail
+events, whose loss every ratio over the evidence feels. So a trim is costed first.
 """
 
 from __future__ import annotations
@@ -22,11 +17,7 @@ from .proposals import component_matrix
 from .state import Proposal, State
 from .targets import weighted_terms
 
-# A trim that multiplies the predicted plain variance by more than this factor spares
-# components (the costliest first) until it does not. Dropping a posterior's bulk
-# components costs tens; a lower bar also kept components of a handful of points whose
-# noise the replicates understated (a truncated posterior's evidence, see the
-# benchmarks page), and the control variates' in-sample gains are no safer guide.
+# The largest factor by which a trim may raise the plain second moment (see costly_to_drop).
 SPARE_RATIO = 2.0
 
 
@@ -38,7 +29,7 @@ def final_weights(
     The smallest components adding up to at most ``mass``, with fewer than a handful of
     points per replicate, are dropped, except those alone at their centre (with
     ``keep_alone``, see :func:`alone_at_centre`) and those whose loss would raise the
-    plain variance most (:func:`costly_to_drop`).
+    plain second moment most (:func:`costly_to_drop`).
     """
     alpha = proposal.alpha
     if mass <= 0 or not proposal.components:
@@ -53,12 +44,12 @@ def final_weights(
 def costly_to_drop(problem: Problem, state: State, proposal: Proposal, candidates: np.ndarray) -> np.ndarray:
     """(K,) bools: the candidates to keep so that dropping the rest costs at most ``SPARE_RATIO``.
 
-    The cost of a set of dropped components is the ratio of the weighted plain
-    importance-sampling variance ``mean_i a_i / (B_i . alpha)`` on the pooled draws,
+    The cost of dropping a set of components is the ratio of the weighted second moment
+    of plain importance sampling, ``mean_i a_i / (B_i . alpha)`` on the pooled draws with
     ``a_i = sum_t w_t y_t(x_i)^2`` (the criterion of
-    :mod:`~pymc_ais.core.engine.mixture_weights` without control variates), with them
-    left out over with every component. Candidates are spared in the order of what
-    their loss alone costs, the largest first.
+    :mod:`~pymc_ais.core.engine.mixture_weights` without control variates), without them
+    and with every component. Candidates are spared in the order of what their loss
+    alone costs, the largest first.
     """
     targets = state.targets
     alpha = proposal.alpha
@@ -73,10 +64,13 @@ def costly_to_drop(problem: Problem, state: State, proposal: Proposal, candidate
         return spared
 
     def cost(dropped: np.ndarray) -> float:
-        remaining = (mix - B[:, dropped] @ alpha[dropped]) / (1.0 - alpha[dropped].sum())
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = float(np.mean(a / remaining))
-        return np.inf if np.isnan(value) else value / full
+        kept = np.ones(alpha.size, dtype=bool)
+        kept[dropped] = False
+        # the kept columns summed directly: mix minus the dropped ones cancels where they dominate
+        remaining = (B[:, kept] @ alpha[kept]) / alpha[kept].sum()
+        with np.errstate(divide="ignore"):
+            ratio = np.divide(a, remaining, out=np.zeros_like(a), where=a > 0)
+        return float(np.mean(ratio)) / full
 
     left = np.flatnonzero(candidates)
     alone = np.array([cost(np.array([k])) for k in left])
