@@ -306,8 +306,7 @@ def posterior_tails_checks() -> list[Check]:
         def run(label=label):
             expectations, laws, names = tails.variants(x, y, t)[label]
             quantities = list(expectations)
-            exact = np.array([[tails.truths(x, y, tails.PRIOR_SDS[n], t)[q] for q in quantities] for n in names])
-            absolute = np.array([q == "mean" for q in quantities])
+            exact, absolute = tails.exact_values(x, y, t, quantities, names)
             rmse, _ = tails.figures(
                 [tails.run_ours(expectations, laws, draws, s) for s in range(seeds)], exact, absolute
             )

@@ -80,6 +80,12 @@ def truths(x: np.ndarray, y: np.ndarray, prior_sd: float, t: np.ndarray) -> dict
     return {"a": pa_, "b": pb, "either": pa_ + pb - both, "mean": mean[0]}
 
 
+def exact_values(x: np.ndarray, y: np.ndarray, t: np.ndarray, quantities: list, names: list) -> tuple:
+    """The quantities' exact values (priors x quantities), and which of them are means (judged absolutely)."""
+    exact = np.array([[truths(x, y, PRIOR_SDS[n], t)[q] for q in quantities] for n in names])
+    return exact, np.array([q == "mean" for q in quantities])
+
+
 def variants(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> dict[str, tuple[dict, dict, list[str]]]:
     """Each variant's expectations, laws and the prior names they run under."""
     unit = model(x, y, 1.0)
@@ -172,8 +178,7 @@ def main() -> None:
         if args.only and label not in args.only:
             continue
         quantities = list(expectations)
-        exact = np.array([[truths(x, y, PRIOR_SDS[n], t)[q] for q in quantities] for n in names])
-        absolute = np.array([q == "mean" for q in quantities])
+        exact, absolute = exact_values(x, y, t, quantities, names)
         runs = [run_ours(expectations, laws, args.draws, seed) for seed in range(args.seeds)]
         rmse, z = figures(runs, exact, absolute)
         warned = sum(r[2] for r in runs)

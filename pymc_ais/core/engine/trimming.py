@@ -13,6 +13,7 @@ import numpy as np
 
 from ..densities.mixture_sampling import alone_at_centre, trim_small
 from ..problem import Problem
+from .mixture_weights import criterion
 from .proposals import component_matrix
 from .state import Proposal, State
 from .targets import weighted_terms
@@ -58,19 +59,16 @@ def costly_to_drop(problem: Problem, state: State, proposal: Proposal, candidate
     B = np.exp(component_matrix(problem, proposal.components, state.x, state.log_f) - log_h[:, None])
     y = weighted_terms(targets, state.log_f, state.phi, log_h)
     a = np.square(y) @ state.weights
-    mix = B @ alpha
-    full = float(np.mean(a / mix))
+    full = criterion(alpha, a, B)[0]
     if not (np.isfinite(full) and full > 0):
         return spared
 
     def cost(dropped: np.ndarray) -> float:
-        kept = np.ones(alpha.size, dtype=bool)
-        kept[dropped] = False
-        # the kept columns summed directly: mix minus the dropped ones cancels where they dominate
-        remaining = (B[:, kept] @ alpha[kept]) / alpha[kept].sum()
-        with np.errstate(divide="ignore"):
-            ratio = np.divide(a, remaining, out=np.zeros_like(a), where=a > 0)
-        return float(np.mean(ratio)) / full
+        kept = alpha.copy()
+        kept[dropped] = 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):  # a point no kept component covers
+            value = criterion(kept / kept.sum(), a, B)[0]
+        return value / full if np.isfinite(value) else np.inf
 
     left = np.flatnonzero(candidates)
     alone = np.array([cost(np.array([k])) for k in left])
