@@ -14,6 +14,7 @@ from ..problem import Problem
 from .component_sharing import share_components
 from .control_variates import control_variate_coef, regression_beta
 from .mixture_weights import optimise_alpha
+from .posterior_events import EventReferences
 from .score_trend import score_slopes
 from .settings import FIT_FLOOR, Settings, alpha_lower_bounds
 from .targets import integrand_log_abs, make_targets, weighted_terms
@@ -137,7 +138,11 @@ def initial_centres(problem: Problem, log_f: np.ndarray, phi: np.ndarray, log_h0
 
 
 def _fit_components(
-    state: State, settings: Settings, levels: np.ndarray | None = None, slopes: np.ndarray | None = None
+    state: State,
+    settings: Settings,
+    levels: np.ndarray | None = None,
+    slopes: np.ndarray | None = None,
+    posterior_run: bool = False,
 ) -> tuple:
     """Cross-entropy fit of every target's auxiliary density on all pooled points.
 
@@ -159,7 +164,10 @@ def _fit_components(
     A target that has reached its event keeps its last kernel estimate as a share of
     its density (:func:`_last_climbing_fit`). ``slopes`` (outputs, d), each output's
     score slope (:func:`~pymc_ais.core.engine.score_trend.score_slopes`, NaN rows for
-    none), steer the event targets' informed fits (which ones: :func:`_slope_for`). Returns the fitted densities, the
+    none), steer the event targets' informed fits (which ones: :func:`_slope_for`). In a
+    run of unnormalised laws (``posterior_run``) an event target's Gaussian fit takes
+    its law's own fit as reference instead of the starting law
+    (:class:`~pymc_ais.core.engine.posterior_events.EventReferences`). Returns the fitted densities, the
     kernel estimates (``None`` for targets not climbing) and each target's number of
     failure regions (:func:`_per_region`; 0 for none).
     """
@@ -172,6 +180,7 @@ def _fit_components(
             log_omega[:, climbing] = np.where(above, state.log_f[:, law] - state.log_h, -np.inf)
     previous = state.proposals[-1].components
     reference = _reference_mean(state)
+    posterior = EventReferences(state, settings, slopes) if posterior_run and state.score is not None else None
     plain = tuple(
         gm.fit_kernel(state.x, log_omega[:, t], state.reference_cov, settings.covariance, state.floor, reference)
         if levels is not None and np.isfinite(levels[t])
@@ -191,7 +200,7 @@ def _fit_components(
                 settings.covariance,
                 floor=state.floor,
             )
-        else:
+        elif (g := None if posterior is None else posterior.event_fit(t, log_omega[:, t])) is None:
             climbs = levels is not None and bool(np.isfinite(levels[t]))
             slope = _slope_for(state, slopes, t, climbs)
             g = gm.fit_gaussian(
@@ -316,7 +325,7 @@ def propose(problem: Problem, settings: Settings, state: State, rng: np.random.G
     # the levels need fewer draws with a slope only where the inputs outnumber an elite set
     levels = climbing_levels(state, slopes if _inputs_outnumber_elite(state) else None)
     climbing = np.isfinite(levels)
-    components, bridges, regions = _fit_components(state, settings, levels, slopes)
+    components, bridges, regions = _fit_components(state, settings, levels, slopes, not problem.normalised)
     components, owner = share_components(components, state.weights, climbing, settings.max_components)
     own = owner if owner is not None else np.arange(1, targets.size + 1)
     k = len(components) + 1
