@@ -14,7 +14,7 @@ from ..problem import Problem
 from .component_sharing import share_components
 from .control_variates import control_variate_coef, regression_beta
 from .mixture_weights import optimise_alpha
-from .posterior_events import EventReferences
+from .posterior_events import event_references
 from .score_trend import score_slopes
 from .settings import FIT_FLOOR, Settings, alpha_lower_bounds
 from .targets import integrand_log_abs, make_targets, weighted_terms
@@ -167,7 +167,7 @@ def _fit_components(
     none), steer the event targets' informed fits (which ones: :func:`_slope_for`). In a
     run of unnormalised laws (``posterior_run``) an event target's Gaussian fit takes
     its law's own fit as reference instead of the starting law
-    (:class:`~pymc_ais.core.engine.posterior_events.EventReferences`). Returns the fitted densities, the
+    (:func:`~pymc_ais.core.engine.posterior_events.event_references`). Returns the fitted densities, the
     kernel estimates (``None`` for targets not climbing) and each target's number of
     failure regions (:func:`_per_region`; 0 for none).
     """
@@ -180,7 +180,7 @@ def _fit_components(
             log_omega[:, climbing] = np.where(above, state.log_f[:, law] - state.log_h, -np.inf)
     previous = state.proposals[-1].components
     reference = _reference_mean(state)
-    posterior = EventReferences(state, settings, slopes) if posterior_run and state.score is not None else None
+    posterior = event_references(state, settings, slopes, posterior_run)
     plain = tuple(
         gm.fit_kernel(state.x, log_omega[:, t], state.reference_cov, settings.covariance, state.floor, reference)
         if levels is not None and np.isfinite(levels[t])

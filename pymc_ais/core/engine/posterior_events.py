@@ -16,6 +16,8 @@ the pooled draws (weights ``f / h``, thousands of effective draws), and the even
 score's slope (:func:`~pymc_ais.core.engine.score_trend.score_slopes`) as the direction
 its mean moves along. For a Gaussian posterior and a half-space that is the
 truncated posterior's Gaussian fit, up to the noise of the mean along one direction.
+With one input no direction is left to the reference and the fit is the plain one
+(:func:`event_references` gives None).
 """
 
 from __future__ import annotations
@@ -26,6 +28,15 @@ from ..densities import gaussian_mixture as gm
 from .score_trend import score_slopes
 from .settings import Settings
 from .state import State
+
+
+def event_references(
+    state: State, settings: Settings, slopes: np.ndarray | None, posterior_run: bool
+) -> EventReferences | None:
+    """The references of a posterior run's event fits over more than one input, else None."""
+    if not posterior_run or state.score is None or state.x.shape[1] < 2:
+        return None
+    return EventReferences(state, settings, slopes)
 
 
 class EventReferences:
