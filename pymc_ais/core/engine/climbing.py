@@ -141,7 +141,10 @@ def _bounded_levels(state: State, levels: np.ndarray, elite: int, slopes: np.nda
             w = np.exp(log_w[order] - log_w.max())
             w /= w.sum()
             need = min(per_dimension, elite) if sloped[key[0]] else per_dimension
-            enough = np.flatnonzero(np.cumsum(w) ** 2 / np.cumsum(w * w) >= need)
+            mass, square = np.cumsum(w), np.cumsum(w * w)
+            # the top scores may carry weights that underflow to 0: no effective draw there yet
+            kish = np.divide(mass**2, square, out=np.zeros_like(mass), where=square > 0)
+            enough = np.flatnonzero(kish >= need)
             ranked[key] = (score[finite][order], w, int(enough[0]) if enough.size else w.size - 1)
         score, w, by_count = ranked[key]
         share = FIRST_LEVEL_SHARE
