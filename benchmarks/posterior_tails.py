@@ -7,7 +7,8 @@ mean of beta_0. Each variant asks for them in one form users write:
 
 - "one event": P(beta_0 > t_0) alone;
 - "two events and their union": a, b and ``a | b`` beside the mean of beta_0;
-- "callables": the same as numpy callables of the draws;
+- "callables": the same as numpy callables of the draws (plain booleans: no score);
+- "events on callables": the same stated with ``pa.event``, which gives them a score;
 - "two priors": the same expressions under two priors at once (``models=``).
 
 Printed per variant, over the seeds: the relative RMSE and the rms of error / mcse
@@ -98,11 +99,15 @@ def variants(x: np.ndarray, y: np.ndarray, t: np.ndarray) -> dict[str, tuple[dic
         "either": lambda v: (v["beta"][:, 0] > t[0]) | (v["beta"][:, 1] > t[1]),
         "mean": lambda v: v["beta"][:, 0],
     }
+    first = pa.event(lambda v: v["beta"][:, 0], ">", t[0])
+    second = pa.event(lambda v: v["beta"][:, 1], ">", t[1])
+    scored = {"a": first, "b": second, "either": first | second, "mean": callables["mean"]}
     two = {name: model(x, y, sd) if sd != 1.0 else unit for name, sd in PRIOR_SDS.items()}
     return {
         "one event": ({"a": a}, {"unit prior": unit}, ["unit prior"]),
         "two events and their union": (expressions, {"unit prior": unit}, ["unit prior"]),
         "callables": (callables, {"unit prior": unit}, ["unit prior"]),
+        "events on callables": (scored, {"unit prior": unit}, ["unit prior"]),
         "two priors": (expressions, two, list(PRIOR_SDS)),
     }
 
