@@ -165,8 +165,8 @@ def _fit_components(
     its density (:func:`_last_climbing_fit`). ``slopes`` (outputs, d), each output's
     score slope (:func:`~pymc_ais.core.engine.score_trend.score_slopes`, NaN rows for
     none), steer the event targets' informed fits (which ones: :func:`_slope_for`). In a
-    run of unnormalised laws (``posterior_run``) an event target's Gaussian fit takes
-    its law's own fit as reference instead of the starting law
+    run of unnormalised laws (``posterior_run``) the Gaussian fits of an event output's
+    targets take their law's own fit as reference instead of the starting law
     (:func:`~pymc_ais.core.engine.posterior_events.event_references`). Returns the fitted densities, the
     kernel estimates (``None`` for targets not climbing) and each target's number of
     failure regions (:func:`_per_region`; 0 for none).
@@ -200,19 +200,21 @@ def _fit_components(
                 settings.covariance,
                 floor=state.floor,
             )
-        elif (g := None if posterior is None else posterior.event_fit(t, log_omega[:, t])) is None:
-            climbs = levels is not None and bool(np.isfinite(levels[t]))
-            slope = _slope_for(state, slopes, t, climbs)
-            g = gm.fit_gaussian(
-                state.x,
-                log_omega[:, t],
-                state.reference_cov,
-                settings.covariance,
-                None,
-                state.floor,
-                reference,
-                slope,
-            )
+        else:
+            g = None if posterior is None else posterior.event_fit(t, log_omega[:, t])
+            if g is None:  # not an event of a posterior run, or no slope to follow
+                climbs = levels is not None and bool(np.isfinite(levels[t]))
+                slope = _slope_for(state, slopes, t, climbs)
+                g = gm.fit_gaussian(
+                    state.x,
+                    log_omega[:, t],
+                    state.reference_cov,
+                    settings.covariance,
+                    None,
+                    state.floor,
+                    reference,
+                    slope,
+                )
         if g is None:  # no non-zero value yet: keep what we had
             if previous is None:
                 g = gm.gaussian(state.x.mean(axis=0), state.reference_cov)

@@ -5,19 +5,18 @@ not resolve (:func:`~pymc_ais.core.densities.informed_subspace.informed_fit`, an
 shrinkage of :func:`~pymc_ais.core.densities.gaussian_mixture.fit_gaussian`). For input
 laws that reference is the initial law, which is the law itself. For a posterior it is
 the starting law: Student-t, widened, with the priors mixed in. An event in the
-posterior's tail (P(beta_0 > t) at 2e-3 over 30 coefficients) is reached by a few
-dozen draws of the first block with a Kish size of 3 to 7. Its fit then kept the wide
-starting law along the other 29 directions, and the importance weights of its draws
-spread over orders of magnitude: 18 to 20 runs in 20 warned, with relative errors of
-0.15 to 0.30.
+posterior's tail is reached by a few draws of the first block, and its fit kept that
+wide law along every direction those draws do not resolve: in 30 dimensions the
+weights of its draws spread over orders of magnitude.
 
-Here an event's fit in a posterior run takes as reference the posterior's own fit to
-the pooled draws (weights ``f / h``, thousands of effective draws), and the event
-score's slope (:func:`~pymc_ais.core.engine.score_trend.score_slopes`) as the direction
-its mean moves along. For a Gaussian posterior and a half-space that is the
-truncated posterior's Gaussian fit, up to the noise of the mean along one direction.
-With one input no direction is left to the reference and the fit is the plain one
-(:func:`event_references` gives None).
+Here the targets of an event output in a posterior run (the event, and its complement
+when the output is centred) take as reference the posterior's own fit to the pooled
+draws (weights ``f / h``, thousands of effective draws), and the event score's slope
+(:func:`~pymc_ais.core.engine.score_trend.score_slopes`) as the direction their mean
+moves along; the score's variance is then kept at least :data:`SCORE_VARIANCE_FLOOR`
+times the posterior's. With one input no direction is left to the reference, and with
+diagonal covariances (``covariance="diag"``) the informed fit does not apply: both keep
+the plain fit (:func:`event_references` gives None).
 """
 
 from __future__ import annotations
@@ -29,44 +28,45 @@ from .score_trend import score_slopes
 from .settings import Settings
 from .state import State
 
+SCORE_VARIANCE_FLOOR = 0.5
+"""Least variance of the event score under an event's fit, relative to the law's fit.
+The cross-entropy fit of a posterior truncated to a half-space far in its tail has a
+variance along the slope far below the law's; below half of it the weights ``f / g`` of
+the draws deeper in the tail have an infinite variance, and the run leans on the wide
+starting law. At half the law's variance and a mean shifted into the event, the
+weights stay square-integrable."""
+
 
 def event_references(
     state: State, settings: Settings, slopes: np.ndarray | None, posterior_run: bool
 ) -> EventReferences | None:
-    """The references of a posterior run's event fits over more than one input, else None."""
-    if not posterior_run or state.score is None or state.x.shape[1] < 2:
+    """The references of a posterior run's event fits (full covariances, two inputs or more), else None."""
+    if not posterior_run or state.score is None or state.x.shape[1] < 2 or settings.covariance != "full":
         return None
     return EventReferences(state, settings, slopes)
-
-
-SCORE_VARIANCE_FLOOR = 0.5
-"""Least variance of the event score under an event's fit, relative to the law's fit.
-The cross-entropy fit of a posterior truncated to a half-space far in its tail has a
-variance along the slope far below the law's; below half of it the weights ``f / g``
-of the draws deeper in the tail have an infinite variance, and the run leaned on the
-wide starting law (a third of the final mixture, P(beta_0 > t) over 10 coefficients
-2.7 times less precise than before the law's fit became the reference). At half the
-law's variance and a mean shifted into the event, the weights stay square-integrable."""
 
 
 class EventReferences:
     """The reference fit of every law and the score slope of every output, computed once a block, when asked."""
 
-    def __init__(self, state: State, settings: Settings, slopes: np.ndarray | None = None):
+    def __init__(self, state: State, settings: Settings, slopes: np.ndarray | None = None) -> None:
         self._state = state
         self._settings = settings
         self._slopes = slopes
         self._laws: dict[int, gm.GaussianMixture | None] = {}
 
     def slope(self, output: int) -> np.ndarray | None:
-        """The output's score slope, or None where it has no score or no linear trend."""
+        """The output's score slope (unit length), or None where it has no score or no linear trend."""
         state = self._state
         if state.score is None or not np.isfinite(state.score[:, output]).any():
             return None
         if self._slopes is None:
             self._slopes = score_slopes(state.x, state.score)
         slope = self._slopes[output]
-        return None if np.isnan(slope).any() else slope
+        length = float(np.linalg.norm(slope))
+        if not (np.isfinite(length) and length > 0):
+            return None
+        return slope / length
 
     def law_fit(self, law: int) -> gm.GaussianMixture | None:
         """The law's Gaussian fit to the pooled draws (weights ``f / h``); None if every weight vanishes."""
@@ -90,18 +90,19 @@ class EventReferences:
         law = self.law_fit(int(state.targets.law[target]))
         if law is None:
             return None
-        cov = law.chols[0] @ law.chols[0].T
-        fit = gm.fit_gaussian(
-            state.x, log_omega, cov, self._settings.covariance, None, state.floor, law.means[0], slope
-        )
+        cov = law.chols[0] @ law.chols[0].T - np.diag(state.floor)  # the fit adds the floor once more
+        fit = gm.fit_gaussian(state.x, log_omega, cov, "full", None, state.floor, law.means[0], slope)
         return None if fit is None else with_score_variance(fit, cov, slope, SCORE_VARIANCE_FLOOR)
 
 
-def with_score_variance(fit: gm.GaussianMixture, law_cov: np.ndarray, slope: np.ndarray, floor: float):
+def with_score_variance(
+    fit: gm.GaussianMixture, law_cov: np.ndarray, slope: np.ndarray, floor: float
+) -> gm.GaussianMixture:
     """One Gaussian ``fit`` whose variance of ``slope . x`` is raised to ``floor`` times its variance under ``law_cov``.
 
     The variance is added along ``law_cov @ slope``, the direction in which the law's
-    draws move with the score.
+    draws move with the score. Returned unchanged when it is already that large, or
+    when the score does not vary under ``law_cov``.
 
     >>> fit = gm.gaussian(np.zeros(2), np.diag([0.1, 1.0]))
     >>> wider = with_score_variance(fit, np.eye(2), np.array([1.0, 0.0]), 0.5)
@@ -109,6 +110,8 @@ def with_score_variance(fit: gm.GaussianMixture, law_cov: np.ndarray, slope: np.
     [[0.5, 0.0], [0.0, 1.0]]
     """
     scale = float(slope @ law_cov @ slope)
+    if not (np.isfinite(scale) and scale > 0):
+        return fit
     fitted = fit.chols[0] @ fit.chols[0].T
     short = floor - float(slope @ fitted @ slope) / scale
     if short <= 0:
