@@ -19,7 +19,7 @@ beside the "two priors" variant (which ``--only`` must then include): its relati
 RMSE, its gradient evaluations after tuning (``n_steps`` of the kept draws), and the ratio of its variance to ours at
 the same number of model evaluations (its variance scaled by its evaluations over ours).
 
-    python benchmarks/posterior_tails.py [--dim 10] [--seeds 20] [--draws 20000] [--nuts]
+    python benchmarks/posterior_tails.py [--dim 10] [--seeds 20] [--first-seed 0] [--draws 20000] [--nuts]
 """
 
 from __future__ import annotations
@@ -166,6 +166,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dim", type=int, default=10)
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0, help="the seeds are first-seed, first-seed + 1, ...")
     parser.add_argument("--draws", type=int, default=20_000)
     parser.add_argument("--only", nargs="*", help="variants to run (default: all)")
     parser.add_argument("--nuts", action="store_true", help="NUTS refits beside ours, in the same run")
@@ -176,7 +177,7 @@ def main() -> None:
     t = thresholds(x, y)
     print(
         f"posterior tails: linear regression, {args.dim} coefficients, {len(y)} observations, "
-        f"{args.draws} draws, {args.seeds} seeds; each event about 2e-3 under the unit prior"
+        f"{args.draws} draws, {args.seeds} seeds from {args.first_seed}; each event about 2e-3 under the unit prior"
     )
     cases = variants(x, y, t)
     for label, (expectations, laws, names) in cases.items():
@@ -184,7 +185,8 @@ def main() -> None:
             continue
         quantities = list(expectations)
         exact, absolute = exact_values(x, y, t, quantities, names)
-        runs = [run_ours(expectations, laws, args.draws, seed) for seed in range(args.seeds)]
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        runs = [run_ours(expectations, laws, args.draws, seed) for seed in seeds]
         rmse, z = figures(runs, exact, absolute)
         warned = sum(r[2] for r in runs)
         seconds = np.mean([r[3] for r in runs[1:]] if len(runs) > 1 else [runs[0][3]])
