@@ -79,6 +79,7 @@ case "$task" in
     .venv/bin/python benchmarks/eight_schools_priors.py --nuts --smc
     .venv/bin/python benchmarks/regression_priors.py --nuts
     .venv/bin/python benchmarks/posterior_tails.py --dim 10 --nuts
+    .venv/bin/python benchmarks/posterior_tails_counts.py --dim 30
     .venv/bin/python benchmarks/scaling.py
     .venv/bin/python benchmarks/executor.py
     exec .venv/bin/python benchmarks/cantilever_sobol.py "$@" ;;
