@@ -16,7 +16,8 @@ Printed per variant, over the seeds: the relative RMSE and the rms of error / mc
 ``--nuts``, in the same run, NUTS at its usual settings (4 chains x 1000 draws, 1000
 tuning) estimates the same quantities from its draws on ``--baseline-seeds`` seeds,
 beside the "two priors" variant (which ``--only`` must then include): its relative
-RMSE, its gradient evaluations after tuning (``n_steps`` of the kept draws), and the ratio of its variance to ours at
+RMSE, its gradient evaluations after tuning (``n_steps`` of the kept draws; its seeds are
+0, 1, ... whatever ``--first-seed``), and the ratio of its variance to ours at
 the same number of model evaluations (its variance scaled by its evaluations over ours).
 
     python benchmarks/posterior_tails.py [--dim 10] [--seeds 20] [--first-seed 0] [--draws 20000] [--nuts]

@@ -14,9 +14,12 @@ when the output is centred) take as reference the posterior's own fit to the poo
 draws (weights ``f / h``, thousands of effective draws), and the event score's slope
 (:func:`~pymc_ais.core.engine.score_trend.score_slopes`) as the direction their mean
 moves along; the score's variance is then kept at least :data:`SCORE_VARIANCE_FLOOR`
-times the posterior's. With one input no direction is left to the reference, and with
-diagonal covariances (``covariance="diag"``) the informed fit does not apply: both keep
-the plain fit (:func:`event_references` gives None).
+times the posterior's. The plain fit stays for outputs whose score has no linear trend
+(a union's score, the max of its parts'), and for whole runs over one input (no
+direction is left to the reference), with diagonal covariances (``covariance="diag"``:
+the informed fit needs full ones) or of the mixture family (:func:`event_references`
+gives None). The law's fit is the reference whatever its own effective size: under a
+vague prior beside another, it may rest on few draws.
 """
 
 from __future__ import annotations
@@ -34,14 +37,17 @@ The cross-entropy fit of a posterior truncated to a half-space far in its tail h
 variance along the slope far below the law's; below half of it the weights ``f / g`` of
 the draws deeper in the tail have an infinite variance, and the run leans on the wide
 starting law. At half the law's variance and a mean shifted into the event, the
-weights stay square-integrable."""
+weights stay square-integrable; their fourth moment, which the error bar's own
+precision rests on, needs three quarters."""
 
 
 def event_references(
     state: State, settings: Settings, slopes: np.ndarray | None, posterior_run: bool
 ) -> EventReferences | None:
-    """The references of a posterior run's event fits (full covariances, two inputs or more), else None."""
-    if not posterior_run or state.score is None or state.x.shape[1] < 2 or settings.covariance != "full":
+    """The references of a posterior run's event fits (one full Gaussian per target, two inputs or more), else None."""
+    if not posterior_run or state.score is None or state.x.shape[1] < 2:
+        return None
+    if settings.covariance != "full" or settings.family != "gaussian":
         return None
     return EventReferences(state, settings, slopes)
 
