@@ -18,8 +18,8 @@ times the posterior's. The plain fit stays for outputs whose score has no linear
 (a union's score, the max of its parts'), and for whole runs over one input (no
 direction is left to the reference), with diagonal covariances (``covariance="diag"``:
 the informed fit needs full ones) or of the mixture family (:func:`event_references`
-gives None). The law's fit is the reference whatever its own effective size: under a
-vague prior beside another, it may rest on few draws.
+gives None), and for a law whose own fit rests on too few draws (a vague prior beside
+another, :data:`LAW_DRAWS_PER_INPUT`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ the draws deeper in the tail have an infinite variance, and the run leans on the
 starting law. At half the law's variance and a mean shifted into the event, the
 weights stay square-integrable; their fourth moment, which the error bar's own
 precision rests on, needs three quarters."""
+
+LAW_DRAWS_PER_INPUT = 4.0
+"""Least Kish size of a law's weights, per input plus one, for its fit to be a reference:
+below it, a full covariance from so few draws is noisier than the starting law it
+replaces (a vague prior's fit beside a narrower one)."""
 
 
 def event_references(
@@ -75,12 +80,22 @@ class EventReferences:
         return slope / length
 
     def law_fit(self, law: int) -> gm.GaussianMixture | None:
-        """The law's Gaussian fit to the pooled draws (weights ``f / h``); None if every weight vanishes."""
+        """The law's Gaussian fit to the pooled draws (weights ``f / h``), or None where it rests on too few.
+
+        None when the weights' Kish size is below :data:`LAW_DRAWS_PER_INPUT` times
+        ``d + 1`` (or every weight vanishes): such a fit is noisier than the starting law.
+        """
         if law not in self._laws:
             state, settings = self._state, self._settings
-            self._laws[law] = gm.fit_gaussian(
-                state.x, state.log_f[:, law] - state.log_h, state.reference_cov, settings.covariance, None, state.floor
+            log_w = state.log_f[:, law] - state.log_h
+            w = gm.normalised_weights(log_w)
+            enough = w.any() and gm.kish_ess(w) >= LAW_DRAWS_PER_INPUT * (state.x.shape[1] + 1)
+            self._laws[law] = (
+                gm.fit_gaussian(state.x, log_w, state.reference_cov, settings.covariance, None, state.floor)
+                if enough
+                else None
             )
+
         return self._laws[law]
 
     def event_fit(self, target: int, log_omega: np.ndarray) -> gm.GaussianMixture | None:
