@@ -18,14 +18,11 @@ quantity (and how many of them warned), and the seconds per run.
 from __future__ import annotations
 
 import argparse
-import time
-import warnings
 
 import numpy as np
 import pymc as pm
+from posterior_tails import figures, run_ours
 from scipy import stats
-
-import pymc_ais as pa
 
 PRIORS = {"gamma(2, 1)": (2.0, 1.0), "gamma(0.5, 0.1)": (0.5, 0.1)}
 OBSERVATIONS = 5
@@ -75,26 +72,18 @@ def main() -> None:
         f"{args.seeds} seeds from {args.first_seed}; each event 2e-3 under gamma(2, 1)"
     )
     for label, laws in (("one prior", {"gamma(2, 1)": models["gamma(2, 1)"]}), ("two priors", models)):
-        means, mcses, warned, seconds, flags = [], [], 0, [], []
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
-            start = time.perf_counter()
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", pa.ReliabilityWarning)
-                idata = pa.estimate(expectations, models=laws, draws=args.draws, random_seed=seed, progressbar=False)
-            seconds.append(time.perf_counter() - start)
-            flags.append(any(issubclass(w.category, pa.ReliabilityWarning) for w in caught))
-            warned += flags[-1]
-            est = idata["estimates"].to_dataset()
-            means.append(np.atleast_2d(est["mean"].values))
-            mcses.append(np.atleast_2d(est["mcse"].values))
-        mean, mcse, truth = np.array(means), np.array(mcses), exact[: len(laws)]
-        rmse = np.sqrt(np.mean((mean - truth) ** 2, axis=0)) / truth
-        z = np.sqrt(np.mean(((mean - truth) / mcse) ** 2, axis=0))
-        per_run = np.mean(seconds[1:]) if len(seconds) > 1 else seconds[0]
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        runs = [run_ours(expectations, laws, args.draws, seed) for seed in seeds]
+        truth = exact[: len(laws)]
+        rmse, z = figures(runs, truth, np.zeros(len(expectations), dtype=bool))
+        mean, mcse = np.array([r[0] for r in runs]), np.array([r[1] for r in runs])
+        flags = np.array([r[2] for r in runs])
+        warned = int(flags.sum())
+        per_run = np.mean([r[3] for r in runs[1:]] if len(runs) > 1 else [runs[0][3]])
         off = np.any(np.abs(mean - truth) > 3 * mcse, axis=(1, 2))
         print(
             f"\n{label}: {warned} of {args.seeds} runs warned, {per_run:.1f} s per run; "
-            f"{off.sum()} runs off by more than 3 mcse somewhere, {np.sum(off & np.array(flags))} of them warned"
+            f"{off.sum()} runs off by more than 3 mcse somewhere, {np.sum(off & flags)} of them warned"
         )
         for i, name in enumerate(laws):
             cells = "  ".join(
