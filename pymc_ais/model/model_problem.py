@@ -134,7 +134,8 @@ class ModelProblem:
             phi = np.where(failed[:, None], 0.0, phi)
         if not self.layout.has_scores:
             return logp, phi
-        scores = self.layout.score_columns(graph_values, z.shape[0])
+        inside = np.isfinite(logp).any(axis=1) if np.ndim(logp) == 2 else np.isfinite(logp)
+        scores = self.layout.score_columns(graph_values, z.shape[0], inside)
         if self.laws.posterior:
             scores = np.hstack([scores, np.full((z.shape[0], 1), np.nan)])
         return logp, phi, scores

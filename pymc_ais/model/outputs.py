@@ -308,12 +308,15 @@ class OutputLayout:
         """Whether some output is an event with a score."""
         return any(o.score is not None or o.event is not None for o in self.outputs)
 
-    def score_columns(self, score_values, n: int) -> np.ndarray:
+    def score_columns(self, score_values, n: int, inside: np.ndarray | None = None) -> np.ndarray:
         """The (n, M) event scores at a batch, in the outputs' column layout (NaN: no score).
 
         The scores of events on callables come from the responses of the last
         :meth:`columns` call; at its failed points (dropped by ``on_error="drop"``) they
         are NaN: such a point says nothing of how close the model came to the event.
+        An expression's event whose score is NaN at a point of ``inside`` (where some
+        law's density is positive) raises: a comparison with NaN reads False, so the
+        event would silently count that point as outside it.
         """
         columns = []
         for o in self.outputs:
@@ -326,6 +329,7 @@ class OutputLayout:
                 continue
             else:
                 value = np.broadcast_to(np.asarray(next(score_values), dtype=np.float64), (n, *shape))
+                _refuse_nan_score(o.name, np.reshape(value, (n, -1)), inside)
             columns.append(np.reshape(value, (n, -1)))
         return np.concatenate(columns, axis=1)
 
@@ -340,6 +344,20 @@ class OutputLayout:
             out[o.name] = phi[:, start : start + size].reshape((phi.shape[0], *shape))
             start += size
         return out
+
+
+def _refuse_nan_score(name: str, score: np.ndarray, inside: np.ndarray | None) -> None:
+    """Raise if an expression's event has a NaN score (a NaN side of its comparison) at some point."""
+    bad = np.isnan(score).any(axis=1)
+    if inside is not None:
+        bad &= inside
+    if bad.any():
+        raise EvaluationError(
+            f"event {name!r}: the quantity it compares is NaN at {int(bad.sum())} of {bad.size} point(s), "
+            "where the comparison reads False, so those points would silently count as outside the event. "
+            "Make the expression finite there (pt.switch), or state the event on a callable with "
+            "on_error='drop' to count failed model runs apart"
+        )
 
 
 def checked(name: str, value, n: int, shape: tuple | None) -> np.ndarray:
