@@ -15,6 +15,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace, vectorize_graph
+from pytensor.graph.traversal import ancestors
 from scipy.stats import qmc
 
 
@@ -122,5 +123,15 @@ def grid_logp(work: pm.Model, law_grid: LawGrid, prior_only: bool = False):
     containers = {v.name: v for v in work.data_vars}
     cores = {name: pt.tensor(dtype="float64", shape=np.shape(col)[1:]) for name, col in law_grid.table.items()}
     terms = work.logp(vars=work.free_RVs if prior_only else None, jacobian=True, sum=True)
+    used = set(ancestors([terms]))
+    unused = [k for k in cores if containers[k] not in used]
+    if unused and not prior_only:
+        raise ValueError(
+            f"grid column(s) {', '.join(map(repr, unused))} do not enter the input law: a grid varies the "
+            "law of the inputs, and every output is the same function under every law. For a design "
+            "parameter of the outputs, state one output per value instead (several thresholds of "
+            "pa.exceedance, a vector of limit states, or a dict of expressions)"
+        )
     logp = graph_replace(terms, {containers[k]: cores[k] for k in cores}, strict=False)
-    return vectorize_graph(logp, replace={cores[k]: pt.constant(law_grid.table[k]) for k in cores})
+    logp = vectorize_graph(logp, replace={cores[k]: pt.constant(law_grid.table[k]) for k in cores})
+    return pt.broadcast_to(logp, (law_grid.size,))  # (J,) even where no column enters (priors alone)

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.traversal import ancestors
 
 from ..core.execution.dispatch import Dispatcher
 from ..core.problem import Problem
@@ -150,6 +152,25 @@ def _cache_key(model, models, spec, compile_kwargs):
     return (id(model), ids, repr(sorted((compile_kwargs or {}).items())), law_ids)
 
 
+def _refuse_outputs_on_grid_data(outputs: list, table: Mapping, free: list) -> None:
+    """Raise if an output's expression reads a ``pm.Data`` container that the grid varies.
+
+    The outputs are evaluated once per draw and shared by every law; such an output
+    would keep the container's current value under every law, silently.
+    """
+    for o in outputs:
+        graphs = [g for g in (o.graph, o.score) if g is not None]
+        found = ancestors(graphs, blockers=free)  # a free variable is a point's value, not its parameters
+        read = {str(v.name) for v in found if isinstance(v, SharedVariable) and v.name in table}
+        if read:
+            raise ValueError(
+                f"output {o.name!r} reads the pm.Data container(s) {', '.join(map(repr, sorted(read)))} that "
+                "the grid varies: outputs are the same function under every law, so it would keep the "
+                "container's current value under each. Write the output without the container: one output "
+                "per value (several thresholds of pa.exceedance, a vector of limit states)"
+            )
+
+
 def _weighted_like(outputs: list, stated: Mapping[str, str]) -> list:
     """``outputs`` with each one named in ``stated`` weighted as the earlier event it maps to."""
     names = [o.name for o in outputs]
@@ -195,6 +216,8 @@ def build(
         return cached[3]
     laws = LawSet.from_arguments(model, models)
     outputs = parse(spec, laws.model, laws.work)
+    if laws.grid is not None:
+        _refuse_outputs_on_grid_data(outputs, laws.grid.table, laws.work.free_RVs + laws.model.free_RVs)
     if stated and not laws.posterior:
         outputs = _weighted_like(outputs, stated)
     elif regions and not stated and not laws.posterior:

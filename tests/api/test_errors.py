@@ -4,6 +4,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 import pytest
+from scipy.stats import norm
 
 import pymc_ais as pa
 
@@ -98,6 +99,22 @@ def test_nan_in_graph_output():
         pa.estimate({"logx": pt.log(x)}, model=model, draws=1_000, progressbar=False, random_seed=0)
 
 
+@pytest.mark.parametrize("form", ["failure_probability", "exceedance", "estimate"])
+def test_nan_inside_an_event_expression_is_refused(form):
+    """A comparison with NaN reads False: the event would silently drop those points (0 here)."""
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0, shape=2)
+    y = pt.switch(x[0] > 2.0, np.nan, x[0])  # NaN on every point of the event y > 4 (and beyond 2)
+    run = {"progressbar": False, "random_seed": 0, "draws": 4_000, "model": model}
+    with pytest.raises(pa.EvaluationError, match="event .* compares is NaN at .* point"):
+        if form == "failure_probability":
+            pa.failure_probability(4.0 - y, **run)
+        elif form == "exceedance":
+            pa.exceedance(y, [3.0, 4.0], **run)
+        else:
+            pa.estimate({"p": y > 4.0}, **run)
+
+
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
@@ -182,3 +199,29 @@ def test_a_name_with_a_slash_is_refused_before_any_run():
     with pytest.raises(ValueError, match="'exp\\(x/2\\)' contains '/'.*'exp\\(x_over_2\\)'"):
         pa.estimate({"exp(x/2)": phi}, model=model, draws=1_000, progressbar=False)
     assert calls == []
+
+
+def test_an_output_reading_a_grid_container_is_refused():
+    """Outputs are shared by every law: one reading a container the grid varies would keep its value."""
+    with pm.Model() as model:
+        mu = pm.Data("mu", 0.0)
+        x = pm.Normal("x", mu, 1.0, shape=3)
+    laws = pa.grid(model, {"mu": [0.0, 0.5, 1.0]})
+    with pytest.raises(ValueError, match="output 'p' reads the pm.Data container.*'mu' that the grid varies"):
+        pa.estimate({"p": (x - mu).sum() > 3.0}, models=laws, draws=2_000, progressbar=False)
+    idata = pa.estimate({"p": x.sum() > 3.0}, models=laws, draws=4_000, progressbar=False, random_seed=0)
+    est = idata["estimates"].sel(expectation="p")
+    truth = norm.sf((3.0 - 3 * np.array([0.0, 0.5, 1.0])) / np.sqrt(3.0))
+    assert np.all(np.abs(est["mean"].values - truth) < 4 * est["mcse"].values)
+
+
+def test_a_grid_of_a_design_parameter_is_refused():
+    """A container only in the limit state is not a law: the error says what to do instead."""
+    with pm.Model() as model:
+        c = pm.Data("c", 3.0)
+        x = pm.Normal("x", 0.0, 1.0)
+    laws = pa.grid(model, {"c": [3.0, 3.5, 4.0]})
+    with pytest.raises(ValueError, match="reads the pm.Data container.*'c'.*one output per value"):
+        pa.failure_probability(c - x, models=laws, draws=2_000, progressbar=False)
+    with pytest.raises(ValueError, match="grid column.*'c'.*do not enter the input law"):
+        pa.estimate({"m": x}, models=laws, draws=2_000, progressbar=False)
