@@ -33,6 +33,7 @@ from pytensor.graph.traversal import ancestors, io_toposort
 from pytensor.link.c.basic import CLinker
 from pytensor.tensor.basic import ScalarFromTensor
 from pytensor.tensor.random.basic import LogNormalRV, MvNormalRV, NormalRV
+from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.random.type import RandomGeneratorType
 from pytensor.tensor.variable import TensorVariable
 from scipy.special import ndtri, ndtri_exp
@@ -258,10 +259,15 @@ def compile_sampler(model: pm.Model, blocks: list[Block]):
     free = set(model.free_RVs)
     order = [out for node in io_toposort([], model.free_RVs) for out in node.outputs if out in free]
     batched: dict[Variable, Variable] = {}
+    shapes = {b.name: tuple(b.shape) for b in blocks}
     for rv in order:
         parents = [p for p in ancestors([rv], blockers=list(batched)) if p in batched and p is not rv]
         if parents:
-            batched[rv] = vectorize_graph(rv, replace={p: batched[p] for p in parents})
+            replace = {p: batched[p] for p in parents}
+            try:
+                batched[rv] = vectorize_graph(rv, replace=replace)
+            except ValueError:  # a size given beside parameters that now gain a batch axis
+                batched[rv] = vectorize_graph(_sized_by_parameters(rv, shapes[str(rv.name)]), replace=replace)
         else:
             batched[rv] = change_dist_size(rv, (n,), expand=True)
     by_name = {rv.name: rv for rv in model.free_RVs}
@@ -283,6 +289,26 @@ def compile_sampler(model: pm.Model, blocks: list[Block]):
         return fn(size)
 
     return sample
+
+
+def _sized_by_parameters(rv, shape: tuple):
+    """``rv`` drawn with no ``size``: its parameters broadcast to its batch shape instead.
+
+    ``pm.Normal("th", 0.0, tau, shape=3)`` has ``size=(3,)`` and scalar parameters; once
+    ``tau`` is a batch of n draws the size no longer matches the parameters' batch axes
+    (PyTensor refuses the vectorised node). Without a size, the draws take their shape
+    from the parameters, which broadcast the same way batched or not. ``shape`` is the
+    variable's own (fixed) shape.
+    """
+    op = rv.owner.op
+    if not isinstance(op, RandomVariable):
+        raise NotImplementedError(f"cannot draw {rv.name!r} in batches of its parents' draws")
+    rng, _, *params = rv.owner.inputs
+    batch = tuple(int(k) for k in shape[: len(shape) - op.ndim_supp])
+    cores = op.ndims_params if isinstance(op.ndims_params, (list, tuple)) else [0] * len(params)
+    core_shapes = [tuple(p.shape[p.type.ndim - c :]) if c else () for p, c in zip(params, cores)]
+    shaped = [pt.broadcast_to(p, batch + core) for p, core in zip(params, core_shapes)]
+    return op.make_node(rng, None, *shaped).outputs[1]
 
 
 def _mvnormal_quantile(rv, u):

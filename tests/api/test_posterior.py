@@ -11,6 +11,7 @@ import numpy as np
 import pymc as pm
 import pytest
 import xarray as xr
+from conftest import within_run
 from pymc.exceptions import ImputationWarning
 from scipy import integrate, stats
 from scipy.special import betaln, gammaln
@@ -301,3 +302,23 @@ def test_tail_probabilities_of_a_thirty_coefficient_posterior_are_precise():
         cell = idata["estimates"].to_dataset().sel(expectation=name)
         assert within(cell, value), (name, float(cell["mean"]), value, float(cell["mcse"]))
         assert float(cell["mcse"]) < 0.1 * value, name  # 0.2 to 0.4 before, with warnings
+
+
+@pytest.mark.parametrize("form", ["shape", "dims"])
+def test_a_centred_random_effect_with_a_sized_constant_mean(form):
+    """``pm.Normal("th", 0.0, tau, shape=3)``: its size beside a batched scale used to stop the run.
+
+    E[tau | y] against one-dimensional quadrature (y_i ~ N(0, tau^2 + 1) once th is integrated out).
+    """
+    y = np.array([0.5, -0.2, 1.0])
+    with pm.Model(coords={"g": ["a", "b", "c"]}) as model:
+        tau = pm.HalfNormal("tau", 1.0)
+        th = pm.Normal("th", 0.0, tau, shape=3) if form == "shape" else pm.Normal("th", 0.0, tau, dims="g")
+        pm.Normal("y", th, 1.0, observed=y)
+    density = lambda t: stats.halfnorm.pdf(t) * np.prod(stats.norm.pdf(y, 0.0, np.sqrt(t**2 + 1.0)))  # noqa: E731
+    z, _ = integrate.quad(density, 0.0, 12.0, epsabs=1e-13)
+    m1, _ = integrate.quad(lambda t: t * density(t), 0.0, 12.0, epsabs=1e-13)
+    idata = pa.estimate({"tau": "tau"}, model=model, draws=5_000, random_seed=0, progressbar=False)
+    within_run(idata, np.array([m1 / z]))
+    ev = idata["evidence"].to_dataset()
+    assert abs(float(ev["log_evidence"].values.ravel()[0]) - np.log(z)) <= 4 * float(ev["mcse"].values.ravel()[0])
