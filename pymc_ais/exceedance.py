@@ -16,7 +16,7 @@ from .model.events import Threshold
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
 from .results.datatree import interval_quantile
-from .results.reliability import warn_certain_events
+from .results.reliability import warn_certain_events, warn_user
 
 QUANTILE_BATCHES = 10  # i.i.d. final draws: batches whose spread gives the quantiles' errors
 
@@ -232,8 +232,17 @@ def _quantiles(idata: xr.DataTree, log_w: np.ndarray, probabilities: np.ndarray,
             for g in range(groups)
         ]
     )
-    with np.errstate(invalid="ignore"):
-        mcse = np.nanstd(parts, axis=0, ddof=1) / np.sqrt(np.sum(np.isfinite(parts), axis=0))
+    # a replicate (or batch) whose draws never reach p leaves the spread unknown: no error bar
+    known = np.isfinite(pooled) & np.all(np.isfinite(parts), axis=0)
+    mcse = np.full(pooled.shape, np.nan)
+    mcse[known] = np.std(parts[:, known], axis=0, ddof=1) / np.sqrt(groups)
+    if not known.all():
+        unknown = ", ".join(f"{p:g}" for p in probabilities[~known])
+        warn_user(
+            f"tail quantile(s) at {unknown}: some of the {groups} {'replicates' if replicates >= 2 else 'batches'} "
+            "of the final draws never reach that exceedance probability, so the quantile's error bar is unknown "
+            "(NaN). Use more draws, or a threshold nearer that tail to climb to."
+        )
     z = interval_quantile(ci_prob, float(groups - 1))
     return xr.Dataset(
         {
