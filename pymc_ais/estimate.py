@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pymc as pm
@@ -16,6 +16,12 @@ from .core.execution.evaluator import Evaluator
 from .core.surrogates.choice import Request, choose, refuse_for_posterior
 from .model import build
 from .model.posterior_start import posterior_start, posterior_weights, shifted, starting_problem
+from .model.standard_space import (
+    in_standard_space,
+    sample_standard_normal,
+    standard_normal_quantile,
+    standard_space_map,
+)
 from .pipeline import RunRequest, Session, execute
 from .pipeline.registry import Entry
 from .pipeline.request import RUNTIME
@@ -240,7 +246,7 @@ def run_estimate(arguments: dict, session: Session, regions: bool | Mapping[str,
     mp = build(a["expectations"], a["model"], a["models"], a["compile_kwargs"], regions=regions)
     settings = _settings(mp, a)
     rng = np.random.default_rng(session.random_seed)
-    raw = functools.partial(mp.evaluate, dispatcher=session.dispatcher)
+    raw: Callable[..., tuple] = functools.partial(mp.evaluate, dispatcher=session.dispatcher)
     start = None
     request = Request(
         surrogate, a["surrogate_pilot"], posterior=mp.laws.posterior, has_scores=mp.layout.has_scores, budget_runs=draws
@@ -251,8 +257,20 @@ def run_estimate(arguments: dict, session: Session, regions: bool | Mapping[str,
         raw = shifted(raw, start.log_scale)
     elif a["init"] is not None:
         raise ValueError("init= places the start of a run on a posterior; this model has no observed data")
-    evaluator = Evaluator(raw, law_names=mp.laws.names, output_names=lambda: mp.core_labels, natural=mp.natural)
+    natural, to_flat = mp.natural, None
+    if mp.layout.has_scores and surrogate in ("auto", None):  # events: sampled in standard normal space
+        to_flat = standard_space_map(mp.laws)
+    if to_flat is not None:
+        raw = in_standard_space(raw, to_flat)
+        natural = functools.partial(_natural_of_standard, mp.natural, to_flat)
+    evaluator = Evaluator(raw, law_names=mp.laws.names, output_names=lambda: mp.core_labels, natural=natural)
     problem = dataclasses.replace(mp.problem, evaluate=evaluator)
+    if to_flat is not None:
+        problem = dataclasses.replace(
+            problem,
+            sample_initial=functools.partial(sample_standard_normal, dim=problem.dim),
+            initial_quantile=standard_normal_quantile,
+        )
     if start is not None:
         problem = starting_problem(problem, start, mp.laws)
         settings = dataclasses.replace(
@@ -263,6 +281,11 @@ def run_estimate(arguments: dict, session: Session, regions: bool | Mapping[str,
         )
     control, problem, settings, pilot, note = choose(request, mp.laws, problem, settings, rng)
     result = run_sampler(problem, settings, rng, session.progressbar, control)
+    if to_flat is not None:  # the draws in the law's flat coordinates, as every other run reports them
+        result = result._replace(
+            state=result.state._replace(x=to_flat(result.state.x)),
+            final=result.final._replace(x=to_flat(result.final.x)),
+        )
     if mp.n_region_columns:
         warn_thin_regions(result, mp.layout, list(mp.laws.names))
         result = without_regions(result, mp.laws.n_laws, len(mp.labels or ()), mp.n_region_columns)
@@ -283,6 +306,10 @@ def run_estimate(arguments: dict, session: Session, regions: bool | Mapping[str,
         failures=failures_record(session.dispatcher, result, list(mp.laws.names)),
         checkpoint=checkpoint_record(session.dispatcher),
     )
+
+
+def _natural_of_standard(natural, to_flat, u: np.ndarray) -> dict:
+    return natural(to_flat(u))
 
 
 POINTS_PER_DIMENSION = 100
