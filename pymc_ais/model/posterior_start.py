@@ -177,8 +177,8 @@ def _student_t_start(laws: LawSet, budget: int, init, rng: np.random.Generator) 
         raise ValueError(
             f"{which}the posterior's log-density is -inf or NaN at the model's initial point, where the search "
             "of its mode starts: either the observed data are impossible under this prior (zero likelihood "
-            "wherever it lives), or the search must start elsewhere: give the free variables initvals inside "
-            "the posterior's support, or pass init= draws of the posterior"
+            "wherever it lives), or the search must start elsewhere: pass init= draws inside the posterior's "
+            "support (an InferenceData or DataTree with a posterior group)"
         ) from err
     grids, spent = along_scales(laws, found, budget, rng)
     plain = [i for i, grid in enumerate(grids) if grid is None]

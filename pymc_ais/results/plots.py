@@ -141,6 +141,13 @@ def plot_estimates(idata: xr.DataTree, expectation: str | None = None, against: 
     return ax
 
 
+def _group(idata: xr.DataTree, name: str, maker: str) -> xr.Dataset:
+    """A result's group, or a clear error naming the function that makes it."""
+    if name not in idata.children:
+        raise ValueError(f"this result has no {name!r} group: plot it from a {maker} result")
+    return idata[name].to_dataset()
+
+
 def plot_sensitivity(idata: xr.DataTree, ax=None):
     """Bar chart of Sobol' indices per input with their confidence intervals.
 
@@ -159,7 +166,7 @@ def plot_sensitivity(idata: xr.DataTree, ax=None):
     ['x', 'z']
     >>> plt.close(ax.figure)
     """
-    sens = idata["sensitivity"].to_dataset()
+    sens = _group(idata, "sensitivity", "pa.sobol")
     ax = _axes(ax)
     variables = sens["variable"].values
     kinds = sens["index"].values
@@ -205,7 +212,7 @@ def plot_exceedance(idata: xr.DataTree, ax=None):
     'P(Y > t)'
     >>> plt.close(ax.figure)
     """
-    curve = idata["exceedance"].to_dataset()
+    curve = _group(idata, "exceedance", "pa.exceedance")
     quantiles = idata["quantiles"].to_dataset() if "quantiles" in idata.children else None
     ax = _axes(ax)
     laws = [str(law) for law in curve["model"].values] if "model" in curve.dims else [None]

@@ -126,3 +126,13 @@ def test_plot_exceedance_draws_the_curve_and_its_quantiles():
     np.testing.assert_array_equal(curve.get_xdata(), thresholds)
     np.testing.assert_allclose(curve.get_ydata(), idata["exceedance"]["probability"].values)
     assert ax.get_yscale() == "log" and len(ax.collections) >= 1  # the band
+
+
+def test_a_plot_of_a_group_the_result_lacks_names_the_function_that_makes_it():
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0)
+    idata = pa.estimate({"x": x}, model=model, draws=1_000, random_seed=0, progressbar=False)
+    with pytest.raises(ValueError, match="no 'sensitivity' group: plot it from a pa.sobol result"):
+        pa.plot_sensitivity(idata)
+    with pytest.raises(ValueError, match="no 'exceedance' group: plot it from a pa.exceedance result"):
+        pa.plot_exceedance(idata)
