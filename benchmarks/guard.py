@@ -324,6 +324,31 @@ def posterior_tails_checks() -> list[Check]:
     return out
 
 
+def non_gaussian_checks() -> list[Check]:
+    import non_gaussian_inputs as ng
+
+    seeds = 4
+    made = [case for make in (ng.stress_strength, ng.cantilever) for case in make()]
+    cases = {name: (model, g, truth) for name, model, g, truth in made}
+    out = []
+    for name in ("Weibull strength, Gumbel load 0.3", "cantilever, t = 65"):
+
+        def run(name=name):
+            model, g, truth = cases[name]
+            return {"rel. RMSE": ng.run(name, model, g, truth, seeds, quiet=True)["rel. RMSE"]}
+
+        out.append(
+            Check(
+                f"non_gaussian_inputs: {name}",
+                "python benchmarks/non_gaussian_inputs.py",
+                {"seeds": seeds},
+                run,
+                {"rel. RMSE": rmse_noise(seeds)},
+            )
+        )
+    return out
+
+
 def logistic_checks() -> list[Check]:
     import logistic_priors as lp
 
@@ -587,6 +612,7 @@ def all_checks() -> list[Check]:
         *ishigami_checks(),
         *posterior_checks(),
         *posterior_tails_checks(),
+        *non_gaussian_checks(),
         *logistic_checks(),
         *posterior_scale_checks(),
         *cantilever_sobol_checks(),

@@ -74,6 +74,7 @@ case "$task" in
     for case in linear four_branch four_branch_rare oscillator; do
       .venv/bin/python benchmarks/rare_events.py --case "$case"
     done
+    .venv/bin/python benchmarks/non_gaussian_inputs.py
     .venv/bin/python benchmarks/high_dimension.py
     .venv/bin/python benchmarks/ishigami_sobol.py
     .venv/bin/python benchmarks/eight_schools_priors.py --nuts --smc
