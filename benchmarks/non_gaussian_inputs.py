@@ -21,7 +21,11 @@ truths by quadrature:
 Printed per case: relative RMSE, rms of error / mcse, the runs that warned, and the
 runs more than 3 error bars or 50 % off without a warning.
 
-    python benchmarks/non_gaussian_inputs.py [--seeds 20] [--cases gumbel ...]
+``--peers`` adds OpenTURNS's NAIS, standard-space cross-entropy and subset simulation
+(level 0.1, as in ``rare_events.py``) on the stress-strength case at 5.6e-5 and the
+cantilever at 1e-7, at the same 2e4 runs.
+
+    python benchmarks/non_gaussian_inputs.py [--seeds 20] [--cases gumbel ...] [--peers]
 """
 
 from __future__ import annotations
@@ -166,15 +170,95 @@ def run(name, model, limit_state, truth, seeds, quiet=False) -> dict:
     return figures
 
 
+def openturns_stress_strength(mean: float):
+    """The stress-strength case as an OpenTURNS event: the law and the limit state R - S."""
+    import openturns as ot
+
+    scale = 0.06 * np.sqrt(6) / np.pi
+    law = ot.JointDistribution([ot.WeibullMin(1.0, 10.0, 0.0), ot.Gumbel(scale, mean - np.euler_gamma * scale)])
+    return law, lambda x: x[:, 0] - x[:, 1]
+
+
+def openturns_cantilever():
+    """The cantilever as an OpenTURNS event: ln P1, ln P2 (correlated normals), W, E, and the displacement."""
+    import openturns as ot
+
+    rho, s_ln = 0.6, np.sqrt(np.log(1.04))
+    m_ln = np.log(10.0) - s_ln**2 / 2
+    scale = 1.5 * np.sqrt(6) / np.pi
+    s_e = np.sqrt(np.log(1.01))
+    logs = ot.Normal([m_ln, m_ln], ot.CovarianceMatrix(s_ln**2 * np.array([[1.0, rho], [rho, 1.0]])))
+    law = ot.BlockIndependentDistribution(
+        [logs, ot.Gumbel(scale, 5.0 - np.euler_gamma * scale), ot.LogNormal(-(s_e**2) / 2, s_e)]
+    )
+    return law, lambda x: (np.exp(x[:, 0]) + np.exp(x[:, 1]) + x[:, 2]) / x[:, 3]
+
+
+def peers(name: str, law, response, comparison: str, threshold: float, truth: float, runs: int, seeds: int):
+    """NAIS, standard-space cross-entropy and subset simulation (level 0.1) at ``runs`` runs, as rare_events.py."""
+    import openturns as ot
+    from rare_events import openturns_algorithm
+
+    counter = {"calls": 0}
+
+    def function(sample):
+        values = np.asarray(sample)
+        counter["calls"] += values.shape[0]
+        return response(values)[:, None]
+
+    dim = law.getDimension()
+    output = ot.CompositeRandomVector(ot.PythonFunction(dim, 1, func_sample=function), ot.RandomVector(law))
+    event = ot.ThresholdEvent(output, getattr(ot, comparison)(), float(threshold))
+    steps = max(1, int(np.ceil(np.log(1.0 / truth) / np.log(10.0)))) + 1
+    for kind in ("NAIS", "CE", "SubsetSampling"):
+        try:
+            openturns_algorithm(event, kind, 0.1, 2.0)
+        except TypeError as err:  # NAIS: "only adapted to unbounded distribution"
+            print(f"  {name:38s} {kind:15s} refused: {str(err).split(':')[-1].strip()}")
+            continue
+        estimates, used = [], []
+        for seed in range(seeds):
+            ot.RandomGenerator.SetSeed(seed)
+            counter["calls"] = 0
+            algo = openturns_algorithm(event, kind, 0.1, 2.0)
+            algo.setMaximumOuterSampling(max(100, runs // steps))
+            try:
+                algo.run()
+                estimates.append(algo.getResult().getProbabilityEstimate())
+            except (RuntimeError, TypeError):
+                estimates.append(0.0)
+            used.append(counter["calls"])
+        rel = np.array(estimates) / truth - 1
+        print(
+            f"  {name:38s} {kind:15s} rel RMSE {np.sqrt(np.mean(rel**2)):.4f}"
+            f"  off by more than 50 %: {np.sum(np.abs(rel) > 0.5):2d}/{seeds}  runs used {np.mean(used):.0f}",
+            flush=True,
+        )
+
+
+def run_peers(seeds: int) -> None:
+    """The peers on the stress-strength case at 5.6e-5 and the cantilever at 1e-7."""
+    (name, _, _, truth) = stress_strength()[1]
+    law, response = openturns_stress_strength(0.3)
+    peers(name, law, response, "LessOrEqual", 0.0, truth, 20_000, seeds)
+    (name, _, _, truth) = cantilever()[1]
+    law, response = openturns_cantilever()
+    peers(name, law, response, "Greater", 65.0, truth, 20_000, seeds)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--cases", nargs="*", default=list(CASES))
+    parser.add_argument("--peers", action="store_true", help="also OpenTURNS's NAIS, CE and subset simulation")
     args = parser.parse_args()
     for case in args.cases:
         print(case)
         for name, model, limit_state, truth in CASES[case]():
             run(name, model, limit_state, truth, args.seeds)
+    if args.peers:
+        print("peers at the same runs (OpenTURNS)")
+        run_peers(args.seeds)
 
 
 if __name__ == "__main__":

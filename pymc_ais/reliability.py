@@ -82,6 +82,8 @@ def failure_probability(
         finished chunk is kept in the checkpoint (:func:`pymc_ais.resume` continues a
         killed run, bitwise), and a limit state that raises or returns NaN at some
         points stops the run, is retried, or has those points dropped (``on_error``).
+        An expression that is NaN at some point always stops the run with an
+        ``EvaluationError`` (``on_error`` applies to callables).
 
     Returns
     -------
