@@ -67,7 +67,7 @@ def in_standard_space(evaluate: Callable, to_flat: Callable[[np.ndarray], np.nda
 def standard_normal_logpdf(u: np.ndarray) -> np.ndarray:
     """Log-density of the standard normal law at points ``u`` (n, d).
 
-    >>> float(standard_normal_logpdf(np.zeros((1, 2)))[0]) == -np.log(2 * np.pi)
+    >>> bool(standard_normal_logpdf(np.zeros((1, 2)))[0] == -np.log(2 * np.pi))
     True
     """
     return -0.5 * np.sum(u * u, axis=1) - 0.5 * u.shape[1] * np.log(2.0 * np.pi)
