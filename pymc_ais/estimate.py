@@ -17,7 +17,7 @@ from .core.surrogates.choice import Request, choose, refuse_for_posterior
 from .model import build
 from .model.posterior_start import posterior_start, posterior_weights, shifted, starting_problem
 from .model.standard_space import (
-    in_standard_space,
+    StandardSpace,
     sample_standard_normal,
     standard_normal_quantile,
     standard_space_map,
@@ -257,15 +257,14 @@ def run_estimate(arguments: dict, session: Session, regions: bool | Mapping[str,
         raw = shifted(raw, start.log_scale)
     elif a["init"] is not None:
         raise ValueError("init= places the start of a run on a posterior; this model has no observed data")
-    natural, to_flat = mp.natural, None
-    if mp.layout.has_scores and surrogate in ("auto", None):  # events: sampled in standard normal space
-        to_flat = standard_space_map(mp.laws)
-    if to_flat is not None:
-        raw = in_standard_space(raw, to_flat)
-        natural = functools.partial(_natural_of_standard, mp.natural, to_flat)
+    natural, standard = mp.natural, None
+    to_flat = standard_space_map(mp.laws) if mp.layout.has_scores and surrogate in ("auto", None) else None
+    if to_flat is not None:  # events: sampled in standard normal space
+        raw = standard = StandardSpace(raw, to_flat)
+        natural = functools.partial(_natural_of_standard, mp.natural, standard.flat)
     evaluator = Evaluator(raw, law_names=mp.laws.names, output_names=lambda: mp.core_labels, natural=natural)
     problem = dataclasses.replace(mp.problem, evaluate=evaluator)
-    if to_flat is not None:
+    if standard is not None:
         problem = dataclasses.replace(
             problem,
             sample_initial=functools.partial(sample_standard_normal, dim=problem.dim),
@@ -281,10 +280,10 @@ def run_estimate(arguments: dict, session: Session, regions: bool | Mapping[str,
         )
     control, problem, settings, pilot, note = choose(request, mp.laws, problem, settings, rng)
     result = run_sampler(problem, settings, rng, session.progressbar, control)
-    if to_flat is not None:  # the draws in the law's flat coordinates, as every other run reports them
+    if standard is not None:  # the draws in the law's flat coordinates, as every other run reports them
         result = result._replace(
-            state=result.state._replace(x=to_flat(result.state.x)),
-            final=result.final._replace(x=to_flat(result.final.x)),
+            state=result.state._replace(x=standard.flat(result.state.x)),
+            final=result.final._replace(x=standard.flat(result.final.x)),
         )
     if mp.n_region_columns:
         warn_thin_regions(result, mp.layout, list(mp.laws.names))
