@@ -80,6 +80,17 @@ def _strip_casts(var: Variable) -> Variable:
     return var
 
 
+def single_comparison(graph: Variable) -> bool:
+    """Whether an event expression is one comparison (``y > t``), not a combination of several.
+
+    Its score is then NaN exactly where the compared quantity is, and the comparison
+    reads False there. A combination's score can be NaN where one part is while another
+    decides the event (``(x > 0) & (log(x) > 1)`` at ``x = -1``).
+    """
+    node = _strip_casts(graph).owner
+    return node is not None and isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, _ABOVE + _BELOW)
+
+
 def _constant(var: Variable) -> float | None:
     """The value of a scalar constant (broadcast by ``ExpandDims``), or None."""
     while var.owner is not None and isinstance(var.owner.op, DimShuffle):

@@ -24,7 +24,7 @@ from pytensor.tensor.random.op import RandomVariable
 
 from ..core.execution.dispatch import Dispatcher, Job
 from ..core.problem import EvaluationError
-from .events import CallableEvent, event_score
+from .events import CallableEvent, event_score, single_comparison
 
 
 @dataclass(frozen=True)
@@ -314,9 +314,9 @@ class OutputLayout:
         The scores of events on callables come from the responses of the last
         :meth:`columns` call; at its failed points (dropped by ``on_error="drop"``) they
         are NaN: such a point says nothing of how close the model came to the event.
-        An expression's event whose score is NaN at a point of ``inside`` (where some
-        law's density is positive) raises: a comparison with NaN reads False, so the
-        event would silently count that point as outside it.
+        An expression's event of one comparison whose score is NaN at a point of
+        ``inside`` (where some law's density is positive) raises: a comparison with NaN
+        reads False, so the event would silently count that point as outside it.
         """
         columns = []
         for o in self.outputs:
@@ -329,7 +329,8 @@ class OutputLayout:
                 continue
             else:
                 value = np.broadcast_to(np.asarray(next(score_values), dtype=np.float64), (n, *shape))
-                _refuse_nan_score(o.name, np.reshape(value, (n, -1)), inside)
+                if o.graph is not None and single_comparison(o.graph):
+                    _refuse_nan_score(o.name, np.reshape(value, (n, -1)), inside)
             columns.append(np.reshape(value, (n, -1)))
         return np.concatenate(columns, axis=1)
 

@@ -225,3 +225,12 @@ def test_a_grid_of_a_design_parameter_is_refused():
         pa.failure_probability(c - x, models=laws, draws=2_000, progressbar=False)
     with pytest.raises(ValueError, match="grid column.*'c'.*do not enter the input law"):
         pa.estimate({"m": x}, models=laws, draws=2_000, progressbar=False)
+
+
+def test_a_combined_event_decided_by_a_finite_part_is_not_refused():
+    """``(x > 0) & (log(x) > 1)``: NaN where x < 0, where the first part already decides."""
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0)
+    idata = pa.estimate({"p": (x > 0) & (pt.log(x) > 1.0)}, model=model, draws=4_000, random_seed=0, progressbar=False)
+    est = idata["estimates"].sel(expectation="p")
+    assert abs(float(est["mean"]) - norm.sf(np.e)) < 4 * float(est["mcse"])
