@@ -20,7 +20,8 @@ class EvaluationError(ValueError):
     """A batch of model evaluations failed (NaN, inf, wrong shape, an exception).
 
     The evaluations finished before the failure are kept in ``completed``: a dict with
-    ``x`` (flat coordinates), ``log_f`` and ``phi`` and, for a PyMC model, ``draws``
+    ``x`` (the sampler's coordinates: flat ones, or standard normal ones in a rare-event
+    run under non-normal inputs), ``log_f`` and ``phi`` and, for a PyMC model, ``draws``
     (natural values per free variable), so a long run loses nothing.
     """
 

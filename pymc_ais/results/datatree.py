@@ -150,7 +150,10 @@ def log_weights_dataset(result: RunResult, law_names: list[str]) -> xr.Dataset:
     return xr.Dataset(
         {"log_weight": weight_var, "log_proposal": (("chain", "draw"), final.log_q[None])},
         coords={"chain": [0], "draw": np.arange(n), **({"model": law_names} if several else {})},
-        attrs={"description": "log f(x) - log g(x) at the final draws (unconstrained space)"},
+        attrs={
+            "description": "log f(x) - log g(x) at the final draws, in the sampler's coordinates (unconstrained, "
+            "or standard normal in a rare-event run under non-normal inputs)"
+        },
     )
 
 
