@@ -307,8 +307,8 @@ def run_estimate(arguments: dict, session: Session, regions: bool | Mapping[str,
     )
 
 
-def _natural_of_standard(natural, to_flat, u: np.ndarray) -> dict:
-    return natural(to_flat(u))
+def _natural_of_standard(natural, flat, u: np.ndarray) -> dict:
+    return natural(flat(u))
 
 
 POINTS_PER_DIMENSION = 100
