@@ -16,7 +16,9 @@ truths by quadrature:
   MvNormal of their logarithms), W a Gumbel load, E a lognormal stiffness;
   truth by a three-dimensional quadrature over the normal germs;
 - ``product``: P(b d > 13.47) = 1e-5 for b lognormal and d gamma(3, 2) (the warnings
-  panel's rare product).
+  panel's rare product);
+- ``sums``: the sum of d = 2, 10, 30, 100 exponentials below or above its 1e-6 and
+  1 - 1e-6 quantiles (gamma laws, exact).
 
 Printed per case: relative RMSE, rms of error / mcse, the runs that warned, and the
 runs more than 3 error bars or 50 % off without a warning.
@@ -118,6 +120,18 @@ def cantilever():
     return cases
 
 
+def sums():
+    """P(sum of d exponentials < q) and P(... > q) at 1e-6, d = 2 to 100: a ladder of sizes."""
+    cases = []
+    for d in (2, 10, 30, 100):
+        with pm.Model() as model:
+            e = pm.Exponential("e", 1.0, shape=d)
+        law = stats.gamma(d)
+        cases.append((f"sum of {d} exponentials, lower 1e-6", model, e.sum() - law.ppf(1e-6), 1e-6))
+        cases.append((f"sum of {d} exponentials, upper 1e-6", model, law.isf(1e-6) - e.sum(), 1e-6))
+    return cases
+
+
 def product():
     with pm.Model() as model:
         b = pm.LogNormal("b", 0.0, 0.3)
@@ -135,6 +149,7 @@ CASES = {
     "stress_strength": stress_strength,
     "cantilever": cantilever,
     "product": product,
+    "sums": sums,
 }
 
 
