@@ -169,6 +169,18 @@ def test_exceedance_curve_and_tail_quantiles():
         within(quantiles["quantile"].values, quantiles["mcse"].values, norm.isf(tails), k=4.0)
 
 
+def test_a_tail_quantile_some_replicate_never_reaches_has_no_error_bar():
+    """Beyond the thresholds' reach the quantile is unknown: NaN, with a NaN error bar and a warning."""
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0)
+    with pytest.warns(pa.ReliabilityWarning, match=r"tail quantile\(s\) at .*1e-07.*error bar is unknown"):
+        idata = pa.exceedance(
+            x, [1.0, 2.0], tail_probabilities=[1e-7], model=model, draws=2000, random_seed=0, progressbar=False
+        )
+    quantile = idata["quantiles"].sel(tail_probability=1e-7)
+    assert np.isnan(quantile["quantile"].item()) and np.isnan(quantile["mcse"].item())
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
