@@ -133,13 +133,12 @@ def sums():
 
 
 def product():
-    with pm.Model() as model:
-        b = pm.LogNormal("b", 0.0, 0.3)
-        d = pm.Gamma("d", alpha=3.0, beta=2.0)
-    t = 13.474723
-    gam = stats.gamma(3, scale=0.5)
-    truth, _ = integrate.quad(lambda v: gam.sf(t / np.exp(0.3 * v)) * stats.norm.pdf(v), -12, 12, epsabs=1e-14)
-    return [("lognormal times gamma 1e-5", model, t - b * d, truth)]
+    """The warnings panel's rare product, as a limit state."""
+    from warnings_panel import RARE_PRODUCT_THRESHOLD, rare_product
+
+    model, _, truth, _ = rare_product()
+    limit_state = RARE_PRODUCT_THRESHOLD - model["b"] * model["d"]
+    return [("lognormal times gamma 1e-5", model, limit_state, float(truth[0]))]
 
 
 CASES = {

@@ -166,12 +166,15 @@ def cauchy_abs():
     return m, {"abs_theta": abs(theta)}, np.array([np.inf]), 5000
 
 
+RARE_PRODUCT_THRESHOLD = 13.474723
+
+
 def rare_product():
     """P(b d > 13.474723) = 1e-5 for b ~ LogNormal(0, 0.3), d ~ Gamma(3, 2)."""
     with pm.Model() as m:
         b = pm.LogNormal("b", 0, 0.3)
         d = pm.Gamma("d", alpha=3, beta=2)
-    t = 13.474723
+    t = RARE_PRODUCT_THRESHOLD
     gam = stats.gamma(3, scale=0.5)
     truth, _ = integrate.quad(lambda z: gam.sf(t / np.exp(0.3 * z)) * stats.norm.pdf(z), -12, 12, epsabs=1e-14)
     return m, {"p": b * d > t}, np.array([truth]), 20_000

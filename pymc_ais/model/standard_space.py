@@ -80,6 +80,8 @@ class StandardSpace:
         self._evaluate = evaluate
         self._to_flat = to_flat
         self._seen: list[tuple[np.ndarray, np.ndarray]] = []
+        self._known: dict[bytes, np.ndarray] = {}
+        self._indexed = 0
 
     def __call__(self, u: np.ndarray):
         """``(log-density of u, outputs...)`` at standard normal points ``u`` (n, d)."""
@@ -95,7 +97,10 @@ class StandardSpace:
     def flat(self, u: np.ndarray) -> np.ndarray:
         """The flat points of standard normal points ``u``: as evaluated, or mapped anew."""
         u = np.ascontiguousarray(u, dtype=np.float64)
-        known = {row.tobytes(): z_row for us, zs in self._seen for row, z_row in zip(us, zs)}
+        for us, zs in self._seen[self._indexed :]:  # index the batches evaluated since the last call
+            self._known.update((row.tobytes(), z_row) for row, z_row in zip(us, zs))
+        self._indexed = len(self._seen)
+        known = self._known
         rows = [known.get(row.tobytes()) for row in u]
         missing = [i for i, r in enumerate(rows) if r is None]
         if missing:

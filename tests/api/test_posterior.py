@@ -315,7 +315,10 @@ def test_a_centred_random_effect_with_a_sized_constant_mean(form):
         tau = pm.HalfNormal("tau", 1.0)
         th = pm.Normal("th", 0.0, tau, shape=3) if form == "shape" else pm.Normal("th", 0.0, tau, dims="g")
         pm.Normal("y", th, 1.0, observed=y)
-    density = lambda t: stats.halfnorm.pdf(t) * np.prod(stats.norm.pdf(y, 0.0, np.sqrt(t**2 + 1.0)))  # noqa: E731
+
+    def density(t):  # the marginal posterior of tau, unnormalised: y_i ~ N(0, tau^2 + 1)
+        return stats.halfnorm.pdf(t) * np.prod(stats.norm.pdf(y, 0.0, np.sqrt(t**2 + 1.0)))
+
     z, _ = integrate.quad(density, 0.0, 12.0, epsabs=1e-13)
     m1, _ = integrate.quad(lambda t: t * density(t), 0.0, 12.0, epsabs=1e-13)
     idata = pa.estimate({"tau": "tau"}, model=model, draws=5_000, random_seed=0, progressbar=False)
