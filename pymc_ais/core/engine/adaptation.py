@@ -7,7 +7,15 @@ import numpy as np
 from ..densities import gaussian_mixture as gm
 from ..densities.failure_regions import SPANNING_SHARE, fit_regions
 from ..densities.informed_subspace import denoised_reference
-from ..engine.climbing import BRIDGE_SHARE, CLIMB_SHARE, CLUSTER_FLOOR, _last_climbing_fit, climbing_levels, elite_count
+from ..engine.climbing import (
+    BRIDGE_SHARE,
+    CLIMB_SHARE,
+    CLUSTER_FLOOR,
+    LEVEL_FIT_STRENGTH,
+    _last_climbing_fit,
+    climbing_levels,
+    elite_count,
+)
 from ..engine.proposals import component_matrix, mixture_logpdf, proposals_logpdf, sample_proposal, summands
 from ..engine.state import Batch, Evaluations, Proposal, State, StepInfo, criterion_weights
 from ..problem import Problem
@@ -210,7 +218,7 @@ def _fit_components(
                     log_omega[:, t],
                     state.reference_cov,
                     settings.covariance,
-                    None,
+                    max(LEVEL_FIT_STRENGTH, state.x.shape[1]) if climbs else None,
                     state.floor,
                     reference,
                     slope,
