@@ -11,8 +11,6 @@ from ..engine.climbing import (
     BRIDGE_SHARE,
     CLIMB_SHARE,
     CLUSTER_FLOOR,
-    LEVEL_FIT_MAX_DIM,
-    LEVEL_FIT_STRENGTH,
     _last_climbing_fit,
     climbing_levels,
     elite_count,
@@ -23,7 +21,7 @@ from ..problem import Problem
 from .component_sharing import share_components
 from .control_variates import control_variate_coef, regression_beta
 from .mixture_weights import optimise_alpha
-from .posterior_events import event_references
+from .posterior_events import SCORE_VARIANCE_FLOOR, event_references, with_score_variance
 from .score_trend import score_slopes
 from .settings import FIT_FLOOR, Settings, alpha_lower_bounds
 from .targets import integrand_log_abs, make_targets, weighted_terms
@@ -38,6 +36,9 @@ component 0.98 of the mixture (E[exp(2 S)] beside E[S^2]): over 30 inputs 2 runs
 came out 5 to 15 times less precise than plain Monte Carlo, over 100 inputs every run
 did, and P(S > 2) over 100 inputs 8 times. Up to ten inputs no run of 20 did."""
 SLOPE_DRAWS_PER_INPUT = 2.0  # over ten inputs, climbing fits follow score slopes below this many elite draws per input
+FEW_INPUTS = 2
+"""Inputs up to which the Gaussian fit of every event target keeps the score's variance
+along its slope at least ``SCORE_VARIANCE_FLOOR`` times the law's (:class:`FewInputs`)."""
 HELPER_SHARE = 0.45
 """Least mixture weight of the targets that stand for regions of an event (an event's
 intersections, weighted as the event), shared evenly, in an informed run. The optimiser
@@ -190,6 +191,7 @@ def _fit_components(
     previous = state.proposals[-1].components
     reference = _reference_mean(state)
     posterior = event_references(state, settings, slopes, posterior_run)
+    few_inputs = None if posterior_run else FewInputs.of(state)
     plain = tuple(
         gm.fit_kernel(state.x, log_omega[:, t], state.reference_cov, settings.covariance, state.floor, reference)
         if levels is not None and np.isfinite(levels[t])
@@ -219,11 +221,13 @@ def _fit_components(
                     log_omega[:, t],
                     state.reference_cov,
                     settings.covariance,
-                    LEVEL_FIT_STRENGTH if climbs and state.x.shape[1] <= LEVEL_FIT_MAX_DIM else None,
+                    None,
                     state.floor,
                     reference,
                     slope,
                 )
+                if few_inputs is not None:
+                    g = few_inputs.widened(g, int(state.targets.output[t]))
         if g is None:  # no non-zero value yet: keep what we had
             if previous is None:
                 g = gm.gaussian(state.x.mean(axis=0), state.reference_cov)
@@ -240,6 +244,51 @@ def _fit_components(
             g = gm.blend(g, gm.balance_clusters(estimate, CLUSTER_FLOOR), share) if share > 0 else g
         fitted.append(g)
     return tuple(fitted), kernels, regions
+
+
+class FewInputs:
+    """The event fits of a run over one or two inputs, widened along their score's slope.
+
+    There the fit of a level set, or of an event, far in a tail is as narrow as the law
+    truncated there (a variance of about ``1 / t^2`` along the slope beyond ``t``
+    sigma), far below the half of the law's under which the weights of the draws
+    deeper in the tail have an infinite variance. A level's draws scattered so little
+    past it that a climb to 1e-6 over one input ran out of adaptive blocks in a third
+    of the runs, and the final intervals of ``P(x > 2)`` covered 0.80 of the time.
+    Widened to :data:`~pymc_ais.core.engine.posterior_events.SCORE_VARIANCE_FLOOR` of
+    the law's variance (the initial block's covariance stands for it), as a posterior's
+    events are. Over ten inputs the same floor cost 2.5 times the relative error of
+    ``P(S > t)`` at 1e-6 (the shrinkage toward the law and the informed fits keep those
+    fits wider), so runs over more than :data:`FEW_INPUTS` inputs are left as they were.
+    Events without a linear trend (a ring, a union of regions) have no slope and keep
+    their fits.
+    """
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+        self._slopes: dict[int, np.ndarray] = {}
+
+    @classmethod
+    def of(cls, state: State) -> FewInputs | None:
+        """The widening of ``state``'s event fits, or None over more than :data:`FEW_INPUTS` inputs or no score."""
+        if state.score is None or state.x.shape[1] > FEW_INPUTS:
+            return None
+        return cls(state)
+
+    def widened(self, fit: gm.GaussianMixture | None, output: int) -> gm.GaussianMixture | None:
+        """``fit`` with the score variance of ``output`` along its slope raised to the floor (unchanged without)."""
+        if fit is None:
+            return None
+        if output not in self._slopes:
+            score = self._state.score
+            assert score is not None
+            column = score[:, [output]]
+            finite = np.isfinite(column).any()
+            self._slopes[output] = score_slopes(self._state.x, column)[0] if finite else np.full(1, np.nan)
+        slope = self._slopes[output]
+        if np.isnan(slope).any():
+            return fit
+        return with_score_variance(fit, self._state.reference_cov, slope, SCORE_VARIANCE_FLOOR)
 
 
 def _per_region(

@@ -13,21 +13,6 @@ LEVEL_STEP = 0.02  # least probability of each next level, relative to the previ
 CLIMB_SHARE = 0.5  # mixture weight given to the components climbing towards unreached events
 CLUSTER_FLOOR = 0.5  # share of a level set's kernel estimate spread evenly over its clusters of elite draws
 BRIDGE_SHARE = 0.05  # share of the last climbing fit kept in a target's density once its event is reached
-LEVEL_FIT_STRENGTH = 10.0
-"""Weight, in effective draws, of the law's covariance in a climbing level's Gaussian fit over few inputs.
-
-A fit's covariance is shrunk toward the law's with the strength of ``d`` draws
-(:func:`~pymc_ais.core.densities.gaussian_mixture.fit_gaussian`). Over one or two
-inputs that is next to nothing beside an elite set of a few dozen draws, and the fit of
-a level set far in a tail is as narrow as the law truncated there (a variance of about
-``1 / t^2`` beyond ``t`` sigma): its draws scatter so little past the level that the
-next level lies barely beyond it. The climb to 1e-6 over one input then ran out of
-adaptive blocks in a third of the runs. Ten draws keep about a fifth of the law's
-variance in a level's fit from 40 elite draws."""
-LEVEL_FIT_MAX_DIM = 2
-"""Inputs up to which climbing fits take :data:`LEVEL_FIT_STRENGTH`. Over five inputs
-the climbs reached their events without it, and over the damped oscillator's eight
-(three laws) it cost: 0.054 against 0.043 at 3.8e-7 (20 seeds)."""
 
 
 def climbing_levels(state: State, slopes: np.ndarray | None = None) -> np.ndarray:
