@@ -7,14 +7,7 @@ import numpy as np
 from ..densities import gaussian_mixture as gm
 from ..densities.failure_regions import SPANNING_SHARE, fit_regions
 from ..densities.informed_subspace import denoised_reference
-from ..engine.climbing import (
-    BRIDGE_SHARE,
-    CLIMB_SHARE,
-    CLUSTER_FLOOR,
-    _last_climbing_fit,
-    climbing_levels,
-    elite_count,
-)
+from ..engine.climbing import BRIDGE_SHARE, CLIMB_SHARE, CLUSTER_FLOOR, _last_climbing_fit, climbing_levels, elite_count
 from ..engine.proposals import component_matrix, mixture_logpdf, proposals_logpdf, sample_proposal, summands
 from ..engine.state import Batch, Evaluations, Proposal, State, StepInfo, criterion_weights
 from ..problem import Problem
@@ -191,7 +184,7 @@ def _fit_components(
     previous = state.proposals[-1].components
     reference = _reference_mean(state)
     posterior = event_references(state, settings, slopes, posterior_run)
-    few_inputs = None if posterior_run else FewInputs.of(state)
+    few_inputs = None if posterior_run else FewInputs.of(state, settings)
     plain = tuple(
         gm.fit_kernel(state.x, log_omega[:, t], state.reference_cov, settings.covariance, state.floor, reference)
         if levels is not None and np.isfinite(levels[t])
@@ -269,9 +262,14 @@ class FewInputs:
         self._slopes: dict[int, np.ndarray] = {}
 
     @classmethod
-    def of(cls, state: State) -> FewInputs | None:
-        """The widening of ``state``'s event fits, or None over more than :data:`FEW_INPUTS` inputs or no score."""
-        if state.score is None or state.x.shape[1] > FEW_INPUTS:
+    def of(cls, state: State, settings: Settings) -> FewInputs | None:
+        """The widening of ``state``'s event fits, or None where it does not apply.
+
+        None without a score, over more than :data:`FEW_INPUTS` inputs, or over two
+        inputs with diagonal fits (the widening is not diagonal).
+        """
+        d = state.x.shape[1]
+        if state.score is None or d > FEW_INPUTS or (d > 1 and settings.covariance != "full"):
             return None
         return cls(state)
 
