@@ -250,11 +250,12 @@ class FewInputs:
     of the runs, and the final intervals of ``P(x > 2)`` covered 0.80 of the time.
     Widened to :data:`~pymc_ais.core.engine.posterior_events.SCORE_VARIANCE_FLOOR` of
     the law's variance (the initial block's covariance stands for it), as a posterior's
-    events are. Over ten inputs the same floor cost 2.5 times the relative error of
+    events are over two inputs or more. Over ten inputs the same floor cost 2.5 times the relative error of
     ``P(S > t)`` at 1e-6 (the shrinkage toward the law and the informed fits keep those
     fits wider), so runs over more than :data:`FEW_INPUTS` inputs are left as they were.
     Events without a linear trend (a ring, a union of regions) have no slope and keep
-    their fits.
+    their fits, and so do the Gaussians of separate failure regions
+    (:func:`_per_region`), the mixture family and runs under several laws.
     """
 
     def __init__(self, state: State) -> None:
@@ -265,11 +266,15 @@ class FewInputs:
     def of(cls, state: State, settings: Settings) -> FewInputs | None:
         """The widening of ``state``'s event fits, or None where it does not apply.
 
-        None without a score, over more than :data:`FEW_INPUTS` inputs, or over two
-        inputs with diagonal fits (the widening is not diagonal).
+        None without a score, over more than :data:`FEW_INPUTS` inputs, over two inputs
+        with diagonal fits (the widening is not diagonal), or under several laws (the
+        initial block's covariance, which stands for the law's, is then the laws'
+        mixture's).
         """
         d = state.x.shape[1]
         if state.score is None or d > FEW_INPUTS or (d > 1 and settings.covariance != "full"):
+            return None
+        if np.any(state.targets.law != 0):
             return None
         return cls(state)
 
