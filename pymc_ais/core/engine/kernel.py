@@ -113,11 +113,16 @@ def _one_blas_thread(function: Callable) -> Callable:
 
 
 def rare_event_pairs(state: State, sample: FinalSample) -> np.ndarray | None:
-    """Which estimates are probabilities of events a rare-event run climbed to: indicator outputs.
+    """Which estimates are event probabilities whose randomized-QMC credit is limited: indicator outputs.
 
-    None outside rare-event runs. Pairs are law-major (law * outputs + output).
+    Those of a rare-event run (heavy-tailed weights), and those of any run over one
+    input: there an event's boundary crosses one cell of each replicate's net, whose
+    point falls inside or not, a jump of ``w / m`` that nine or ten replicates often
+    never see. ``P(x > 2)`` at 4,000 runs: every replicate 0.15 % low with a spread of
+    0.02 %, rms z 5.35 over 30 seeds. None otherwise. Pairs are law-major
+    (law * outputs + output).
     """
-    if not state.rare:
+    if not (state.rare or state.x.shape[1] == 1):
         return None
     return np.tile(indicator_outputs(sample.phi), sample.log_f.shape[1])
 
