@@ -285,9 +285,7 @@ class FewInputs:
         if output not in self._slopes:
             score = self._state.score
             assert score is not None
-            column = score[:, [output]]
-            finite = np.isfinite(column).any()
-            self._slopes[output] = score_slopes(self._state.x, column)[0] if finite else np.full(1, np.nan)
+            self._slopes[output] = score_slopes(self._state.x, score[:, [output]])[0]  # NaN where none
         slope = self._slopes[output]
         if np.isnan(slope).any():
             return fit
