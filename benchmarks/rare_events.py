@@ -118,8 +118,8 @@ def _tree(idata, estimates):
     return tree
 
 
-def linear_case(dim: int) -> Case:
-    thresholds = np.array([2.0, 3.0, 4.0, 4.5, 5.0])
+def linear_case(dim: int, thresholds=None) -> Case:
+    thresholds = np.array([2.0, 3.0, 4.0, 4.5, 5.0] if thresholds is None else thresholds, dtype=float)
 
     def build():
         with pm.Model() as model:
@@ -630,7 +630,7 @@ def relative_errors(means, truth, used, runs: int):
 BLOCK_SEEDS = 20
 
 CASES = {
-    "linear": lambda args: linear_case(args.dim),
+    "linear": lambda args: linear_case(args.dim, args.thresholds),
     "blackbox": lambda args: blackbox_case(args.dim),
     "series": lambda args: series_case(args.dim),
     "abs": lambda args: abs_case(args.dim),
@@ -657,6 +657,9 @@ def main():
     )
     parser.add_argument("--curvature", type=float, default=0.01, help="c of the parabolic case")
     parser.add_argument("--threshold", type=float, default=3.5, help="t of the parabolic case")
+    parser.add_argument(
+        "--thresholds", type=float, nargs="+", default=None, help="t of the linear case, in sigma (2 3 4 4.5 5)"
+    )
     parser.add_argument("--no-baselines", action="store_true", help="run pa.estimate only")
     parser.add_argument("--sus-level", type=float, default=0.25, help="subset simulation's conditional probability")
     parser.add_argument("--sus-range", type=float, default=4.0, help="width of its random-walk proposal")
