@@ -630,7 +630,7 @@ def relative_errors(means, truth, used, runs: int):
 BLOCK_SEEDS = 20
 
 CASES = {
-    "linear": lambda args: linear_case(args.dim, args.thresholds),
+    "linear": lambda args: linear_case(args.dim, getattr(args, "thresholds", None)),
     "blackbox": lambda args: blackbox_case(args.dim),
     "series": lambda args: series_case(args.dim),
     "abs": lambda args: abs_case(args.dim),
