@@ -112,19 +112,20 @@ def _one_blas_thread(function: Callable) -> Callable:
     return limited
 
 
-def rare_event_pairs(state: State, sample: FinalSample) -> np.ndarray | None:
+def rare_event_pairs(state: State, sample: FinalSample, normalised: bool = True) -> np.ndarray | None:
     """Which estimates are event probabilities whose randomized-QMC credit is limited: indicator outputs.
 
-    Those of a rare-event run (heavy-tailed weights), and those of a run over one input
-    whose events have scores: there an event's boundary crosses one cell of each
-    replicate's net, whose point falls inside or not, a jump of ``w / m`` that nine or
-    ten replicates often never see. ``P(x > 2)`` at 4,000 runs (``pa.failure_probability``):
-    every replicate 0.15 % low with a spread of 0.02 %, rms z 5.35 over 30 seeds. Without
-    scores (no climbing, no widened fits) the same event's replicates were calibrated
-    over 200 seeds, and stay as they were. None otherwise. Pairs are law-major
-    (law * outputs + output).
+    Those of a rare-event run (heavy-tailed weights), and those of a run of
+    ``normalised`` input laws over one input whose events have scores: there an event's
+    boundary crosses one cell of each replicate's net, whose point falls inside or not,
+    a jump of ``w / m`` that nine or ten replicates often never see. ``P(x > 2)`` at
+    4,000 runs (``pa.failure_probability``): every replicate 0.15 % low with a spread of
+    0.02 %, rms z 5.35 over 30 seeds. Without scores (no climbing, no widened fits) the
+    same event's replicates were calibrated over 200 seeds, and so were a
+    one-dimensional posterior's events (100 seeds): both stay as they were. None
+    otherwise. Pairs are law-major (law * outputs + output).
     """
-    one_scored_input = state.x.shape[1] == 1 and state.score is not None
+    one_scored_input = normalised and state.x.shape[1] == 1 and state.score is not None
     if not (state.rare or one_scored_input):
         return None
     return np.tile(indicator_outputs(sample.phi), sample.log_f.shape[1])
@@ -135,7 +136,8 @@ def finalize(
 ) -> RunResult:
     """The final sample's estimates and per-expectation diagnostics."""
     sample = final.final_sample(problem, settings, state, batch, evaluations)
-    estimates = estimates_from_summands(sample.pair_summands, sample.replicate, rare_event_pairs(state, sample))
+    limited = rare_event_pairs(state, sample, problem.normalised)
+    estimates = estimates_from_summands(sample.pair_summands, sample.replicate, limited)
     log_h0 = problem.initial_log_density(sample.x, sample.log_f)
     # The draws the defensive component carries get their own k-hat when it is an input
     # law, whose tails may be the heaviest anywhere. An unnormalised problem's starting
