@@ -205,6 +205,7 @@ class OutputLayout:
                     jobs[id(fn)] = Job(name, fn)
                     names.add(name)
         self.jobs = list(jobs.values())
+        self._compared = {jobs[id(fn)].name for o in outputs if o.event is not None for fn in o.event.functions}
         self._response_shapes: dict = {job.name: None for job in self.jobs}
         self._responses: dict = {}
         self._failed = np.zeros(0, dtype=bool)
@@ -298,7 +299,18 @@ class OutputLayout:
         return value
 
     def _check(self, name: str, value, rows: tuple[int, int]) -> np.ndarray:
-        """A callable's values at a chunk of rows, checked; its first chunk fixes its shape."""
+        """A callable's values at a chunk of rows, checked; its first chunk fixes its shape.
+
+        A response that an event compares with a threshold must be a number: booleans
+        (the event itself, given where its response was asked for) would be compared
+        as 0 and 1, and ``g <= 0`` would read "fails" wherever the user's event is False.
+        """
+        if name in self._compared and np.asarray(value).dtype == np.bool_:
+            raise EvaluationError(
+                f"the callable of {name!r} returned booleans, but an event compares its response with a threshold: "
+                "return the continuous response (a limit state g failing where g <= 0, e.g. "
+                "lambda v: t - simulator(v)); an indicator given as booleans is an expectation of pa.estimate"
+            )
         value = checked(name, value, rows[1] - rows[0], self._response_shapes[name])
         self._response_shapes[name] = value.shape[1:]
         return value

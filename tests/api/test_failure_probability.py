@@ -12,7 +12,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 import pytest
-from conftest import normal_laws, within
+from conftest import normal_laws, within, within_run
 from scipy.stats import norm
 
 import pymc_ais as pa
@@ -376,6 +376,22 @@ def test_a_black_box_system_is_checked_against_its_components():
     model, _ = _inputs(4)
     with pytest.raises(pa.EvaluationError, match="names component 5, but the limit state has 2"):
         pa.failure_probability(lambda v: 3.0 - halves(v), model=model, system=[[0], [5]], draws=2000, progressbar=False)
+
+
+@pytest.mark.parametrize("call", ["failure_probability", "exceedance"])
+def test_a_callable_returning_the_event_instead_of_its_response_is_refused(call):
+    model, _ = _inputs(4)
+
+    def fails(values):  # the event S > 2 itself: read as g, it would "fail" wherever it is False
+        return values["x"].sum(axis=1) / 2.0 > 2.0
+
+    with pytest.raises(pa.EvaluationError, match="returned booleans, but an event compares its response"):
+        if call == "failure_probability":
+            pa.failure_probability(fails, model=model, draws=2000, progressbar=False)
+        else:
+            pa.exceedance(fails, [0.5], model=model, draws=2000, progressbar=False)
+    indicator = pa.estimate({"p": fails}, model=model, draws=2000, random_seed=1, progressbar=False)
+    within_run(indicator, norm.sf(2.0))  # as an expectation of pa.estimate, booleans are fine
 
 
 def _two_components(values):
