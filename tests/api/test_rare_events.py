@@ -48,6 +48,36 @@ def test_one_in_a_million_over_one_or_two_inputs(dim, seed):
     assert abs(idata["failure"]["probability"].item() / norm.sf(threshold) - 1) < 0.05
 
 
+@pytest.mark.parametrize("dim, probability", [(1, 1e-12), (10, 1e-10)])
+def test_a_climb_cut_by_the_adaptive_cap_goes_on(dim, probability):
+    """Each level lies at most 50 times below the last, so the five blocks of the adaptive
+    cap climb to about 1e-8; the final phase then drew from a proposal that never saw
+    the event (over ten inputs at 1e-10, seed 0 came out twice the truth with an error
+    bar of 66 %, warned; over one input at 1e-12 the error bar was 12 %)."""
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0, shape=dim)
+    threshold = norm.isf(probability)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pa.ReliabilityWarning)
+        idata = pa.estimate({"p": x.sum() / np.sqrt(dim) > threshold}, model=model, random_seed=0, progressbar=False)
+    within_run(idata, [probability])
+    assert idata["estimates"]["mcse"].item() < 0.08 * probability
+    assert idata.attrs["evaluations_adaptive"] > 10_000  # past the cap of half the budget
+
+
+def test_a_climb_towards_an_event_it_cannot_reach_stops_at_the_cap():
+    """An event of probability 0 whose score keeps rising (towards a bound below 0): its
+    levels never get within reach, and the other expectations keep half the budget."""
+    with pm.Model() as model:
+        x = pm.Normal("x", 0.0, 1.0)
+    with pytest.warns(pa.ReliabilityWarning, match="never reached"):
+        idata = pa.estimate(
+            {"impossible": pt.sigmoid(x) > 1.5, "mean": x}, model=model, random_seed=0, progressbar=False
+        )
+    assert idata.attrs["evaluations_adaptive"] <= 10_000
+    assert idata["estimates"]["mean"].sel(expectation="impossible").item() == 0.0
+
+
 def test_the_error_bars_of_an_event_over_one_input_cover():
     """P(x > 2) at 4,000 runs: a fit as narrow as the truncated law gave weights with a heavy
     tail, and intervals that covered 0.80 of the time (rms z 2.1 over 30 seeds)."""

@@ -39,7 +39,9 @@ class Settings:
     adaptive_fraction
         cap of the adaptive phase, as a fraction of the budget; a block at the cap
         that is the first drawn at failure regions the run climbed to gets one more
-        refit and block beyond it.
+        refit and block beyond it, and a climb towards an unreached event that is in
+        reach of it goes on up to three quarters of the budget
+        (:data:`~pymc_ais.core.engine.adaptation.CLIMB_FRACTION`).
     sampler
         how the final phase samples the mixture: "rqmc" (replicates of a scrambled
         Sobol' net whose first coordinate picks the component), "stratified"
