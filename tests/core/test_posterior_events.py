@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from pymc_ais.core import Problem, Settings, run
-from pymc_ais.core.engine.posterior_events import event_references
+from pymc_ais.core.engine.slope_fits import event_references
 
 DIM, T = 30, stats.norm.isf(2e-3)  # P(x_0 > T) = 2e-3 under the posterior N(0, S), S with unit diagonal
 LOG_Z = 3.0  # the unnormalised posterior is exp(LOG_Z) N(0, S)

@@ -14,9 +14,9 @@ from ..problem import Problem
 from .component_sharing import share_components
 from .control_variates import control_variate_coef, regression_beta
 from .mixture_weights import optimise_alpha
-from .posterior_events import SCORE_VARIANCE_FLOOR, event_references, with_score_variance
 from .score_trend import score_slopes
 from .settings import FIT_FLOOR, Settings, alpha_lower_bounds
+from .slope_fits import event_references, few_input_widening
 from .targets import integrand_log_abs, make_targets, weighted_terms
 
 INFORMED_MIN_DIM = 10
@@ -29,9 +29,6 @@ component 0.98 of the mixture (E[exp(2 S)] beside E[S^2]): over 30 inputs 2 runs
 came out 5 to 15 times less precise than plain Monte Carlo, over 100 inputs every run
 did, and P(S > 2) over 100 inputs 8 times. Up to ten inputs no run of 20 did."""
 SLOPE_DRAWS_PER_INPUT = 2.0  # over ten inputs, climbing fits follow score slopes below this many elite draws per input
-FEW_INPUTS = 2
-"""Inputs up to which the Gaussian fit of every event target keeps the score's variance
-along its slope at least ``SCORE_VARIANCE_FLOOR`` times the law's (:class:`FewInputs`)."""
 HELPER_SHARE = 0.45
 """Least mixture weight of the targets that stand for regions of an event (an event's
 intersections, weighted as the event), shared evenly, in an informed run. The optimiser
@@ -170,7 +167,7 @@ def _fit_components(
     none), steer the event targets' informed fits (which ones: :func:`_slope_for`). In a
     run of unnormalised laws (``posterior_run``) the Gaussian fits of an event output's
     targets take their law's own fit as reference instead of the starting law
-    (:func:`~pymc_ais.core.engine.posterior_events.event_references`). Returns the fitted densities, the
+    (:func:`~pymc_ais.core.engine.slope_fits.event_references`). Returns the fitted densities, the
     kernel estimates (``None`` for targets not climbing) and each target's number of
     failure regions (:func:`_per_region`; 0 for none).
     """
@@ -184,7 +181,7 @@ def _fit_components(
     previous = state.proposals[-1].components
     reference = _reference_mean(state)
     posterior = event_references(state, settings, slopes, posterior_run)
-    few_inputs = None if posterior_run else FewInputs.of(state, settings)
+    few_inputs = None if posterior_run else few_input_widening(state, settings)
     plain = tuple(
         gm.fit_kernel(state.x, log_omega[:, t], state.reference_cov, settings.covariance, state.floor, reference)
         if levels is not None and np.isfinite(levels[t])
@@ -237,59 +234,6 @@ def _fit_components(
             g = gm.blend(g, gm.balance_clusters(estimate, CLUSTER_FLOOR), share) if share > 0 else g
         fitted.append(g)
     return tuple(fitted), kernels, regions
-
-
-class FewInputs:
-    """The event fits of a run over one or two inputs, widened along their score's slope.
-
-    There the fit of a level set, or of an event, far in a tail is as narrow as the law
-    truncated there (a variance of about ``1 / t^2`` along the slope beyond ``t``
-    sigma), far below the half of the law's under which the weights of the draws
-    deeper in the tail have an infinite variance. A level's draws scattered so little
-    past it that a climb to 1e-6 over one input ran out of adaptive blocks in a third
-    of the runs, and the final intervals of ``P(x > 2)`` covered 0.80 of the time.
-    Widened to :data:`~pymc_ais.core.engine.posterior_events.SCORE_VARIANCE_FLOOR` of
-    the law's variance (the initial block's covariance stands for it), as a posterior's
-    events are over two inputs or more. Over ten inputs the same floor cost 2.5 times the relative error of
-    ``P(S > t)`` at 1e-6 (the shrinkage toward the law and the informed fits keep those
-    fits wider), so runs over more than :data:`FEW_INPUTS` inputs are left as they were.
-    Events without a linear trend (a ring, a union of regions) have no slope and keep
-    their fits, and so do the Gaussians of separate failure regions
-    (:func:`_per_region`), the mixture family and runs under several laws.
-    """
-
-    def __init__(self, state: State) -> None:
-        self._state = state
-        self._slopes: dict[int, np.ndarray] = {}
-
-    @classmethod
-    def of(cls, state: State, settings: Settings) -> FewInputs | None:
-        """The widening of ``state``'s event fits, or None where it does not apply.
-
-        None without a score, over more than :data:`FEW_INPUTS` inputs, over two inputs
-        with diagonal fits (the widening is not diagonal), or under several laws (the
-        initial block's covariance, which stands for the law's, is then the laws'
-        mixture's).
-        """
-        d = state.x.shape[1]
-        if state.score is None or d > FEW_INPUTS or (d > 1 and settings.covariance != "full"):
-            return None
-        if np.any(state.targets.law != 0):
-            return None
-        return cls(state)
-
-    def widened(self, fit: gm.GaussianMixture | None, output: int) -> gm.GaussianMixture | None:
-        """``fit`` with the score variance of ``output`` along its slope raised to the floor (unchanged without)."""
-        if fit is None:
-            return None
-        if output not in self._slopes:
-            score = self._state.score
-            assert score is not None
-            self._slopes[output] = score_slopes(self._state.x, score[:, [output]])[0]  # NaN where none
-        slope = self._slopes[output]
-        if np.isnan(slope).any():
-            return fit
-        return with_score_variance(fit, self._state.reference_cov, slope, SCORE_VARIANCE_FLOOR)
 
 
 def _per_region(
