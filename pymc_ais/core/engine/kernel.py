@@ -89,9 +89,13 @@ def build_kernel(problem: Problem, settings: Settings, weight_scale=None) -> Ker
         propose=_one_blas_thread(lambda state, rng: adaptation.propose(problem, settings, state, rng)),
         update=_one_blas_thread(lambda state, batch, ev: adaptation.update(problem, settings, state, batch, ev)),
         stop=lambda state: adaptation.stop_reason(state, settings),
-        final=_one_blas_thread(lambda state, rng: final.final_batch(problem, settings, state, rng)),
+        final=_one_blas_thread(
+            lambda state, rng: final.final_batch(problem, final.final_settings(settings, state), state, rng)
+        ),
         finalize=_one_blas_thread(
-            lambda state, batch, ev, reason: finalize(problem, settings, state, batch, ev, reason)
+            lambda state, batch, ev, reason: finalize(
+                problem, final.final_settings(settings, state), state, batch, ev, reason
+            )
         ),
     )
 

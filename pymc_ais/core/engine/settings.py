@@ -46,9 +46,11 @@ class Settings:
         how the final phase samples the mixture: "rqmc" (replicates of a scrambled
         Sobol' net whose first coordinate picks the component), "stratified"
         (deterministic counts per component, i.i.d. inside) or "mc" (i.i.d. draws of
-        the mixture). See ``pymc_ais.core.final_sampling``. The adaptive blocks are
+        the mixture). See :mod:`pymc_ais.core.densities.mixture_sampling`. The adaptive blocks are
         i.i.d. in every mode: quasi-random blocks gave slightly smaller variances but
-        intervals that covered less than their nominal level on high moments.
+        intervals that covered less than their nominal level on high moments. A
+        rare-event run over more than ten inputs samples its final phase as "mc" when
+        this is "rqmc" (:func:`~pymc_ais.core.engine.final.final_settings`).
     replicates
         independent randomizations of the final phase for "rqmc" and
         "stratified"; the standard errors come from their spread (Student-t intervals).
