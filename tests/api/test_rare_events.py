@@ -78,7 +78,6 @@ def test_a_climb_towards_an_event_it_cannot_reach_stops_at_the_cap():
     assert idata["estimates"]["mean"].sel(expectation="impossible").item() == 0.0
 
 
-
 @pytest.mark.parametrize(("dim", "threshold", "iid"), [(12, 4.0, True), (10, 4.0, False), (12, 1.0, False)])
 def test_a_rare_event_run_over_many_inputs_draws_its_final_phase_iid(dim, threshold, iid):
     """Over more than ten inputs a rare-event run's final phase is i.i.d. (randomized QMC
@@ -93,6 +92,7 @@ def test_a_rare_event_run_over_many_inputs_draws_its_final_phase_iid(dim, thresh
     method = idata["estimates"].attrs["ci_method"]
     assert method.startswith("normal (i.i.d.") if iid else method.startswith("student-t")
     within_run(idata, [norm.sf(threshold)])
+
 
 def test_the_error_bars_of_an_event_over_one_input_cover():
     """P(x > 2) at 4,000 runs: a fit as narrow as the truncated law gave weights with a heavy
