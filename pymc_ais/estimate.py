@@ -123,8 +123,8 @@ def estimate(
         depend on the compile cache). Compiled functions are cached per model and outputs.
     ci_prob : float
         Probability of the confidence intervals (normal intervals for i.i.d. final
-        draws, Student-t over the replicates for randomized QMC; a rare-event run over
-        more than ten inputs draws its final phase i.i.d.).
+        draws, Student-t over the replicates for randomized QMC; a rare-event run of
+        input laws over more than ten inputs draws its final phase i.i.d.).
     init : InferenceData or DataTree with a ``posterior`` group, optional
         Posteriors only: draws of the posterior (e.g. from ``pm.sample``) whose mean and
         covariance place the starting law. Without it the run finds the posterior

@@ -430,13 +430,14 @@ def predicted_variance(state: State, index: int = -1) -> float:
     return float(state.weights @ proposal.sigma2)
 
 
-CLIMB_FRACTION = 0.75
-"""Share of the budget the adaptive phase may take while a climb towards an unreached
-event is under way and in reach (:func:`_climb_in_reach`). Each level lies at most
-``1 / LEVEL_STEP`` times below the last (:mod:`~pymc_ais.core.engine.climbing`), so at
-2·10^4 runs the five blocks of the adaptive cap climb to about 1e-8; beyond it a climb
-cut at the cap left the final phase with a proposal that never saw the event
-(``P(x > t)`` over one input: relative error 0.06 at 1e-10, 0.2 at 1e-12, 0 at 1e-14)."""
+CLIMB_EXTENSION = 1.5
+"""How far past the adaptive cap, as a multiple of it, the adaptive phase may go while a
+climb towards an unreached event is under way and in reach (:func:`_climb_in_reach`):
+three quarters of the budget by default. Each level lies at most ``1 / LEVEL_STEP``
+times below the last (:mod:`~pymc_ais.core.engine.climbing`), so at 2·10^4 runs the five
+blocks of the cap climb to about 1e-8; beyond it a climb cut at the cap left the final
+phase with a proposal that never saw the event (``P(x > t)`` over one input: relative
+error 0.06 at 1e-10 and 0.2 at 1e-12, estimates of 0 at 1e-14)."""
 
 
 def stop_reason(state: State, settings: Settings) -> str | None:
@@ -450,7 +451,7 @@ def stop_reason(state: State, settings: Settings) -> str | None:
     it; stopping there wasted the adaptation (on Sobol' indices of the cantilever, two
     runs in a hundred ended 20 to 60 times less precise). While a proposal still climbs
     towards an unreached event the rule waits: only the budget cap stops it, and a
-    climb in reach of its event goes on past the cap (:data:`CLIMB_FRACTION`).
+    climb in reach of its event goes on past the cap (:data:`CLIMB_EXTENSION`).
     """
     used, n, budget = state.evaluations, settings.block, settings.budget
     if len(state.proposals) >= 3 and not state.proposals[-1].climbing:
@@ -467,10 +468,12 @@ def stop_reason(state: State, settings: Settings) -> str | None:
 def _climb_cap(settings: Settings) -> int:
     """Most points the adaptive phase may use while it climbs towards an unreached event.
 
-    :data:`CLIMB_FRACTION` of the budget (the adaptive cap if larger), leaving the
-    final phase at least its fewest points.
+    :data:`CLIMB_EXTENSION` times the adaptive cap, leaving the final phase at least its
+    fewest points.
     """
-    climb = min(int(settings.budget * CLIMB_FRACTION), settings.budget - settings.final_minimum)
+    climb = min(
+        int(settings.budget * settings.adaptive_fraction * CLIMB_EXTENSION), settings.budget - settings.final_minimum
+    )
     return max(settings.adaptive_cap, climb)
 
 
@@ -478,12 +481,16 @@ def _climb_in_reach(state: State, blocks: int) -> bool:
     """Whether a climb cut by the adaptive cap reaches its event within ``blocks`` more blocks.
 
     The last block was drawn from fits at intermediate levels. The climb goes on when
-    some event is still unreached and lies within ``blocks + 1`` steps of the score the
-    last block gained, the final proposal's fit being one more. An event no level gets
-    closer to (one of probability 0) stops at the cap, and so does a run whose events
-    are all reached now: the final proposal is fitted at them (one more block there
-    cost "two of three" over 30 inputs 1.5 times its relative variance, the final
-    phase being smaller).
+    some target still climbs (an unreached event, or one reached by a jump, which
+    climbs on as :func:`~pymc_ais.core.engine.climbing.climbing_levels` says) and its
+    event lies within ``blocks + 1`` steps of the score the last block gained. The one
+    step of margin is measured, not derived: a fit widened past its level overshoots
+    it, and at 1e-12 over one input the margin is what lets the climb take its second
+    extra block. An event no level gets closer to (one of probability 0) stops at the
+    cap, and so does a run whose events are all reached by the block at the cap: the
+    final phase then draws from the proposals as they are, as before (one more block at
+    the events cost "two of three" over 30 inputs 1.5 times its relative variance, the
+    final phase being smaller).
     """
     last = state.proposals[-1]
     if not last.climbing or last.levels is None:

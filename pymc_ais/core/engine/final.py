@@ -146,18 +146,19 @@ class FinalBatch(NamedTuple):
     replicate: np.ndarray | None  # (n,) replicate index, or None for i.i.d. draws
 
 
-def final_settings(settings: Settings, state: State) -> Settings:
-    """The settings of the final phase: i.i.d. draws for a rare-event run over more than ten inputs.
+def final_settings(settings: Settings, state: State, problem: Problem) -> Settings:
+    """The settings of the final phase: i.i.d. draws for a rare-event run of input laws over more than ten inputs.
 
     There randomized QMC gains little on events (sums of many coordinates, a boundary
     crossing every cell), and the spread of a handful of replicate means of rare,
     large weights understates the error: with cut sets over 99 inputs (a simulator's
     limit states and ``system=``) two runs in 20 came out 25 to 30 % low at five error
-    bars. I.i.d. draws take their error bar from every draw, and the control variates'
-    coefficients from the adaptive phase (``cv_fit="auto"``). Runs over ten inputs or
-    fewer, where the nets' strata are fine along every input, keep ``"rqmc"``.
+    bars. I.i.d. draws take their error bar from every draw. Runs over ten inputs or
+    fewer, where the nets' strata are fine along every input, keep ``"rqmc"``, and so
+    do posteriors, whose tail events were calibrated with it.
     """
-    if settings.sampler == "rqmc" and state.rare and state.x.shape[1] > INFORMED_MIN_DIM:
+    rare_and_wide = state.rare and state.x.shape[1] > INFORMED_MIN_DIM
+    if settings.sampler == "rqmc" and rare_and_wide and problem.normalised:
         return dataclasses.replace(settings, sampler="mc")
     return settings
 

@@ -10,7 +10,8 @@ unbiased for every ``beta_j`` since ``g_j / g_alpha`` has mean one (a control va
 With ``g_j ∝ phi_j f_j`` and ``beta_j = I_j`` every estimator has zero variance at once.
 
 The adaptive phase (at most half the budget, blocks of a tenth; one block more when the
-block at the cap is the first drawn at failure regions climbed to) alternates:
+block at the cap is the first drawn at failure regions climbed to, and up to three
+quarters while a climb towards a rare event is in reach of it) alternates:
 cross-entropy fits of every ``g_j`` on all points so far (weighted by the balance
 heuristic ``H``), the choice of ``alpha`` minimising the estimated weighted variance, a
 new block from ``g_alpha``, and the regression update of ``beta``. It stops when one more
@@ -88,13 +89,13 @@ def build_kernel(problem: Problem, settings: Settings, weight_scale=None) -> Ker
         init=_one_blas_thread(lambda batch, ev: adaptation.init(problem, settings, batch, ev, weight_scale)),
         propose=_one_blas_thread(lambda state, rng: adaptation.propose(problem, settings, state, rng)),
         update=_one_blas_thread(lambda state, batch, ev: adaptation.update(problem, settings, state, batch, ev)),
-        stop=lambda state: adaptation.stop_reason(state, settings),
+        stop=_one_blas_thread(lambda state: adaptation.stop_reason(state, settings)),
         final=_one_blas_thread(
-            lambda state, rng: final.final_batch(problem, final.final_settings(settings, state), state, rng)
+            lambda state, rng: final.final_batch(problem, final.final_settings(settings, state, problem), state, rng)
         ),
         finalize=_one_blas_thread(
             lambda state, batch, ev, reason: finalize(
-                problem, final.final_settings(settings, state), state, batch, ev, reason
+                problem, final.final_settings(settings, state, problem), state, batch, ev, reason
             )
         ),
     )

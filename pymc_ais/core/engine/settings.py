@@ -40,8 +40,8 @@ class Settings:
         cap of the adaptive phase, as a fraction of the budget; a block at the cap
         that is the first drawn at failure regions the run climbed to gets one more
         refit and block beyond it, and a climb towards an unreached event that is in
-        reach of it goes on up to three quarters of the budget
-        (:data:`~pymc_ais.core.engine.adaptation.CLIMB_FRACTION`).
+        reach of it goes on up to half as far again (three quarters of the budget by
+        default; :data:`~pymc_ais.core.engine.adaptation.CLIMB_EXTENSION`).
     sampler
         how the final phase samples the mixture: "rqmc" (replicates of a scrambled
         Sobol' net whose first coordinate picks the component), "stratified"
@@ -49,8 +49,8 @@ class Settings:
         the mixture). See :mod:`pymc_ais.core.densities.mixture_sampling`. The adaptive blocks are
         i.i.d. in every mode: quasi-random blocks gave slightly smaller variances but
         intervals that covered less than their nominal level on high moments. A
-        rare-event run over more than ten inputs samples its final phase as "mc" when
-        this is "rqmc" (:func:`~pymc_ais.core.engine.final.final_settings`).
+        rare-event run of input laws over more than ten inputs samples its final
+        phase as "mc" when this is "rqmc" (:func:`~pymc_ais.core.engine.final.final_settings`).
     replicates
         independent randomizations of the final phase for "rqmc" and
         "stratified"; the standard errors come from their spread (Student-t intervals).

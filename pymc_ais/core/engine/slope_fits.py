@@ -47,7 +47,8 @@ from .settings import Settings
 from .state import State
 
 SCORE_VARIANCE_FLOOR = 0.5
-"""Least variance of the event score under an event's fit, relative to the law's fit.
+"""Least variance of the event score under an event's fit, relative to the law's fit (a
+posterior's) or to the initial block's (input laws over one or two inputs).
 The cross-entropy fit of a posterior truncated to a half-space far in its tail has a
 variance along the slope far below the law's; below half of it the weights ``f / g`` of
 the draws deeper in the tail have an infinite variance, and the run leans on the wide
