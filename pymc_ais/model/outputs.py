@@ -205,7 +205,10 @@ class OutputLayout:
                     jobs[id(fn)] = Job(name, fn)
                     names.add(name)
         self.jobs = list(jobs.values())
-        self._compared = {jobs[id(fn)].name for o in outputs if o.event is not None for fn in o.event.functions}
+        self._compared: dict[str, list[str]] = {}  # job name -> the events comparing its response
+        for o in outputs:
+            for fn in o.event.functions if o.event is not None and o.region_of is None else ():
+                self._compared.setdefault(jobs[id(fn)].name, []).append(o.name)
         self._response_shapes: dict = {job.name: None for job in self.jobs}
         self._responses: dict = {}
         self._failed = np.zeros(0, dtype=bool)
@@ -306,10 +309,12 @@ class OutputLayout:
         as 0 and 1, and ``g <= 0`` would read "fails" wherever the user's event is False.
         """
         if name in self._compared and np.asarray(value).dtype == np.bool_:
+            events = ", ".join(repr(e) for e in self._compared[name])
             raise EvaluationError(
-                f"the callable of {name!r} returned booleans, but an event compares its response with a threshold: "
-                "return the continuous response (a limit state g failing where g <= 0, e.g. "
-                "lambda v: t - simulator(v)); an indicator given as booleans is an expectation of pa.estimate"
+                f"the callable of {name!r} returned booleans, but {events} compare(s) its response with a "
+                "threshold: return the quantity itself (for pa.exceedance the simulated output, for "
+                "pa.failure_probability the limit state g, failing where g <= 0, e.g. lambda v: t - simulator(v)); "
+                "an indicator given as booleans is an expectation of pa.estimate"
             )
         value = checked(name, value, rows[1] - rows[0], self._response_shapes[name])
         self._response_shapes[name] = value.shape[1:]
