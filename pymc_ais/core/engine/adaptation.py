@@ -430,16 +430,6 @@ def predicted_variance(state: State, index: int = -1) -> float:
     return float(state.weights @ proposal.sigma2)
 
 
-CLIMB_EXTENSION = 1.5
-"""How far past the adaptive cap, as a multiple of it, the adaptive phase may go while a
-climb towards an unreached event is under way and in reach (:func:`_climb_in_reach`):
-three quarters of the budget by default. Each level lies at most ``1 / LEVEL_STEP``
-times below the last (:mod:`~pymc_ais.core.engine.climbing`), so at 2·10^4 runs the five
-blocks of the cap climb to about 1e-8; beyond it a climb cut at the cap left the final
-phase with a proposal that never saw the event (``P(x > t)`` over one input: relative
-error 0.06 at 1e-10 and 0.2 at 1e-12, estimates of 0 at 1e-14)."""
-
-
 def stop_reason(state: State, settings: Settings) -> str | None:
     """Why the adaptive phase stops now, or ``None`` to continue.
 
@@ -451,7 +441,7 @@ def stop_reason(state: State, settings: Settings) -> str | None:
     it; stopping there wasted the adaptation (on Sobol' indices of the cantilever, two
     runs in a hundred ended 20 to 60 times less precise). While a proposal still climbs
     towards an unreached event the rule waits: only the budget cap stops it, and a
-    climb in reach of its event goes on past the cap (:data:`CLIMB_EXTENSION`).
+    climb in reach of its event goes on past the cap, up to :attr:`Settings.climb_cap`.
     """
     used, n, budget = state.evaluations, settings.block, settings.budget
     if len(state.proposals) >= 3 and not state.proposals[-1].climbing:
@@ -459,22 +449,10 @@ def stop_reason(state: State, settings: Settings) -> str | None:
         if predicted_variance(state, -2) / (remaining + n) <= predicted_variance(state, -1) / remaining:
             return "rule"
     if used + n > settings.adaptive_cap and not (used <= settings.adaptive_cap and _first_block_at_events(state)):
-        if used + n <= _climb_cap(settings) and _climb_in_reach(state, (_climb_cap(settings) - used) // n):
+        if used + n <= settings.climb_cap and _climb_in_reach(state, (settings.climb_cap - used) // n):
             return None
         return "budget"
     return None
-
-
-def _climb_cap(settings: Settings) -> int:
-    """Most points the adaptive phase may use while it climbs towards an unreached event.
-
-    :data:`CLIMB_EXTENSION` times the adaptive cap, leaving the final phase at least its
-    fewest points.
-    """
-    climb = min(
-        int(settings.budget * settings.adaptive_fraction * CLIMB_EXTENSION), settings.budget - settings.final_minimum
-    )
-    return max(settings.adaptive_cap, climb)
 
 
 def _climb_in_reach(state: State, blocks: int) -> bool:
