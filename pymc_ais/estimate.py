@@ -40,6 +40,7 @@ from .results.datatree import estimate_tree
 from .results.event_regions import warn_thin_parts, warn_thin_regions, without_regions
 from .results.log_densities import final_draw_groups
 from .results.posterior import evidence_dataset, posterior_result
+from .results.reliability import warn_indicator_responses
 
 
 def estimate(
@@ -286,6 +287,7 @@ def run_estimate(arguments: dict, session: Session, regions: bool | Mapping[str,
             state=result.state._replace(x=standard.flat(result.state.x)),
             final=result.final._replace(x=standard.flat(result.final.x)),
         )
+    warn_indicator_responses(mp.layout.indicator_responses)
     if mp.n_region_columns:
         warn_thin_regions(result, mp.layout, list(mp.laws.names))
         result = without_regions(result, mp.laws.n_laws, len(mp.labels or ()), mp.n_region_columns)

@@ -209,6 +209,7 @@ class OutputLayout:
         for o in outputs:
             for fn in o.event.functions if o.event is not None and o.region_of is None else ():
                 self._compared.setdefault(jobs[id(fn)].name, []).append(o.name)
+        self._zero_one: dict[str, np.ndarray | None] = {name: np.zeros(2, dtype=bool) for name in self._compared}
         self._response_shapes: dict = {job.name: None for job in self.jobs}
         self._responses: dict = {}
         self._failed = np.zeros(0, dtype=bool)
@@ -318,7 +319,37 @@ class OutputLayout:
             )
         value = checked(name, value, rows[1] - rows[0], self._response_shapes[name])
         self._response_shapes[name] = value.shape[1:]
+        if self._zero_one.get(name) is not None:
+            self._note_zero_one(name, value)
         return value
+
+    def _note_zero_one(self, name: str, value: np.ndarray) -> None:
+        """Which of 0 and 1 a compared response took so far; None once it took any other value."""
+        finite = value[np.isfinite(value)]
+        zero, one = finite == 0.0, finite == 1.0
+        if not np.all(zero | one):
+            self._zero_one[name] = None
+            return
+        seen = self._zero_one[name]
+        assert seen is not None
+        seen |= (bool(zero.any()), bool(one.any()))
+
+    @property
+    def indicator_responses(self) -> dict[str, list[str]]:
+        """Callables whose compared response took the values 0 and 1 only, both of them: label -> its events.
+
+        Such a response is an indicator given as numbers where the quantity was asked
+        for (``(simulator(v) > t).astype(float)``): compared as a limit state it reads
+        "fails" wherever the user's event does not happen, and a climb sees no slope.
+        The caller warns (:func:`~pymc_ais.results.reliability.warn_indicator_responses`).
+        """
+        named = {job.name: getattr(job.function, "__name__", "<lambda>") for job in self.jobs}
+        found = {}
+        for name, seen in self._zero_one.items():
+            if seen is not None and bool(seen.all()):
+                label = f"the callable of {name!r}" if named[name] == "<lambda>" else f"the callable {named[name]!r}"
+                found[label] = self._compared[name]
+        return found
 
     @property
     def has_scores(self) -> bool:

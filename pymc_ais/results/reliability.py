@@ -58,6 +58,22 @@ def thin_regions_message(event: str, kind: str, n_regions: int, thin: list[str])
     )
 
 
+def warn_indicator_responses(responses: dict[str, list[str]]) -> None:
+    """Warn for each callable whose compared response took only the values 0 and 1: an indicator, likely.
+
+    ``responses``: the callable, in words -> the events that compare its response with a threshold.
+    """
+    for callable_, events in responses.items():
+        warn_user(
+            f"{callable_} returned only the values 0 and 1, and "
+            f"{', '.join(repr(e) for e in events)} compare(s) its response with a threshold. If it returns the "
+            "event itself as numbers, return the quantity instead (for pa.exceedance the simulated output, for "
+            "pa.failure_probability the limit state g, failing where g <= 0): as given, the comparison reads the "
+            "indicator's values (a limit state of 0 fails where the event is False), and the run has no distance "
+            "to the event to climb by."
+        )
+
+
 def _labels(ds: xr.Dataset, mask: np.ndarray) -> list[str]:
     exp = ds["expectation"].values
     if "model" in ds.dims:

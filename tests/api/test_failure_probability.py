@@ -397,6 +397,28 @@ def test_a_callable_returning_the_event_instead_of_its_response_is_refused(call)
     within_run(indicator, norm.sf(2.0))  # as an expectation of pa.estimate, booleans are fine
 
 
+@pytest.mark.parametrize("call", ["failure_probability", "exceedance"])
+def test_a_callable_returning_the_event_as_zeros_and_ones_warns(call):
+    model, _ = _inputs(4)
+
+    def fails(values):  # the event S > 2 as 0.0 / 1.0: read as g, it "fails" wherever the event does not happen
+        return (values["x"].sum(axis=1) / 2.0 > 2.0).astype(float)
+
+    with pytest.warns(pa.ReliabilityWarning, match=r"'fails' returned only the values 0 and 1") as caught:
+        if call == "failure_probability":
+            pa.failure_probability(fails, model=model, draws=2000, random_seed=1, progressbar=False)
+        else:
+            pa.exceedance(fails, [0.5], model=model, draws=2000, random_seed=1, progressbar=False)
+    assert sum("only the values 0 and 1" in str(w.message) for w in caught) == 1
+
+    def response(values):  # the quantity itself, rounded to integers: more values than 0 and 1
+        return np.round(values["x"].sum(axis=1))
+
+    pa.exceedance(response, [2.5], model=model, draws=2000, random_seed=1, progressbar=False)  # warnings are errors
+    indicator = pa.estimate({"p": fails}, model=model, draws=2000, random_seed=1, progressbar=False)
+    within_run(indicator, norm.sf(2.0))  # an expectation that is not compared: no warning
+
+
 def _two_components(values):
     """A series pair, each component a 1e-5 event on its own input."""
     x = values["x"]
