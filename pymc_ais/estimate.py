@@ -175,7 +175,8 @@ def estimate(
     ReliabilityWarning
         In plain words, naming the expectation: Pareto k-hat above 0.7, effective
         sample size below 100, an output constant on every draw, an adaptive phase
-        stopped by its budget cap.
+        stopped by its budget cap, a callable whose response an event compares that
+        returned only the values 0 and 1 (an indicator where the quantity was asked for).
 
     Returns
     -------

@@ -84,7 +84,8 @@ def exceedance(
     -----
     ReliabilityWarning
         As for :func:`estimate`, and when every final draw exceeds a threshold (a
-        threshold below the output's range: a probability of 1 as far as the run can tell).
+        threshold below the output's range: a probability of 1 as far as the run can tell),
+        or a callable returned only the values 0 and 1 (an indicator, not the output).
 
     Examples
     --------

@@ -100,7 +100,8 @@ def failure_probability(
     ReliabilityWarning
         As for :func:`estimate` (an event no final draw reached, too few effective
         draws, heavy tails), and when every draw of the run is in the failure event
-        (a probability of 1, or a sign convention turned round: failure is ``g <= 0``).
+        (a probability of 1, or a sign convention turned round: failure is ``g <= 0``),
+        or a callable ``g`` returned only the values 0 and 1 (an indicator, not g).
 
     Examples
     --------

@@ -272,6 +272,9 @@ class OutputLayout:
         called, failed = dispatcher.run(jobs, named, n, self._check) if jobs else ([], np.zeros(n, dtype=bool))
         self._responses = {id(job.function): value for job, value in zip(jobs, called)}
         self._failed = failed
+        for job, value in zip(jobs, called):
+            if self._zero_one.get(job.name) is not None:
+                self._note_zero_one(job.name, value[~failed])  # failed rows hold 0 as a placeholder
         columns = []
         for o in self.outputs:
             if o.graph is not None:
@@ -319,8 +322,6 @@ class OutputLayout:
             )
         value = checked(name, value, rows[1] - rows[0], self._response_shapes[name])
         self._response_shapes[name] = value.shape[1:]
-        if self._zero_one.get(name) is not None:
-            self._note_zero_one(name, value)
         return value
 
     def _note_zero_one(self, name: str, value: np.ndarray) -> None:
@@ -335,20 +336,21 @@ class OutputLayout:
         seen |= (bool(zero.any()), bool(one.any()))
 
     @property
-    def indicator_responses(self) -> dict[str, list[str]]:
-        """Callables whose compared response took the values 0 and 1 only, both of them: label -> its events.
+    def indicator_responses(self) -> list[tuple[str, list[str]]]:
+        """Callables whose compared response took the values 0 and 1 only, both of them: (label, its events).
 
-        Such a response is an indicator given as numbers where the quantity was asked
-        for (``(simulator(v) > t).astype(float)``): compared as a limit state it reads
-        "fails" wherever the user's event does not happen, and a climb sees no slope.
-        The caller warns (:func:`~pymc_ais.results.reliability.warn_indicator_responses`).
+        Such a response is likely an indicator given as numbers where the quantity was
+        asked for (``(simulator(v) > t).astype(float)``): compared as a limit state it
+        reads "fails" wherever it is 0, and a climb sees no distance to the event. The
+        caller warns (:func:`~pymc_ais.results.reliability.warn_indicator_responses`).
         """
-        named = {job.name: getattr(job.function, "__name__", "<lambda>") for job in self.jobs}
-        found = {}
-        for name, seen in self._zero_one.items():
+        found = []
+        for job in self.jobs:
+            seen = self._zero_one.get(job.name)
             if seen is not None and bool(seen.all()):
-                label = f"the callable of {name!r}" if named[name] == "<lambda>" else f"the callable {named[name]!r}"
-                found[label] = self._compared[name]
+                function = getattr(job.function, "__name__", "<lambda>")
+                label = f"the callable of {job.name!r}"
+                found.append((label if function == "<lambda>" else f"{label} ({function!r})", self._compared[job.name]))
         return found
 
     @property

@@ -58,19 +58,19 @@ def thin_regions_message(event: str, kind: str, n_regions: int, thin: list[str])
     )
 
 
-def warn_indicator_responses(responses: dict[str, list[str]]) -> None:
+def warn_indicator_responses(responses: list[tuple[str, list[str]]]) -> None:
     """Warn for each callable whose compared response took only the values 0 and 1: an indicator, likely.
 
-    ``responses``: the callable, in words -> the events that compare its response with a threshold.
+    ``responses``: (the callable in words, the events that compare its response with a threshold).
     """
-    for callable_, events in responses.items():
+    for callable_, events in responses:
         warn_user(
-            f"{callable_} returned only the values 0 and 1, and "
-            f"{', '.join(repr(e) for e in events)} compare(s) its response with a threshold. If it returns the "
-            "event itself as numbers, return the quantity instead (for pa.exceedance the simulated output, for "
-            "pa.failure_probability the limit state g, failing where g <= 0): as given, the comparison reads the "
-            "indicator's values (a limit state of 0 fails where the event is False), and the run has no distance "
-            "to the event to climb by."
+            f"{callable_} returned only the values 0 and 1, and {', '.join(repr(e) for e in events)} compare(s) "
+            "its response with a threshold. If it returns an indicator of the event, return the quantity "
+            "instead: a limit state of pa.failure_probability given as 0 and 1 fails wherever it is 0 (return g, "
+            "failing where g <= 0); for pa.exceedance and pa.event the probability holds but the run has no "
+            "distance to the event to climb by, and misses a rare one (return the simulated output). A response "
+            "that truly takes two values needs nothing."
         )
 
 

@@ -404,7 +404,7 @@ def test_a_callable_returning_the_event_as_zeros_and_ones_warns(call):
     def fails(values):  # the event S > 2 as 0.0 / 1.0: read as g, it "fails" wherever the event does not happen
         return (values["x"].sum(axis=1) / 2.0 > 2.0).astype(float)
 
-    with pytest.warns(pa.ReliabilityWarning, match=r"'fails' returned only the values 0 and 1") as caught:
+    with pytest.warns(pa.ReliabilityWarning, match=r"\('fails'\) returned only the values 0 and 1") as caught:
         if call == "failure_probability":
             pa.failure_probability(fails, model=model, draws=2000, random_seed=1, progressbar=False)
         else:
@@ -414,9 +414,28 @@ def test_a_callable_returning_the_event_as_zeros_and_ones_warns(call):
     def response(values):  # the quantity itself, rounded to integers: more values than 0 and 1
         return np.round(values["x"].sum(axis=1))
 
-    pa.exceedance(response, [2.5], model=model, draws=2000, random_seed=1, progressbar=False)  # warnings are errors
-    indicator = pa.estimate({"p": fails}, model=model, draws=2000, random_seed=1, progressbar=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pa.ReliabilityWarning)
+        pa.exceedance(response, [2.5], model=model, draws=2000, random_seed=1, progressbar=False)
+        indicator = pa.estimate({"p": fails}, model=model, draws=2000, random_seed=1, progressbar=False)
     within_run(indicator, norm.sf(2.0))  # an expectation that is not compared: no warning
+
+
+def test_failed_points_do_not_count_as_zeros_of_a_response(tmp_path):
+    model, _ = _inputs(4)
+
+    def ones(values):  # 1 wherever the simulator runs, NaN (dropped) where it fails
+        return np.where(values["x"][:, 0] > 1.0, np.nan, 1.0)
+
+    def indicator_warnings(run):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run()
+        return [str(w.message) for w in caught if "only the values 0 and 1" in str(w.message)]
+
+    call = dict(model=model, draws=2000, random_seed=2, on_error="drop", checkpoint=tmp_path / "run", progressbar=False)
+    assert indicator_warnings(lambda: pa.exceedance(ones, [0.5], **call)) == []
+    assert indicator_warnings(lambda: pa.resume(tmp_path / "run", progressbar=False)) == []  # stored placeholders
 
 
 def _two_components(values):
