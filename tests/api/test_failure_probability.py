@@ -397,7 +397,7 @@ def test_a_callable_returning_the_event_instead_of_its_response_is_refused(call)
     within_run(indicator, norm.sf(2.0))  # as an expectation of pa.estimate, booleans are fine
 
 
-@pytest.mark.parametrize("call", ["failure_probability", "exceedance"])
+@pytest.mark.parametrize("call", ["failure_probability", "exceedance", "event"])
 def test_a_callable_returning_the_event_as_zeros_and_ones_warns(call):
     model, _ = _inputs(4)
 
@@ -407,8 +407,11 @@ def test_a_callable_returning_the_event_as_zeros_and_ones_warns(call):
     with pytest.warns(pa.ReliabilityWarning, match=r"\('fails'\) returned only the values 0 and 1") as caught:
         if call == "failure_probability":
             pa.failure_probability(fails, model=model, draws=2000, random_seed=1, progressbar=False)
-        else:
+        elif call == "exceedance":
             pa.exceedance(fails, [0.5], model=model, draws=2000, random_seed=1, progressbar=False)
+        else:  # one warning for the callable, however many events compare it
+            events = {"p": pa.event(fails, ">", 0.5), "q": pa.event(fails, ">=", 1.0)}
+            pa.estimate(events, model=model, draws=2000, random_seed=1, progressbar=False)
     assert sum("only the values 0 and 1" in str(w.message) for w in caught) == 1
 
     def response(values):  # the quantity itself, rounded to integers: more values than 0 and 1
